@@ -1,0 +1,145 @@
+"""A small suffix-stripping stemmer for Kazakh.
+
+There is no offline Kazakh lemmatiser on PyPI, and Kazakh is agglutinative: a noun takes
+derivation, plural, possessive and case suffixes in that order (Қазақстан-ның, Қытай-мен,
+ел-дер-і-нің, ресей-лік). We strip at most one suffix per slot, from the right: case, then
+possessive, then plural, then the adjective-forming -лық/-лік. Weak case endings that only
+follow a possessive (-н, -на, -нда, -нан) are stripped only there, and a short list of
+words whose own ending looks like a suffix (Ақорда, Канада, Қатар ...) is left alone.
+
+The stemmer is deliberately simple and sometimes over-strips; search queries and
+gazetteer aliases go through the same function, so both sides still meet on one stem.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+_VOWELS = frozenset("аәеиоөұүуыіэюяё")
+
+_CASE = (
+    # locative-adjectival (Астанадағы), genitive, dative, accusative, locative, ablative, instrumental
+    "дағы", "дегі", "тағы", "тегі",
+    "ның", "нің", "дың", "дің", "тың", "тің",
+    "ға", "ге", "қа", "ке",
+    "ны", "ні", "ды", "ді", "ты", "ті",
+    "да", "де", "та", "те",
+    "дан", "ден", "тан", "тен",
+    "менен", "бенен", "пенен", "мен", "бен", "пен",
+)  # fmt: skip
+# Case endings that follow a 3rd-person possessive (саммиті-не, ураны-н, елі-нде) or,
+# for the ablative, a nasal (Қазақстан-нан, Иран-нан).
+_CASE_AFTER_POSSESSIVE = ("ндағы", "ндегі", "нда", "нде", "нан", "нен", "на", "не", "н")
+_POSSESSIVE = ("ымыз", "іміз", "ыңыз", "іңіз", "мыз", "міз", "ңыз", "ңіз", "сы", "сі", "ым", "ім", "ың", "ің", "ы", "і")  # fmt: skip
+_PLURAL = ("лар", "лер", "дар", "дер", "тар", "тер")
+_ADJECTIVE = ("лық", "лік", "дық", "дік", "тық", "тік")
+
+# Words (already lower-case) whose own ending looks like a suffix.
+_PROTECTED = frozenset(
+    """
+    ақорда канада уганда руанда гренада мальта қарағанды қатар сомали
+    астана алматы вена женева сана ара ата ана бала қала дала аға іні апа
+    нато ооны ұлы ортасы азия африка америка еуропа шри-ланка
+    """.split()
+)
+
+
+# "в" ends Russian surnames, which take the voiceless endings (Тоқаев-тың, Тоқаев-қа).
+_VOICELESS = frozenset("кқпстфхцчшщв")
+# Before a vowel-initial suffix a final к/қ/п is voiced (ынтымақтастық -> ынтымақтастығы).
+_DEVOICE = str.maketrans({"ғ": "қ", "г": "к", "б": "п"})
+
+
+def _ok(stem: str) -> bool:
+    return len(stem) >= 2 and any(c in _VOWELS for c in stem)
+
+
+def _fits(stem: str, suffix: str) -> bool:
+    """Kazakh suffixes agree with the sound before them: -ты after a voiceless consonant,
+    -ды after a voiced one, -ны after a vowel. A cut that breaks the rule is a wrong cut
+    (саясат-ы is a possessive, not саяса-ты)."""
+    last = stem[-1]
+    first = suffix[0]
+    if first in "тқкп":
+        return last in _VOICELESS
+    if suffix in ("ды", "ді", "дың", "дің"):
+        return last not in _VOWELS and last not in _VOICELESS
+    if suffix in ("ны", "ні"):
+        return last in _VOWELS
+    if suffix in ("ның", "нің"):
+        return last in _VOWELS or last in "нмң"
+    if first in "дғгб":
+        return last not in _VOICELESS
+    return True
+
+
+def _strip(w: str, suffixes: tuple[str, ...]) -> str | None:
+    for suf in suffixes:
+        if w.endswith(suf) and _ok(w[: -len(suf)]):
+            return w[: -len(suf)]
+    return None
+
+
+def _strip_case(w: str) -> str:
+    for suf in _CASE_AFTER_POSSESSIVE:
+        if w.endswith(suf):
+            rest = w[: -len(suf)]
+            before = rest[-1:] if rest else ""
+            nasal_ablative = suf in ("нан", "нен") and before in ("н", "м", "ң")
+            if _ok(rest) and (before in ("ы", "і") or nasal_ablative):
+                return rest
+    for suf in _CASE:
+        if w.endswith(suf):
+            rest = w[: -len(suf)]
+            # -тан/-дан after "-стан" would cut the country names (Қазақстан, Өзбекстан).
+            if suf in ("тан", "дан") and w.endswith("стан"):
+                continue
+            if _ok(rest) and _fits(rest, suf):
+                return rest
+    return w
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Stem one Kazakh word: 'Қазақстанның' -> 'қазақстан', 'елдерінің' -> 'ел'."""
+    w = word.lower()
+    if "-" in w:
+        # АҚШ-тың, ШЫҰ-ға: an abbreviation with its endings after a hyphen.
+        head, _, tail = w.rpartition("-")
+        if head and is_suffix_chain(tail):
+            return head
+    for step in (_strip_case, _possessive, _plural, _adjective):
+        if w in _PROTECTED:
+            return w
+        w = step(w)
+    return w
+
+
+def _possessive(w: str) -> str:
+    rest = _strip(w, _POSSESSIVE)
+    if rest is None:
+        return w
+    return rest[:-1] + rest[-1].translate(_DEVOICE) if w[len(rest)] in _VOWELS else rest
+
+
+def _plural(w: str) -> str:
+    return _strip(w, _PLURAL) or w
+
+
+def _adjective(w: str) -> str:
+    return _strip(w, _ADJECTIVE) or w
+
+
+def is_suffix_chain(s: str) -> bool:
+    """True when s is nothing but Kazakh endings (the tail of 'АҚШ-тың', 'ЕО-мен')."""
+    every = _CASE + _CASE_AFTER_POSSESSIVE + _POSSESSIVE + _PLURAL + _ADJECTIVE
+    for _ in range(4):
+        if not s:
+            return True
+        for suf in sorted(every, key=len, reverse=True):
+            if s.endswith(suf):
+                s = s[: -len(suf)]
+                break
+        else:
+            return False
+    return not s

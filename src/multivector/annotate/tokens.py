@@ -1,0 +1,100 @@
+"""Words, their spans and their lemmas, for Russian, Kazakh and English.
+
+One function, `tokens(text, lang)`, serves full-text search (store/), the gazetteer linker
+and the theme tagger: they must all see the same lemma for the same word, or a query would
+miss what the linker found. Russian goes through pymorphy3, Kazakh through our stemmer,
+Latin script through a light English stemmer. Every lemma is cached: a year of posts
+repeats the same few hundred thousand word forms millions of times.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from multivector.annotate import kazakh
+
+# A word: letters and digits, with inner hyphens or apostrophes (Северо-Запад, АҚШ-тың, Xi's).
+WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+_CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]", re.IGNORECASE)
+_KAZAKH_ONLY = re.compile(r"[әғқңөұүһі]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+
+
+class Token(NamedTuple):
+    start: int
+    end: int
+    text: str
+    lemma: str
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    # pymorphy3 loads its dictionaries once per process (~15 MB, ~0.3 s).
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=500_000)
+def ru_lemma(word: str) -> str:
+    """Normal form of a lower-case Russian word ('ядерной' -> 'ядерный')."""
+    return _morph().parse(word)[0].normal_form.replace("ё", "е")
+
+
+@lru_cache(maxsize=200_000)
+def en_stem(word: str) -> str:
+    """Light English stemming: possessives and plurals only ('sanctions' -> 'sanction')."""
+    w = word.replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    elif w.endswith("'"):
+        w = w[:-1]
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("sses", "xes", "ches", "shes")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ys")):
+        return w[:-1]
+    return w
+
+
+def lemma(word: str, lang: str | None) -> str:
+    """The lemma of one word as it is written in a post of language `lang`."""
+    w = word.lower().replace("ё", "е")
+    if w.isdigit():
+        return w
+    if _CYRILLIC.search(w):
+        if lang == "kk" or _KAZAKH_ONLY.search(w):
+            return kazakh.stem(w)
+        if "-" in w:
+            # Keep hyphenated compounds whole, but lemmatise their last part (северо-западного).
+            head, _, tail = w.rpartition("-")
+            return f"{head}-{ru_lemma(tail)}"
+        return ru_lemma(w)
+    if _LATIN.search(w):
+        return en_stem(w)
+    return w
+
+
+def tokens(text: str, lang: str | None) -> list[Token]:
+    """All words of `text` with their character spans and lemmas."""
+    return [Token(m.start(), m.end(), m.group(), lemma(m.group(), lang)) for m in WORD_RE.finditer(text)]
+
+
+def lemma_text(text: str, lang: str | None) -> str:
+    """The text as a space-separated string of lemmas: what the full-text index holds."""
+    return " ".join(lemma(m.group(), lang) for m in WORD_RE.finditer(text))
+
+
+def query_lemmas(word: str) -> list[str]:
+    """Every lemma a query word may stand for, when the query's language is unknown.
+
+    A Cyrillic word may be Russian or Kazakh (Казахстан, Қытай), so both readings are
+    searched; the result is de-duplicated and sorted so a query always builds the same SQL.
+    """
+    w = word.lower().replace("ё", "е")
+    if _CYRILLIC.search(w) and not _KAZAKH_ONLY.search(w):
+        return sorted({lemma(w, "ru"), lemma(w, "kk")})
+    return [lemma(w, None)]

@@ -1,0 +1,101 @@
+"""The one vocabulary every stage speaks: posts, mentions, problems.
+
+Sources turn the outside world into `Post` objects; prepare, annotate and store fill in
+the remaining fields. Nothing here imports any other part of multivector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Where a post came from. Stable strings: they are part of the export contract.
+SOURCE_TELEGRAM = "telegram"
+SOURCE_TEXT = "text"
+SOURCE_TABLE = "table"
+SOURCE_FEED = "feed"
+
+
+def post_id(source: str, channel: str, message_id: str) -> str:
+    """A post's stable id: the same (source, channel, message id) always gives the same id.
+
+    A hash rather than the natural key because channel names carry emoji, `|` and spaces,
+    and users paste ids into scripts and URLs.
+    """
+    key = f"{source}\x1f{channel}\x1f{message_id}".encode()
+    return hashlib.blake2b(key, digest_size=8).hexdigest()
+
+
+@dataclass(slots=True)
+class Post:
+    """One message, article or pasted note, as read from a source."""
+
+    source: str
+    channel: str
+    message_id: str
+    text: str
+    date: datetime | None = None
+    author: str | None = None
+    url: str | None = None
+    forwarded_from: str | None = None
+    reply_to: str | None = None
+    edited: datetime | None = None
+    links: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    media: str | None = None  # media type of a media message ("photo", "video_file" ...)
+    views: int | None = None
+    forwards: int | None = None
+    origin: str = ""  # "file: place" the post was read from, for error messages and audit
+    # Filled in by prepare/:
+    text_raw: str | None = None  # the text exactly as the source gave it, before normalising
+    lang: str | None = None  # ru / kk / en / other / und
+    repeated_body: bool = False  # the source text held its body twice and was cut to one copy
+
+    @property
+    def id(self) -> str:
+        return post_id(self.source, self.channel, self.message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A span of a post's text that names an actor (or that NER found and no actor matched)."""
+
+    start: int
+    end: int
+    text: str
+    actor: str | None  # actor id, or None for an NER span no gazetteer entry matched
+    kind: str  # actor kind (country, org, person, ...) or NER kind (PER/LOC/ORG)
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeHit:
+    """A span of a post's text that matched a theme pattern."""
+
+    theme: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A bad file or record: reported on one line, the rest of the input is kept."""
+
+    file: str
+    place: str  # "message 1234", "line 17", "item 3"; empty when the whole file is bad
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.place}: {self.message}" if self.place else f"{self.file}: {self.message}"
+
+
+class InputError(Exception):
+    """Bad input or bad usage that stops a command: the CLI prints it on one line, exit 2."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
