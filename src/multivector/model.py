@@ -99,3 +99,27 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+@dataclass(slots=True)
+class Annotation:
+    """What annotate/ found in one post: the actors and themes, each with its spans."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    themes: list[ThemeHit] = field(default_factory=list)
+    actors: list[str] = field(default_factory=list)  # sorted unique actor ids
+    theme_ids: list[str] = field(default_factory=list)  # sorted unique theme ids
+    in_scope: bool = False
+
+
+@dataclass(slots=True)
+class PreparedPost:
+    """A post after prepare/ and annotate/: everything the store writes in one go."""
+
+    post: Post
+    revision: str  # hash of what the source said; another value for the same id is an edit
+    lemmas: str  # space-separated lemmas for the full-text index
+    content_hash: str | None = None
+    signature: bytes | None = None  # MinHash signature, None for very short texts
+    annotation: Annotation | None = None
+    annotated_with: str | None = None  # knowledge fingerprint used for `annotation`

@@ -1,0 +1,387 @@
+"""The `multivector` command: a thin shell over the library.
+
+Exit codes: 0 success; 1 runtime failure; 2 bad usage or bad input, with one line per
+problem on stderr naming the file and the place. No traceback reaches the user unless
+MULTIVECTOR_DEBUG=1 is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from multivector import __version__
+from multivector.model import InputError, Problem
+from multivector.store.query import QueryError
+from multivector.store.sqlite import Store
+
+app = typer.Typer(
+    name="multivector",
+    help="A foreign-policy observatory: ingest channels and feeds, find actors and themes, report trends.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+class State:
+    db: Path = Path("multivector.db")
+    knowledge: tuple[Path, ...] = ()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"multivector {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Database file. Default: $MULTIVECTOR_DB or ./multivector.db.")
+    ] = None,
+    knowledge: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--knowledge",
+            help="A folder of your own actors.yaml/themes.yaml/profiles, merged over the built-in ones.",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    State.db = db or Path(os.environ.get("MULTIVECTOR_DB", "multivector.db"))
+    State.knowledge = tuple(knowledge or ())
+
+
+def _open(create: bool = False) -> Store:
+    return Store.open(State.db, create=create)
+
+
+def _problem_printer():
+    shown = 0
+
+    def show(p: Problem) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= MAX_PROBLEMS_SHOWN:
+            err.print(str(p), markup=False)
+        elif shown == MAX_PROBLEMS_SHOWN + 1:
+            err.print("... more problems follow; see the summary", markup=False)
+
+    return show
+
+
+def _parse_map(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        key, sep, column = item.partition("=")
+        if not sep or not key or not column:
+            raise InputError(f"--map {item!r}: expected FIELD=COLUMN, e.g. --map text=Body")
+        mapping[key.strip()] = column.strip()
+    return mapping
+
+
+def run_ingest(store: Store, paths: list[Path], options) -> int:
+    """Ingest with a progress bar and a summary; returns the exit code."""
+    from multivector import pipeline
+
+    show_problem = _problem_printer()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[posts]} posts"), TimeElapsedColumn(), console=err, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("reading", total=None, posts=0)
+        done = {"posts": 0}
+
+        def on_file(path: Path, index: int, total: int) -> None:
+            bar.update(task, description=f"{path.name[:40]}", completed=index, total=total)
+
+        def on_batch(n: int) -> None:
+            done["posts"] += n
+            bar.update(task, posts=done["posts"])
+
+        progress = pipeline.Progress(on_file=on_file, on_batch=on_batch, on_problem=show_problem)
+        try:
+            report = pipeline.ingest(store, paths, options, progress)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted: every batch written so far is kept; run the same command again to finish")
+            raise typer.Exit(130) from None
+        bar.update(task, completed=report.files)
+    err.print(
+        f"{report.files} files, {report.read} posts read: {report.new} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {report.service} service messages skipped; {len(report.problems)} problems",
+        markup=False,
+    )
+    return 2 if report.problems else 0
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to read.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="telegram-json | telegram-html | text | table | feed (default: detect)"
+        ),
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Channel name for posts whose file has none.")] = None,
+    on_date: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD for posts whose file has no date.")
+    ] = None,
+    field_map: Annotated[
+        list[str] | None, typer.Option("--map", help="FIELD=COLUMN for tables, e.g. text=Body.")
+    ] = None,
+    no_annotate: Annotated[
+        bool, typer.Option("--no-annotate", help="Store only; tag actors and themes later.")
+    ] = False,
+    no_ner: Annotated[
+        bool, typer.Option("--no-ner", help="Skip named-entity recognition (the fast path).")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core for large inputs).")] = 0,
+    profile: Annotated[str, typer.Option(help="Country profile for in-scope decisions.")] = "kz",
+) -> None:
+    """Read Telegram exports, pasted posts, tables and feeds into the database."""
+    from multivector.pipeline import AnnotateOptions, IngestOptions
+    from multivector.sources import FORMATS
+
+    if fmt and fmt not in FORMATS:
+        raise InputError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    default_date = None
+    if on_date:
+        try:
+            default_date = date.fromisoformat(on_date)
+        except ValueError:
+            raise InputError(f"--date {on_date!r}: expected YYYY-MM-DD") from None
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p}: no such file or folder")
+    options = IngestOptions(
+        fmt=fmt, channel=channel, default_date=default_date, field_map=_parse_map(field_map or []),
+        annotate=AnnotateOptions(enabled=not no_annotate, ner=not no_ner, knowledge_dirs=State.knowledge, profile=profile),
+        workers=workers,
+    )  # fmt: skip
+    with _open(create=True) as store:
+        code = run_ingest(store, paths, options)
+    raise typer.Exit(code)
+
+
+def _snippet(text: str, lang: str | None, query: str, width: int = 160) -> str:
+    from multivector.annotate.tokens import tokens
+    from multivector.store.query import query_lemma_set
+
+    wanted = query_lemma_set(query)
+    hit = next((t for t in tokens(text, lang) if t.lemma in wanted), None)
+    start = max(0, (hit.start if hit else 0) - width // 3)
+    piece = text[start : start + width].replace("\n", " ")
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words in any form; "a phrase", OR, NOT, prefix*.')],
+    limit: Annotated[int, typer.Option(help="At most this many results.")] = 20,
+    actor: Annotated[
+        list[str] | None, typer.Option(help="Only posts mentioning this actor id (repeatable).")
+    ] = None,
+    theme: Annotated[list[str] | None, typer.Option(help="Only posts on this theme id (repeatable).")] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option(help="Only posts in this language: ru, kk, en ...")
+    ] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="Only posts of this channel (repeatable).")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="From this date (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Up to this date, inclusive.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """Full-text search that understands Russian, Kazakh and English word forms."""
+    from multivector.store.sqlite import SearchFilters
+
+    for name, value in (("--from", date_from), ("--to", date_to)):
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise InputError(f"{name} {value!r}: expected YYYY-MM-DD") from None
+    filters = SearchFilters(
+        actors=actor or [], themes=theme or [], langs=lang or [], channels=channel or [],
+        date_from=date_from, date_to=date_to,
+    )  # fmt: skip
+    with _open() as store:
+        rows = store.search(query, limit, filters)
+        rowids = [r["rowid"] for r in rows]
+        actors, themes = store.actors_of(rowids), store.themes_of(rowids)
+    results = [
+        {
+            "id": r["id"],
+            "channel": r["channel"],
+            "date": r["date"],
+            "lang": r["lang"],
+            "duplicate_of": r["dup_root"] if r["dup_root"] != r["id"] else None,
+            "score": round(-r["score"], 4),
+            "actors": actors[r["rowid"]],
+            "themes": themes[r["rowid"]],
+            "text": r["text"],
+        }  # fmt: skip
+        for r in rows
+    ]
+    if as_json:
+        out.print_json(json.dumps(results, ensure_ascii=False))
+        return
+    if not results:
+        err.print(f"no posts match {query!r}", markup=False)
+        return
+    table = Table(title=f"{len(results)} posts for {query!r}", show_lines=True)
+    for col in ("date", "channel", "lang", "text"):
+        table.add_column(col, overflow="fold")
+    for r, row in zip(results, rows, strict=True):
+        dup = " (copy)" if r["duplicate_of"] else ""
+        table.add_row(
+            (r["date"] or "—")[:10],
+            r["channel"] + dup,
+            r["lang"] or "",
+            _snippet(row["text"], r["lang"], query),
+        )
+    out.print(table)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False) -> None:
+    """What the database holds: posts per channel, language and month; duplicates; undated."""
+    with _open() as store:
+        s = store.stats()
+    if as_json:
+        s = {k: ([list(r) for r in v] if isinstance(v, list) else v) for k, v in s.items()}
+        out.print_json(json.dumps(s, ensure_ascii=False))
+        return
+    print_stats(s)
+
+
+def print_stats(s: dict) -> None:
+    out.print(
+        f"[bold]{s['posts']}[/] posts in {s['channels']} channels, {s['first_date'] or '—'} .. {s['last_date'] or '—'}; "
+        f"{s['undated']} undated, {s['empty_text']} without text (media only)"
+    )
+    out.print(
+        f"duplicates: {s['duplicates']} posts in {s['duplicate_groups']} groups (largest {s['largest_group']}); "
+        f"{s['forwards']} forwards; {s['repeated_bodies']} bodies pasted twice; {s['service_messages']} service messages skipped"
+    )
+    if s["annotated"]:
+        out.print(f"annotated: {s['annotated']}; in scope {s['in_scope']}, off-topic {s['off_topic']}")
+    for title, rows in (("channel", s["by_channel"]), ("language", s["by_lang"]), ("month", s["by_month"])):
+        table = Table(title=f"posts by {title}")
+        table.add_column(title)
+        table.add_column("posts", justify="right")
+        for key, n in rows:
+            table.add_row(str(key), str(n))
+        out.print(table)
+    for title, rows in (("actors", s["top_actors"]), ("themes", s["top_themes"])):
+        if rows:
+            table = Table(title=f"top {title}")
+            table.add_column(title[:-1])
+            table.add_column("posts", justify="right")
+            for key, n in rows:
+                table.add_row(str(key), str(n))
+            out.print(table)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | csv | parquet")] = "jsonl",
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write (default: standard output; required for parquet)."),
+    ] = None,
+) -> None:
+    """Every post with its actors, themes and mentions (the JSONL contract of DESIGN.md)."""
+    from multivector.report.export import write_export
+
+    if fmt not in ("jsonl", "csv", "parquet"):
+        raise InputError(f"--format {fmt!r}: expected jsonl, csv or parquet")
+    if fmt == "parquet" and out_path is None:
+        raise InputError("--format parquet needs --out FILE")
+    with _open() as store:
+        n = write_export(store, fmt, out_path)
+    err.print(f"{n} posts exported" + (f" to {out_path}" if out_path else ""))
+
+
+def sample_dir() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("multivector") / "sample"))
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where to put the demo database and report.")] = Path(
+        "multivector-demo"
+    ),
+) -> None:
+    """Build a fresh database from the bundled sample corpus and show what multivector does."""
+    from multivector.pipeline import AnnotateOptions, IngestOptions
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "multivector.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    State.db = db
+    out.print(f"[bold]multivector demo[/]: reading the bundled sample into {db}")
+    with _open(create=True) as store:
+        code = run_ingest(
+            store, [sample_dir()], IngestOptions(annotate=AnnotateOptions(knowledge_dirs=State.knowledge))
+        )
+        print_stats(store.stats())
+        query = "ядерный OR nuclear OR ядролық"
+        rows = store.search(query, 5)
+    table = Table(title=f"search: {query}")
+    for col in ("date", "channel", "text"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row((r["date"] or "")[:10], r["channel"], _snippet(r["text"], r["lang"], query, 120))
+    out.print(table)
+    out.print(f"try: multivector --db {db} search 'Қытай' --limit 5")
+    if code:
+        raise typer.Exit(code)
+
+
+def main() -> None:
+    try:
+        app()
+    except (InputError, QueryError) as e:
+        err.print(f"error: {e}", markup=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        if os.environ.get("MULTIVECTOR_DEBUG"):
+            raise
+        err.print(f"error: {type(e).__name__}: {e} (set MULTIVECTOR_DEBUG=1 for details)", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""Ingest: sources -> prepare -> annotate -> store, in batches, resumable.
+
+The main process reads the sources and writes the database; the heavy per-post work
+(normalising, language, lemmas, fingerprints, annotation) runs in a pool of worker
+processes when the input is large enough to pay for starting them. Each batch is one
+transaction: a crash or Ctrl-C loses at most the batch in flight, and because posts are
+keyed by stable ids, running the same ingest again completes the job and adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from multivector.annotate.tokens import lemma_text
+from multivector.model import InputError, Post, PreparedPost, Problem
+from multivector.prepare.dedup import fingerprint
+from multivector.prepare.language import detect_many
+from multivector.prepare.normalize import cut_repeated_body, normalize
+from multivector.sources import iter_input_files, read_path
+from multivector.sources.base import ReadContext
+from multivector.store.sqlite import Store
+
+BATCH_SIZE = 500
+# Below this many bytes of input, starting worker processes costs more than it saves.
+POOL_MIN_BYTES = 3_000_000
+# Posts longer than this are cut for annotation and indexing (the full text is still stored).
+MAX_ANALYSED_CHARS = 100_000
+
+
+@dataclass
+class AnnotateOptions:
+    enabled: bool = True
+    ner: bool = True
+    knowledge_dirs: tuple[Path, ...] = ()
+    profile: str = "kz"
+
+
+@dataclass
+class IngestOptions:
+    fmt: str | None = None
+    channel: str | None = None
+    default_date: date | None = None
+    field_map: dict[str, str] = field(default_factory=dict)
+    annotate: AnnotateOptions = field(default_factory=AnnotateOptions)
+    workers: int = 0  # 0: as many as there are cores, when the input is large
+    batch_size: int = BATCH_SIZE
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    service: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Progress:
+    """What the pipeline tells its caller as it goes (the CLI draws a bar from it)."""
+
+    on_file: Callable[[Path, int, int], None] = lambda path, index, total: None
+    on_batch: Callable[[int], None] = lambda posts: None
+    on_problem: Callable[[Problem], None] = lambda problem: None
+
+
+def revision(post: Post) -> str:
+    """A hash of what the source says about a post; it changes when the post is edited.
+
+    Views and forward counts are left out: they change every hour and are not an edit.
+    """
+    key = json.dumps(
+        [post.text, post.date and post.date.isoformat(), post.edited and post.edited.isoformat(),
+         post.author, post.forwarded_from, post.reply_to, post.url, post.media, post.links, post.hashtags],
+        ensure_ascii=False,
+    )  # fmt: skip
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+class Preparer:
+    """Turns read posts into PreparedPosts. One per process: it holds the loaded models."""
+
+    def __init__(self, annotate: AnnotateOptions):
+        self.annotator = None
+        self.fingerprint = None
+        if annotate.enabled:
+            from multivector.annotate.annotator import Annotator
+            from multivector.knowledge import load_knowledge
+
+            knowledge = load_knowledge(annotate.knowledge_dirs)
+            self.annotator = Annotator(knowledge, profile=annotate.profile, ner=annotate.ner)
+            self.fingerprint = knowledge.fingerprint
+
+    def __call__(self, batch: Sequence[tuple[Post, str]]) -> list[PreparedPost]:
+        posts = []
+        for post, _ in batch:
+            post.text_raw = post.text
+            text, repeated = cut_repeated_body(normalize(post.text))
+            post.text = text
+            post.repeated_body = repeated
+            posts.append(post)
+        for post, lang in zip(posts, detect_many([p.text for p in posts]), strict=True):
+            post.lang = lang
+        out = []
+        for post, rev in batch:
+            analysed = post.text[:MAX_ANALYSED_CHARS]
+            fp = fingerprint(analysed)
+            out.append(
+                PreparedPost(post, rev, lemma_text(analysed, post.lang), fp.content_hash, fp.signature)
+            )
+        if self.annotator is not None:
+            items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in out]
+            for prepared, annotation in zip(out, self.annotator.annotate_many(items), strict=True):
+                prepared.annotation = annotation
+                prepared.annotated_with = self.fingerprint
+        return out
+
+
+# ---- worker-process plumbing --------------------------------------------------------------
+_WORKER: Preparer | None = None
+
+
+def _init_worker(annotate: AnnotateOptions) -> None:
+    global _WORKER
+    _WORKER = Preparer(annotate)
+
+
+def _run_worker(batch: list[tuple[Post, str]]) -> list[PreparedPost]:
+    assert _WORKER is not None
+    return _WORKER(batch)
+
+
+def _batches(posts: Iterable[Post], size: int) -> Iterator[list[Post]]:
+    batch: list[Post] = []
+    for post in posts:
+        batch.append(post)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Executor:
+    """Runs the Preparer in-process or in a bounded pool, yielding results in input order."""
+
+    def __init__(self, annotate: AnnotateOptions, workers: int):
+        self.workers = workers
+        self.local = Preparer(annotate) if workers <= 1 else None
+        self.pool = None
+        if workers > 1:
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=_init_worker, initargs=(annotate,)
+            )
+
+    def map(self, batches: Iterable[list[tuple[Post, str]]]) -> Iterator[list[PreparedPost]]:
+        if self.local is not None:
+            for batch in batches:
+                yield self.local(batch)
+            return
+        assert self.pool is not None
+        pending: list[Future] = []
+        for batch in batches:
+            pending.append(self.pool.submit(_run_worker, batch))
+            # Keep a few batches in flight per worker, never the whole corpus.
+            while len(pending) > 2 * self.workers:
+                yield pending.pop(0).result()
+        while pending:
+            yield pending.pop(0).result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def choose_workers(requested: int, input_bytes: int) -> int:
+    if requested:
+        return requested
+    return min(os.cpu_count() or 1, 4) if input_bytes >= POOL_MIN_BYTES else 1
+
+
+def ingest(
+    store: Store, paths: Sequence[Path], options: IngestOptions, progress: Progress | None = None
+) -> IngestReport:
+    """Read every file under `paths` into the store. Bad files and records are reported, not fatal."""
+    progress = progress or Progress()
+    report = IngestReport()
+    files = list(iter_input_files(list(paths)))
+    input_bytes = sum(f.stat().st_size for f in files if f.exists())
+    executor = _Executor(options.annotate, choose_workers(options.workers, input_bytes))
+    try:
+        for index, path in enumerate(files):
+            progress.on_file(path, index, len(files))
+            _ingest_file(store, path, options, executor, report, progress)
+            report.files += 1
+    finally:
+        executor.close()
+    return report
+
+
+def _ingest_file(
+    store: Store,
+    path: Path,
+    options: IngestOptions,
+    executor: _Executor,
+    report: IngestReport,
+    progress: Progress,
+) -> None:
+    def problem(p: Problem) -> None:
+        report.problems.append(p)
+        progress.on_problem(p)
+
+    ctx = ReadContext(
+        channel=options.channel, default_date=options.default_date, field_map=options.field_map,
+        on_problem=problem, file=str(path),
+    )  # fmt: skip
+    counts = {"posts": 0, "new": 0, "updated": 0}
+
+    def changed_batches() -> Iterator[list[tuple[Post, str]]]:
+        # Unchanged posts are dropped here, before any expensive work: a re-run is cheap.
+        for batch in _batches(read_path(path, ctx, options.fmt), options.batch_size):
+            counts["posts"] += len(batch)
+            report.read += len(batch)
+            known = store.revisions(p.id for p in batch)
+            todo = []
+            seen: set[str] = set()
+            for post in batch:
+                rev = revision(post)
+                if known.get(post.id) == rev or (post.id, rev) in seen:
+                    report.unchanged += 1
+                    continue
+                seen.add((post.id, rev))
+                todo.append((post, rev))
+            if todo:
+                yield todo
+            else:
+                progress.on_batch(len(batch))
+
+    try:
+        for prepared in executor.map(changed_batches()):
+            result = store.write_batch(prepared)
+            report.new += result.new
+            report.updated += result.updated
+            report.unchanged += result.unchanged
+            counts["new"] += result.new
+            counts["updated"] += result.updated
+            progress.on_batch(len(prepared))
+    except InputError as e:
+        problem(Problem(str(path), "", str(e).removeprefix(f"{path}: ")))
+        return
+    report.service += ctx.counts.get("service", 0)
+    store.record_file(
+        str(path.resolve()), options.fmt or "auto", counts["posts"], counts["new"], counts["updated"],
+        ctx.counts.get("service", 0), len(ctx.problems),
+    )  # fmt: skip

@@ -1,0 +1,66 @@
+"""Which language a post is written in: ru, kk, en, other, or und (too short to tell).
+
+lingua is built for a small set of languages only: the three we analyse plus the ones most
+often confused with them (Ukrainian, Belarusian and Kyrgyz-like Cyrillic texts fall back to
+Russian or Kazakh otherwise) and a few frequent neighbours, which all map to `other`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+ANALYSED = ("ru", "kk", "en")
+UNDETERMINED = "und"
+OTHER = "other"
+
+# Letters that Russian never uses and Kazakh does (і is shared with Ukrainian, so not here).
+_KAZAKH_LETTERS = re.compile(r"[әғқңөұүһӘҒҚҢӨҰҮҺ]")
+_LETTER = re.compile(r"[^\W\d_]")
+_URL = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")
+MIN_LETTERS = 12  # below this a guess is noise
+SAMPLE_CHARS = 600  # the first few sentences decide; whole articles only cost time
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = [
+        Language.RUSSIAN, Language.KAZAKH, Language.ENGLISH, Language.UKRAINIAN,
+        Language.BELARUSIAN, Language.MONGOLIAN, Language.CHINESE, Language.TURKISH,
+        Language.GERMAN, Language.FRENCH, Language.ARABIC, Language.PERSIAN,
+    ]  # fmt: skip
+    codes = {Language.RUSSIAN: "ru", Language.KAZAKH: "kk", Language.ENGLISH: "en"}
+    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build(), codes
+
+
+def _sample(text: str) -> str | None:
+    s = _URL.sub(" ", text[: SAMPLE_CHARS * 2])[:SAMPLE_CHARS]
+    return s if len(_LETTER.findall(s)) >= MIN_LETTERS else None
+
+
+def detect(text: str) -> str:
+    """Language code of one text."""
+    return detect_many([text])[0]
+
+
+def detect_many(texts: list[str]) -> list[str]:
+    """Language codes of many texts; lingua works through the batch in one call."""
+    out = [UNDETERMINED] * len(texts)
+    todo_idx: list[int] = []
+    todo: list[str] = []
+    for i, text in enumerate(texts):
+        s = _sample(text)
+        if s is None:
+            continue
+        if len(_KAZAKH_LETTERS.findall(s)) >= 2:
+            out[i] = "kk"
+            continue
+        todo_idx.append(i)
+        todo.append(s)
+    if todo:
+        detector, codes = _detector()
+        for i, lang in zip(todo_idx, detector.detect_languages_in_parallel_of(todo), strict=True):
+            out[i] = codes.get(lang, OTHER) if lang is not None else UNDETERMINED
+    return out

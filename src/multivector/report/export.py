@@ -1,0 +1,81 @@
+"""Exports for people's own tools: JSONL (the contract), CSV and Parquet, streamed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+from multivector.store.sqlite import Store
+
+_PARQUET_BATCH = 5000
+_LIST_FIELDS = ("actors", "themes", "mentions")
+
+
+def write_export(store: Store, fmt: str, path: Path | None) -> int:
+    """Write every post in `fmt` to `path` (stdout when None); returns the number of posts."""
+    if fmt == "parquet":
+        assert path is not None
+        return _parquet(store, path)
+    if path is None:
+        return _text(store, fmt, sys.stdout)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        return _text(store, fmt, fh)
+
+
+def _text(store: Store, fmt: str, fh: IO[str]) -> int:
+    n = 0
+    writer = None
+    for row in store.iter_export():
+        if fmt == "jsonl":
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            if writer is None:
+                writer = csv.DictWriter(fh, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow(_flat(row))
+        n += 1
+    return n
+
+
+def _flat(row: dict) -> dict:
+    # Spreadsheets want one cell per field: lists become "A;B", mentions stay JSON.
+    flat = dict(row)
+    flat["actors"] = ";".join(row["actors"])
+    flat["themes"] = ";".join(row["themes"])
+    flat["mentions"] = json.dumps(row["mentions"], ensure_ascii=False)
+    return flat
+
+
+def _parquet(store: Store, path: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    mention = pa.struct(
+        [
+            ("actor", pa.string()),
+            ("kind", pa.string()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("text", pa.string()),
+        ]
+    )
+    schema = pa.schema(
+        [(name, pa.string()) for name in ("id", "source", "channel", "message_id", "author", "date", "url", "lang", "text", "forwarded_from", "duplicate_of")]
+        + [("in_scope", pa.bool_()), ("actors", pa.list_(pa.string())), ("themes", pa.list_(pa.string())), ("mentions", pa.list_(mention))]
+    )  # fmt: skip
+    n = 0
+    batch: list[dict] = []
+    with pq.ParquetWriter(path, schema) as writer:
+        for row in store.iter_export():
+            batch.append(row)
+            if len(batch) >= _PARQUET_BATCH:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                n += len(batch)
+                batch = []
+        if batch or n == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            n += len(batch)
+    return n

@@ -1,0 +1,83 @@
+"""The SQLite schema and its migrations.
+
+`SCHEMA_VERSION` counts migrations; a database records the version it was built to in
+`meta`, and opening it runs the missing steps in order, so a file made by an older
+multivector keeps working. A database newer than this program is refused.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Migration N takes a database from version N-1 to N.
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE posts (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,            -- model.post_id(source, channel, message_id)
+        source TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        author TEXT,
+        date TEXT,                          -- ISO 8601, no offset; NULL when the source gave none
+        url TEXT,
+        lang TEXT,
+        text TEXT NOT NULL,                 -- normalised
+        text_raw TEXT,                      -- as the source gave it, when different
+        forwarded_from TEXT,
+        reply_to TEXT,
+        edited TEXT,
+        links TEXT,                         -- JSON list
+        hashtags TEXT,                      -- JSON list
+        media TEXT,
+        views INTEGER,
+        forwards INTEGER,
+        origin TEXT,
+        repeated_body INTEGER NOT NULL DEFAULT 0,
+        revision TEXT NOT NULL,             -- hash of what the source said; a change means an edit
+        content_hash TEXT,
+        minhash BLOB,
+        dup_root TEXT NOT NULL,             -- id of the earliest post of its duplicate group
+        in_scope INTEGER,                   -- NULL until annotated
+        annotated_with TEXT,                -- knowledge fingerprint of the last annotation
+        ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX posts_date ON posts(date);
+    CREATE INDEX posts_channel ON posts(channel, date);
+    CREATE INDEX posts_content_hash ON posts(content_hash);
+    CREATE INDEX posts_dup_root ON posts(dup_root);
+
+    -- MinHash LSH bands: posts sharing a key are near-duplicate candidates.
+    CREATE TABLE lsh (key INTEGER NOT NULL, post INTEGER NOT NULL);
+    CREATE INDEX lsh_key ON lsh(key);
+    CREATE INDEX lsh_post ON lsh(post);
+
+    -- Full-text index over lemmas; rowid = posts.rowid.
+    CREATE VIRTUAL TABLE posts_fts USING fts5(lemmas, tokenize = 'unicode61 remove_diacritics 0');
+
+    CREATE TABLE mentions (
+        post INTEGER NOT NULL, actor TEXT, kind TEXT NOT NULL,
+        start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
+    );
+    CREATE INDEX mentions_post ON mentions(post);
+    CREATE TABLE post_actors (actor TEXT NOT NULL, post INTEGER NOT NULL, PRIMARY KEY (actor, post)) WITHOUT ROWID;
+    CREATE INDEX post_actors_post ON post_actors(post);
+    CREATE TABLE theme_hits (
+        post INTEGER NOT NULL, theme TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
+    );
+    CREATE INDEX theme_hits_post ON theme_hits(post);
+    CREATE TABLE post_themes (theme TEXT NOT NULL, post INTEGER NOT NULL, PRIMARY KEY (theme, post)) WITHOUT ROWID;
+    CREATE INDEX post_themes_post ON post_themes(post);
+
+    -- One row per input file read to the end: what it held, for stats and audits.
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY, format TEXT NOT NULL, posts INTEGER NOT NULL, new INTEGER NOT NULL,
+        updated INTEGER NOT NULL, service INTEGER NOT NULL, problems INTEGER NOT NULL, read_at TEXT NOT NULL
+    );
+
+    -- Where live collection stopped, per source (feeds, Telegram channels).
+    CREATE TABLE cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);
+    """,
+}

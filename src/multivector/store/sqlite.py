@@ -1,0 +1,484 @@
+"""The default store: one SQLite file in WAL mode.
+
+Every batch of posts is written in one transaction, so a crash or Ctrl-C loses at most the
+batch in flight and never leaves half a post behind. Writing is idempotent: a post is keyed
+by its stable id, an unchanged post is skipped, an edited one is updated in place.
+Duplicate groups are kept across the whole database as new files arrive: every post
+points at the earliest post of its group (`dup_root`), and nothing is ever dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from multivector.model import InputError, PreparedPost
+from multivector.prepare.dedup import band_keys, band_rows, similarity
+from multivector.store.query import QueryError, to_fts
+from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+DEFAULT_DUP_THRESHOLD = 0.6
+
+
+@dataclass
+class WriteResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class SearchFilters:
+    actors: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)
+    date_from: str | None = None  # inclusive, ISO date
+    date_to: str | None = None  # inclusive, ISO date
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat(timespec="seconds") if dt else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _earliest_key(date: str | None, post_id: str) -> tuple[bool, str, str]:
+    # Undated posts can head a group only when no member has a date.
+    return (date is None, date or "", post_id)
+
+
+class Store:
+    """A multivector database. Use `Store.open(path)`; close it or use it as a context manager."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, dup_threshold: float = DEFAULT_DUP_THRESHOLD):
+        self.conn = conn
+        self.path = path
+        self.dup_threshold = dup_threshold
+        self._rows = band_rows(dup_threshold)
+
+    # ---- opening and schema -------------------------------------------------------------
+    @classmethod
+    def open(
+        cls, path: str | Path, *, create: bool = True, dup_threshold: float = DEFAULT_DUP_THRESHOLD
+    ) -> Store:
+        path = Path(path)
+        if not create and not path.exists():
+            raise InputError(f"{path}: no such database (run `multivector ingest` first)")
+        if path.exists() and path.is_dir():
+            raise InputError(f"{path}: is a folder, not a database file")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as e:
+            raise InputError(f"{path}: not a multivector database ({e})") from None
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA cache_size=-65536")
+        store = cls(conn, path, dup_threshold)
+        store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        try:
+            has_meta = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise InputError(f"{self.path}: not a multivector database ({e})") from None
+        version = 0
+        if has_meta:
+            row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        elif self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise InputError(f"{self.path}: an SQLite file, but not a multivector database")
+        if version > SCHEMA_VERSION:
+            raise InputError(
+                f"{self.path}: made by a newer multivector (schema {version} > {SCHEMA_VERSION}); upgrade multivector"
+            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in MIGRATIONS[step].split(";\n"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(step),)
+                )
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # ---- writing ----------------------------------------------------------------------------
+    def revisions(self, ids: Iterable[str]) -> dict[str, str]:
+        """The stored revision of each id that is already in the database."""
+        ids = list(ids)
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            q = f"SELECT id, revision FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(q, chunk).fetchall())
+        return out
+
+    def write_batch(self, items: list[PreparedPost]) -> WriteResult:
+        """Insert new posts and update edited ones, all in one transaction."""
+        result = WriteResult()
+        if not items:
+            return result
+        with self.transaction() as conn:
+            known = self.revisions(p.post.id for p in items)
+            for item in items:
+                pid = item.post.id
+                if pid in known:
+                    if known[pid] == item.revision:
+                        result.unchanged += 1
+                        continue
+                    self._update(conn, item)
+                    result.updated += 1
+                else:
+                    self._insert(conn, item)
+                    result.new += 1
+                known[pid] = item.revision
+        return result
+
+    def _row(self, item: PreparedPost) -> dict:
+        p = item.post
+        return {
+            "id": p.id, "source": p.source, "channel": p.channel, "message_id": p.message_id,
+            "author": p.author, "date": _iso(p.date), "url": p.url, "lang": p.lang, "text": p.text,
+            "text_raw": p.text_raw if p.text_raw != p.text else None,
+            "forwarded_from": p.forwarded_from, "reply_to": p.reply_to, "edited": _iso(p.edited),
+            "links": json.dumps(p.links, ensure_ascii=False) if p.links else None,
+            "hashtags": json.dumps(p.hashtags, ensure_ascii=False) if p.hashtags else None,
+            "media": p.media, "views": p.views, "forwards": p.forwards, "origin": p.origin,
+            "repeated_body": int(p.repeated_body), "revision": item.revision,
+            "content_hash": item.content_hash, "minhash": item.signature,
+        }  # fmt: skip
+
+    def _insert(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
+        row = self._row(item)
+        row["dup_root"] = row["id"]
+        row["ingested_at"] = _now()
+        cols = ", ".join(row)
+        cur = conn.execute(f"INSERT INTO posts ({cols}) VALUES ({', '.join(':' + c for c in row)})", row)
+        rowid = cur.lastrowid
+        conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, item.lemmas))
+        self._group(conn, rowid, item)
+        if item.annotation is not None:
+            self._write_annotation(conn, rowid, item)
+
+    def _update(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
+        row = self._row(item)
+        rowid, old_root = conn.execute(
+            "SELECT rowid, dup_root FROM posts WHERE id=?", (row["id"],)
+        ).fetchone()
+        sets = ", ".join(f"{c}=:{c}" for c in row if c != "id")
+        conn.execute(f"UPDATE posts SET {sets} WHERE id=:id", row)
+        conn.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
+        conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, item.lemmas))
+        # The text changed: leave the old group and find the post's place again.
+        conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
+        conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
+        if old_root == row["id"]:
+            self._reroot(conn, row["id"])
+        self._group(conn, rowid, item)
+        if item.annotation is not None:
+            self._write_annotation(conn, rowid, item)
+
+    def _reroot(self, conn: sqlite3.Connection, old_root: str) -> None:
+        members = conn.execute(
+            "SELECT id, date FROM posts WHERE dup_root=? AND id<>?", (old_root, old_root)
+        ).fetchall()
+        if members:
+            new_root = min(members, key=lambda m: _earliest_key(m[1], m[0]))[0]
+            conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old_root))
+
+    def _group(self, conn: sqlite3.Connection, rowid: int, item: PreparedPost) -> None:
+        """Join the post to every duplicate group it matches, merging them if several."""
+        pid = item.post.id
+        roots: set[str] = set()
+        if item.content_hash:
+            roots.update(
+                r for (r,) in conn.execute(
+                    "SELECT dup_root FROM posts WHERE content_hash=? AND rowid<>?", (item.content_hash, rowid)
+                )
+            )  # fmt: skip
+        if item.signature:
+            keys = band_keys(item.signature, self._rows)
+            q = f"SELECT DISTINCT post FROM lsh WHERE key IN ({','.join('?' * len(keys))})"
+            candidates = [c for (c,) in conn.execute(q, keys) if c != rowid]
+            for start in range(0, len(candidates), 900):
+                chunk = candidates[start : start + 900]
+                q = f"SELECT dup_root, minhash FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+                for root, sig in conn.execute(q, chunk):
+                    if root not in roots and sig and similarity(item.signature, sig) >= self.dup_threshold:
+                        roots.add(root)
+            conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
+        roots.discard(pid)
+        if not roots:
+            return
+        heads = [(pid, _iso(item.post.date))]
+        q = f"SELECT id, date FROM posts WHERE id IN ({','.join('?' * len(roots))})"
+        heads += conn.execute(q, sorted(roots)).fetchall()
+        new_root = min(heads, key=lambda h: _earliest_key(h[1], h[0]))[0]
+        for old in sorted(roots | {pid}):
+            if old != new_root:
+                conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old))
+        conn.execute("UPDATE posts SET dup_root=? WHERE rowid=?", (new_root, rowid))
+
+    def _write_annotation(self, conn: sqlite3.Connection, rowid: int, item: PreparedPost) -> None:
+        ann = item.annotation
+        assert ann is not None
+        for table in ("mentions", "post_actors", "theme_hits", "post_themes"):
+            conn.execute(f"DELETE FROM {table} WHERE post=?", (rowid,))
+        conn.executemany(
+            'INSERT INTO mentions(post, actor, kind, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
+            [(rowid, m.actor, m.kind, m.start, m.end, m.text) for m in ann.mentions],
+        )
+        conn.executemany(
+            "INSERT INTO post_actors(actor, post) VALUES (?, ?)", [(a, rowid) for a in ann.actors]
+        )
+        conn.executemany(
+            'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
+            [(rowid, t.theme, t.start, t.end, t.text) for t in ann.themes],
+        )
+        conn.executemany(
+            "INSERT INTO post_themes(theme, post) VALUES (?, ?)", [(t, rowid) for t in ann.theme_ids]
+        )
+        conn.execute(
+            "UPDATE posts SET in_scope=?, annotated_with=? WHERE rowid=?",
+            (int(ann.in_scope), item.annotated_with, rowid),
+        )
+
+    def write_annotations(self, items: list[tuple[int, PreparedPost]]) -> None:
+        """Replace the annotations of stored posts (by rowid), in one transaction."""
+        with self.transaction() as conn:
+            for rowid, item in items:
+                self._write_annotation(conn, rowid, item)
+
+    def record_file(
+        self, path: str, fmt: str, posts: int, new: int, updated: int, service: int, problems: int
+    ) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO files(path, format, posts, new, updated, service, problems, read_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, fmt, posts, new, updated, service, problems, _now()),
+        )
+
+    # ---- cursors for live collection --------------------------------------------------------
+    def get_cursor(self, source: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM cursors WHERE source=?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, source: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO cursors(source, value, updated_at) VALUES (?, ?, ?)",
+            (source, value, _now()),
+        )
+
+    # ---- reading ----------------------------------------------------------------------------
+    def count_posts(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+
+    def iter_for_annotation(self, since: str | None = None, only_stale: str | None = None) -> Iterator[tuple]:
+        """(rowid, text, lang) of posts to (re-)annotate, in rowid order, streamed."""
+        q = "SELECT rowid, text, lang FROM posts WHERE 1=1"
+        args: list = []
+        if since:
+            q += " AND date >= ?"
+            args.append(since)
+        if only_stale:
+            q += " AND (annotated_with IS NULL OR annotated_with <> ?)"
+            args.append(only_stale)
+        yield from self.conn.execute(q + " ORDER BY rowid", args)
+
+    def search(self, query: str, limit: int = 20, filters: SearchFilters | None = None) -> list[sqlite3.Row]:
+        """Posts matching a lemma-aware query, best first (BM25), with optional filters."""
+        fts = to_fts(query)
+        where, args = self._filter_sql(filters or SearchFilters())
+        sql = (
+            "SELECT p.rowid, p.id, p.channel, p.date, p.lang, p.text, p.dup_root, p.url, bm25(posts_fts) AS score "
+            "FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid "
+            f"WHERE posts_fts MATCH ? {where} ORDER BY score, p.date, p.id LIMIT ?"
+        )
+        cur = self.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        try:
+            return cur.execute(sql, [fts, *args, limit]).fetchall()
+        except sqlite3.OperationalError as e:
+            raise QueryError(f"cannot search for {query!r}: {e}") from None
+
+    @staticmethod
+    def _filter_sql(f: SearchFilters) -> tuple[str, list]:
+        parts: list[str] = []
+        args: list = []
+        for actor in f.actors:
+            parts.append("AND EXISTS (SELECT 1 FROM post_actors a WHERE a.post = p.rowid AND a.actor = ?)")
+            args.append(actor)
+        for theme in f.themes:
+            parts.append("AND EXISTS (SELECT 1 FROM post_themes t WHERE t.post = p.rowid AND t.theme = ?)")
+            args.append(theme)
+        if f.langs:
+            parts.append(f"AND p.lang IN ({','.join('?' * len(f.langs))})")
+            args += f.langs
+        if f.channels:
+            parts.append(f"AND p.channel IN ({','.join('?' * len(f.channels))})")
+            args += f.channels
+        if f.date_from:
+            parts.append("AND p.date >= ?")
+            args.append(f.date_from)
+        if f.date_to:
+            parts.append("AND p.date < date(?, '+1 day')")
+            args.append(f.date_to)
+        return " ".join(parts), args
+
+    def actors_of(self, rowids: list[int]) -> dict[int, list[str]]:
+        return self._grouped(
+            "SELECT post, actor FROM post_actors WHERE post IN ({}) ORDER BY post, actor", rowids
+        )
+
+    def themes_of(self, rowids: list[int]) -> dict[int, list[str]]:
+        return self._grouped(
+            "SELECT post, theme FROM post_themes WHERE post IN ({}) ORDER BY post, theme", rowids
+        )
+
+    def _grouped(self, sql: str, rowids: list[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {r: [] for r in rowids}
+        for start in range(0, len(rowids), 900):
+            chunk = rowids[start : start + 900]
+            for post, value in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                out[post].append(value)
+        return out
+
+    def iter_export(self) -> Iterator[dict]:
+        """Every post as a dict of the JSONL export contract, streamed in rowid order."""
+        posts = self.conn.cursor()
+        posts.row_factory = sqlite3.Row
+        posts.execute("SELECT rowid, * FROM posts ORDER BY rowid")
+        side = {
+            "actors": self._stream("SELECT post, actor FROM post_actors ORDER BY post, actor"),
+            "themes": self._stream("SELECT post, theme FROM post_themes ORDER BY post, theme"),
+            "mentions": self._stream('SELECT post, actor, kind, start, "end", text FROM mentions ORDER BY post, start, "end"'),
+        }  # fmt: skip
+        for row in posts:
+            rowid = row["rowid"]
+            found = {name: stream.take(rowid) for name, stream in side.items()}
+            yield {
+                "id": row["id"],
+                "source": row["source"],
+                "channel": row["channel"],
+                "message_id": row["message_id"],
+                "author": row["author"],
+                "date": row["date"],
+                "url": row["url"],
+                "lang": row["lang"],
+                "text": row["text"],
+                "forwarded_from": row["forwarded_from"],
+                "duplicate_of": row["dup_root"] if row["dup_root"] != row["id"] else None,
+                "in_scope": None if row["in_scope"] is None else bool(row["in_scope"]),
+                "actors": [r[1] for r in found["actors"]],
+                "themes": [r[1] for r in found["themes"]],
+                "mentions": [
+                    {"actor": r[1], "kind": r[2], "start": r[3], "end": r[4], "text": r[5]}
+                    for r in found["mentions"]
+                ],
+            }
+
+    def _stream(self, sql: str) -> _MergeStream:
+        return _MergeStream(self.conn.execute(sql))
+
+    def group_sizes(self) -> dict[str, int]:
+        """Size of every duplicate group with more than one post, keyed by its root id."""
+        return dict(
+            self.conn.execute("SELECT dup_root, count(*) FROM posts GROUP BY dup_root HAVING count(*) > 1")
+        )
+
+    def stats(self) -> dict:
+        c = self.conn
+        one = lambda sql: c.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "posts": one("SELECT count(*) FROM posts"),
+            "channels": one("SELECT count(DISTINCT channel) FROM posts"),
+            "first_date": one("SELECT min(date) FROM posts"),
+            "last_date": one("SELECT max(date) FROM posts"),
+            "undated": one("SELECT count(*) FROM posts WHERE date IS NULL"),
+            "empty_text": one("SELECT count(*) FROM posts WHERE text = ''"),
+            "duplicates": one("SELECT count(*) FROM posts WHERE dup_root <> id"),
+            "duplicate_groups": one(
+                "SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY dup_root HAVING count(*) > 1)"
+            ),
+            "largest_group": one(
+                "SELECT coalesce(max(n), 1) FROM (SELECT count(*) AS n FROM posts GROUP BY dup_root)"
+            ),
+            "forwards": one("SELECT count(*) FROM posts WHERE forwarded_from IS NOT NULL"),
+            "repeated_bodies": one("SELECT count(*) FROM posts WHERE repeated_body = 1"),
+            "annotated": one("SELECT count(*) FROM posts WHERE in_scope IS NOT NULL"),
+            "in_scope": one("SELECT count(*) FROM posts WHERE in_scope = 1"),
+            "off_topic": one("SELECT count(*) FROM posts WHERE in_scope = 0"),
+            "service_messages": one("SELECT coalesce(sum(service), 0) FROM files"),
+            "files": one("SELECT count(*) FROM files"),
+            "by_channel": c.execute(
+                "SELECT channel, count(*) AS n FROM posts GROUP BY channel ORDER BY n DESC, channel"
+            ).fetchall(),
+            "by_lang": c.execute(
+                "SELECT coalesce(lang, 'und'), count(*) AS n FROM posts GROUP BY 1 ORDER BY n DESC, 1"
+            ).fetchall(),
+            "by_month": c.execute(
+                "SELECT substr(date, 1, 7) AS m, count(*) FROM posts WHERE date IS NOT NULL GROUP BY m ORDER BY m"
+            ).fetchall(),
+            "top_actors": c.execute(
+                "SELECT actor, count(*) AS n FROM post_actors GROUP BY actor ORDER BY n DESC, actor LIMIT 15"
+            ).fetchall(),
+            "top_themes": c.execute(
+                "SELECT theme, count(*) AS n FROM post_themes GROUP BY theme ORDER BY n DESC, theme LIMIT 25"
+            ).fetchall(),
+        }
+
+
+class _MergeStream:
+    """Walks a query ordered by post rowid alongside the posts query (a merge join)."""
+
+    def __init__(self, cursor: sqlite3.Cursor):
+        self._cursor = cursor
+        self._next = cursor.fetchone()
+
+    def take(self, rowid: int) -> list[tuple]:
+        out = []
+        while self._next is not None and self._next[0] <= rowid:
+            if self._next[0] == rowid:
+                out.append(self._next)
+            self._next = self._cursor.fetchone()
+        return out

@@ -1,0 +1,58 @@
+"""Normalisation, the pasted-twice body, language identification and fingerprints."""
+
+from multivector.prepare.dedup import fingerprint, similarity
+from multivector.prepare.language import detect, detect_many
+from multivector.prepare.normalize import cut_repeated_body, normalize
+
+
+def test_normalize_removes_invisible_and_control_characters():
+    raw = "Каза\u200bхстан\u00a0и  Китай\x07\r\n\n\n\nподписали\ufeff"
+    assert normalize(raw) == "Казахстан и Китай\n\nподписали"
+
+
+def test_normalize_composes_to_nfc():
+    decomposed = "и\u0306"  # и + combining breve
+    assert normalize(decomposed) == "й"
+
+
+def test_repeated_body_is_cut_to_one_copy():
+    body = "Токаев провёл переговоры с Си Цзиньпином в Астане.\nСтороны подписали соглашения."
+    text, repeated = cut_repeated_body(normalize(body + "\n\n" + body.replace(" ", "  ")))
+    assert repeated
+    assert text == normalize(body)
+
+
+def test_text_that_is_not_repeated_is_kept_whole():
+    body = "Токаев провёл переговоры с Си Цзиньпином в Астане. Токаев провёл переговоры с Путиным в Москве."
+    assert cut_repeated_body(body) == (body, False)
+    assert cut_repeated_body("Да. Да.") == ("Да. Да.", False)
+
+
+def test_kazakh_is_not_confused_with_russian():
+    kk = "Қазақстан мен Қытай арасындағы сауда айналымы биыл едәуір өсті"
+    kk_without_special_letters = "Президент елдің сыртқы саясаты туралы мәлімдеме жасады"
+    ru = "Казахстан и Китай подписали соглашение о строительстве новой железной дороги"
+    assert detect_many([kk, kk_without_special_letters, ru]) == ["kk", "kk", "ru"]
+
+
+def test_english_other_and_too_short():
+    assert detect("Kazakhstan and the European Union signed a memorandum on critical raw materials") == "en"
+    assert detect("这是一个关于图书馆和历史的中文句子") == "other"
+    assert detect("Ок!") == "und"
+
+
+def test_near_duplicates_have_similar_signatures_and_others_do_not():
+    a = "Президент Казахстана провёл переговоры с председателем КНР в Астане, обсудив энергетику, транспорт и торговлю."
+    b = a.replace("обсудив", "обсуждая") + " Подписано 30 документов."
+    c = "В Алматы выпал снег, синоптики обещают морозы до минус двадцати градусов на выходных и гололёд."
+    fa, fb, fc = fingerprint(a), fingerprint(b), fingerprint(c)
+    assert similarity(fa.signature, fb.signature) >= 0.6
+    assert similarity(fa.signature, fc.signature) < 0.2
+    assert fa.content_hash != fb.content_hash
+
+
+def test_exact_hash_ignores_case_punctuation_and_links():
+    a = fingerprint("Казахстан и Китай подписали соглашение о транзите грузов! https://t.me/x/1")
+    b = fingerprint("казахстан и китай — подписали соглашение о транзите грузов")
+    assert a.content_hash == b.content_hash
+    assert fingerprint("Доброе утро").content_hash is None

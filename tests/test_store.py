@@ -1,0 +1,139 @@
+"""The SQLite store: schema, idempotent writes, edits, duplicate groups, lemma search."""
+
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from multivector.model import SOURCE_TELEGRAM, InputError, Post
+from multivector.pipeline import AnnotateOptions, Preparer, revision
+from multivector.store.query import QueryError
+from multivector.store.schema import SCHEMA_VERSION
+from multivector.store.sqlite import SearchFilters, Store
+
+prepare = Preparer(AnnotateOptions(enabled=False))
+
+
+def post(channel: str, mid: int, text: str, day: int = 1, month: int = 3, **kw) -> Post:
+    return Post(SOURCE_TELEGRAM, channel, str(mid), text, date=datetime(2024, month, day, 12), **kw)
+
+
+def write(store: Store, *posts: Post):
+    return store.write_batch(prepare([(p, revision(p)) for p in posts]))
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "t.db") as s:
+        yield s
+
+
+NUCLEAR_RU = "Казахстан проведёт референдум о строительстве атомной электростанции, сообщила Акорда. Споры о подрядчике продолжаются."
+NUCLEAR_KK = "Қазақстанда атом электр станциясын салу туралы референдум өтеді. Қытаймен және Ресеймен келіссөздер жалғасуда."
+NUCLEAR_EN = "Kazakhstan's voters backed the construction of a nuclear power plant, and Russia's Rosatom leads the bidding."
+
+
+def test_schema_version_and_wal(store):
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    bad = tmp_path / "notes.db"
+    bad.write_text("this is not sqlite at all, just some words " * 50)
+    with pytest.raises(InputError, match="notes.db: not a multivector database"):
+        Store.open(bad)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE x(a)").connection.commit()
+    with pytest.raises(InputError, match="not a multivector database"):
+        Store.open(other)
+
+
+def test_same_posts_twice_add_nothing(store):
+    first = write(store, post("a", 1, NUCLEAR_RU), post("a", 2, NUCLEAR_EN))
+    again = write(store, post("a", 1, NUCLEAR_RU), post("a", 2, NUCLEAR_EN))
+    assert (first.new, again.new, again.unchanged) == (2, 0, 2)
+    assert store.count_posts() == 2
+
+
+def test_edited_message_updates_its_post(store):
+    write(store, post("a", 1, NUCLEAR_RU))
+    edited = post(
+        "a", 1, NUCLEAR_RU.replace("референдум", "всенародный референдум"), edited=datetime(2024, 3, 2)
+    )
+    result = write(store, edited)
+    assert (result.new, result.updated) == (0, 1)
+    (text,) = store.conn.execute("SELECT text FROM posts").fetchone()
+    assert "всенародный" in text
+    assert [r["id"] for r in store.search("всенародный")] == [edited.id]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ядерный OR атомный", [NUCLEAR_RU]),  # атомной -> атомный
+        ("Казахстан", [NUCLEAR_RU]),  # a Russian form; the Kazakh post says Қазақстанда
+        ("Қазақстан", [NUCLEAR_KK]),
+        ("Қытай", [NUCLEAR_KK]),  # Қытаймен
+        ("референдумы", [NUCLEAR_RU, NUCLEAR_KK]),  # ru inflection, and kk referendum
+        ('"атомной электростанции"', [NUCLEAR_RU]),
+        ("plants", [NUCLEAR_EN]),  # plural -> singular
+        ("Rosatom", [NUCLEAR_EN]),
+        ("Russia", [NUCLEAR_EN]),  # Russia's
+        ("электр*", [NUCLEAR_RU, NUCLEAR_KK]),  # электростанции, электр
+        ("референдум NOT Қытай", [NUCLEAR_RU]),
+    ],
+)
+def test_lemma_search_in_three_languages(store, query, expected):
+    write(store, post("a", 1, NUCLEAR_RU, 1), post("b", 2, NUCLEAR_KK, 2), post("c", 3, NUCLEAR_EN, 3))
+    found = [r["text"] for r in store.search(query)]
+    assert sorted(found) == sorted(expected)
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "OR", "ядерный AND", "(a OR b", "a)", "()", "  ", "*"])
+def test_malformed_query_is_a_clear_error(store, query):
+    write(store, post("a", 1, NUCLEAR_RU))
+    with pytest.raises(QueryError):
+        store.search(query)
+
+
+def test_search_filters(store):
+    write(
+        store, post("a", 1, NUCLEAR_RU, 1, 3), post("b", 2, NUCLEAR_KK, 2, 5), post("c", 3, NUCLEAR_EN, 3, 7)
+    )
+    assert len(store.search("референдум", filters=SearchFilters(channels=["b"]))) == 1
+    assert len(store.search("референдум", filters=SearchFilters(langs=["ru"]))) == 1
+    assert len(store.search("референдум", filters=SearchFilters(date_from="2024-04-01"))) == 1
+    assert len(store.search("референдум", filters=SearchFilters(date_to="2024-03-01"))) == 1
+
+
+def test_duplicate_groups_point_at_the_earliest_post(store):
+    original = post("analyst", 10, NUCLEAR_RU, day=5)
+    forward = post("news", 3, NUCLEAR_RU, day=6, forwarded_from="analyst")
+    near = post("other", 7, NUCLEAR_RU.replace("продолжаются", "не утихают") + " Решение за народом.", day=7)
+    unrelated = post("other", 8, NUCLEAR_EN, day=7)
+    # The forward and the near copy arrive first: the group gets re-rooted when the original comes.
+    write(store, forward, near, unrelated)
+    write(store, original)
+    roots = dict(store.conn.execute("SELECT id, dup_root FROM posts"))
+    assert roots[forward.id] == roots[near.id] == roots[original.id] == original.id
+    assert roots[unrelated.id] == unrelated.id
+    assert store.group_sizes() == {original.id: 3}
+    exported = {row["id"]: row["duplicate_of"] for row in store.iter_export()}
+    assert exported[original.id] is None and exported[forward.id] == original.id
+
+
+def test_short_and_empty_texts_are_never_grouped(store):
+    write(store, post("a", 1, ""), post("b", 2, ""), post("c", 3, "Доброе утро"), post("d", 4, "Доброе утро"))
+    assert store.group_sizes() == {}
+
+
+def test_unknown_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "t.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError, match="newer multivector"):
+        Store.open(path)
