@@ -26,7 +26,7 @@ from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 from multivector.sources import iter_input_files, read_path
 from multivector.sources.base import ReadContext
-from multivector.store.sqlite import Store
+from multivector.store.sqlite import Store, WriteResult
 
 BATCH_SIZE = 500
 # Below this many bytes of input, starting worker processes costs more than it saves.
@@ -190,77 +190,96 @@ def choose_workers(requested: int, input_bytes: int) -> int:
     return min(os.cpu_count() or 1, 4) if input_bytes >= POOL_MIN_BYTES else 1
 
 
+class Ingestor:
+    """Feeds posts from files or from live collectors through prepare/annotate into the store.
+
+    Use as a context manager: it owns the worker pool, which is started once and shared by
+    every file or feed of the run.
+    """
+
+    def __init__(
+        self, store: Store, options: IngestOptions, progress: Progress | None = None, input_bytes: int = 0
+    ):
+        self.store = store
+        self.options = options
+        self.progress = progress or Progress()
+        self.report = IngestReport()
+        self._executor = _Executor(options.annotate, choose_workers(options.workers, input_bytes))
+
+    def __enter__(self) -> Ingestor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._executor.close()
+
+    def problem(self, p: Problem) -> None:
+        self.report.problems.append(p)
+        self.progress.on_problem(p)
+
+    def add_posts(self, posts: Iterable[Post]) -> WriteResult:
+        """Store posts from any iterator; returns what was new, updated or unchanged."""
+        total = WriteResult()
+
+        def changed_batches() -> Iterator[list[tuple[Post, str]]]:
+            # Unchanged posts are dropped here, before any expensive work: a re-run is cheap.
+            for batch in _batches(posts, self.options.batch_size):
+                self.report.read += len(batch)
+                known = self.store.revisions(p.id for p in batch)
+                todo = []
+                seen: set[tuple[str, str]] = set()
+                for post in batch:
+                    rev = revision(post)
+                    if known.get(post.id) == rev or (post.id, rev) in seen:
+                        total.unchanged += 1
+                        continue
+                    seen.add((post.id, rev))
+                    todo.append((post, rev))
+                self.progress.on_batch(len(batch) - len(todo))
+                if todo:
+                    yield todo
+
+        for prepared in self._executor.map(changed_batches()):
+            result = self.store.write_batch(prepared)
+            total.new += result.new
+            total.updated += result.updated
+            total.unchanged += result.unchanged
+            self.progress.on_batch(len(prepared))
+        self.report.new += total.new
+        self.report.updated += total.updated
+        self.report.unchanged += total.unchanged
+        return total
+
+    def add_file(self, path: Path) -> None:
+        """Read one file; a bad file or record becomes a problem in the report, never an exception."""
+        opts = self.options
+        ctx = ReadContext(
+            channel=opts.channel, default_date=opts.default_date, field_map=opts.field_map,
+            on_problem=self.problem, file=str(path),
+        )  # fmt: skip
+        read_before = self.report.read
+        try:
+            result = self.add_posts(read_path(path, ctx, opts.fmt))
+        except InputError as e:
+            self.problem(Problem(str(path), "", str(e).removeprefix(f"{path}: ")))
+            return
+        service = ctx.counts.get("service", 0)
+        self.report.service += service
+        self.report.files += 1
+        self.store.record_file(
+            str(path.resolve()), opts.fmt or "auto", self.report.read - read_before, result.new, result.updated,
+            service, len(ctx.problems),
+        )  # fmt: skip
+
+
 def ingest(
     store: Store, paths: Sequence[Path], options: IngestOptions, progress: Progress | None = None
 ) -> IngestReport:
     """Read every file under `paths` into the store. Bad files and records are reported, not fatal."""
     progress = progress or Progress()
-    report = IngestReport()
     files = list(iter_input_files(list(paths)))
     input_bytes = sum(f.stat().st_size for f in files if f.exists())
-    executor = _Executor(options.annotate, choose_workers(options.workers, input_bytes))
-    try:
+    with Ingestor(store, options, progress, input_bytes) as ingestor:
         for index, path in enumerate(files):
             progress.on_file(path, index, len(files))
-            _ingest_file(store, path, options, executor, report, progress)
-            report.files += 1
-    finally:
-        executor.close()
-    return report
-
-
-def _ingest_file(
-    store: Store,
-    path: Path,
-    options: IngestOptions,
-    executor: _Executor,
-    report: IngestReport,
-    progress: Progress,
-) -> None:
-    def problem(p: Problem) -> None:
-        report.problems.append(p)
-        progress.on_problem(p)
-
-    ctx = ReadContext(
-        channel=options.channel, default_date=options.default_date, field_map=options.field_map,
-        on_problem=problem, file=str(path),
-    )  # fmt: skip
-    counts = {"posts": 0, "new": 0, "updated": 0}
-
-    def changed_batches() -> Iterator[list[tuple[Post, str]]]:
-        # Unchanged posts are dropped here, before any expensive work: a re-run is cheap.
-        for batch in _batches(read_path(path, ctx, options.fmt), options.batch_size):
-            counts["posts"] += len(batch)
-            report.read += len(batch)
-            known = store.revisions(p.id for p in batch)
-            todo = []
-            seen: set[str] = set()
-            for post in batch:
-                rev = revision(post)
-                if known.get(post.id) == rev or (post.id, rev) in seen:
-                    report.unchanged += 1
-                    continue
-                seen.add((post.id, rev))
-                todo.append((post, rev))
-            if todo:
-                yield todo
-            else:
-                progress.on_batch(len(batch))
-
-    try:
-        for prepared in executor.map(changed_batches()):
-            result = store.write_batch(prepared)
-            report.new += result.new
-            report.updated += result.updated
-            report.unchanged += result.unchanged
-            counts["new"] += result.new
-            counts["updated"] += result.updated
-            progress.on_batch(len(prepared))
-    except InputError as e:
-        problem(Problem(str(path), "", str(e).removeprefix(f"{path}: ")))
-        return
-    report.service += ctx.counts.get("service", 0)
-    store.record_file(
-        str(path.resolve()), options.fmt or "auto", counts["posts"], counts["new"], counts["updated"],
-        ctx.counts.get("service", 0), len(ctx.problems),
-    )  # fmt: skip
+            ingestor.add_file(path)
+    return ingestor.report

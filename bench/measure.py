@@ -1,0 +1,51 @@
+"""Run a command and report its wall time and peak memory, children included.
+
+Peak RSS is sampled from /proc every 50 ms as the sum over the process and all its
+descendants (worker processes count: the laptop has to hold all of them at once).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Measurement:
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    stderr: str
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    kids = [int(x) for x in text.split()]
+    return kids + [g for k in kids for g in _children(k)]
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run(cmd: list[str], env: dict | None = None) -> Measurement:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, sum(_rss_kb(p) for p in [proc.pid, *_children(proc.pid)]))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    return Measurement(seconds, peak / 1024, proc.returncode, proc.stderr.read() if proc.stderr else "")
