@@ -39,7 +39,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 MAX_PROBLEMS_SHOWN = 50
 
@@ -365,6 +365,39 @@ def demo(
     out.print(f"try: multivector --db {db} search 'Қытай' --limit 5")
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def collect(
+    sources: Annotated[
+        Path, typer.Option("--sources", help="The list of feeds and channels (see docs/collect.md).")
+    ] = Path("sources.yaml"),
+    since: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD: store nothing older (a first run of a long channel).")
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Only this source name (repeatable).")] = None,
+    watch: Annotated[
+        float | None, typer.Option(help="Collect again every MINUTES until Ctrl-C.", metavar="MINUTES")
+    ] = None,
+    no_annotate: Annotated[
+        bool, typer.Option("--no-annotate", help="Store only; tag actors and themes later.")
+    ] = False,
+    no_ner: Annotated[bool, typer.Option("--no-ner", help="Skip named-entity recognition.")] = False,
+    profile: Annotated[str, typer.Option(help="Country profile for in-scope decisions.")] = "kz",
+) -> None:
+    """Fetch what is new in the feeds and Telegram channels of sources.yaml (cron or --watch)."""
+    from multivector.collect import run_cli
+    from multivector.pipeline import AnnotateOptions, IngestOptions
+
+    options = IngestOptions(
+        annotate=AnnotateOptions(
+            enabled=not no_annotate, ner=not no_ner, knowledge_dirs=State.knowledge, profile=profile
+        )
+    )
+    code = run_cli(
+        State.db, sources, only=only, since=since, watch_minutes=watch, ingest=options, console=err
+    )
+    raise typer.Exit(code)
 
 
 def main() -> None:

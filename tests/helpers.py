@@ -1,0 +1,30 @@
+"""Helpers for tests: run the installed `multivector` command, find the real corpora."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPORA = REPO.parent / "shared" / "corpora"
+
+
+def corpus(*parts: str) -> Path:
+    """A folder or file of ../shared/corpora, or a clean skip when this checkout has none."""
+    path = CORPORA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real corpus not available: {path}")
+    return path
+
+
+def multivector(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the installed console script, as a user would."""
+    exe = Path(sys.executable).parent / "multivector"
+    return subprocess.run(
+        [str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip

@@ -1,0 +1,150 @@
+"""The command line as a user meets it: exit codes, one-line errors, resumable ingest, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers import corpus, multivector
+
+TOPICS = ["нефть", "уран", "транзит", "пшеница", "санкции", "инвестиции", "вода", "выборы"]
+
+
+def write_table(path: Path, n: int) -> None:
+    """A JSONL table of n distinct posts (distinct enough not to be near-duplicates)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            words = " ".join(f"{TOPICS[(i * 7 + k) % len(TOPICS)]}{(i * 31 + k) % 997}" for k in range(12))
+            row = {"id": i, "channel": f"канал {i % 5}", "date": f"2024-{i % 12 + 1:02d}-{i % 27 + 1:02d}T10:00:00", "text": f"Пост номер {i}: {words}"}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def test_good_and_bad_files_in_one_folder(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_table(folder / "good.jsonl", 20)
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.json").write_bytes(b"\x00\x01\x02garbage" * 100)
+    (folder / "bad_row.jsonl").write_text(
+        '{"id": 1, "channel": "x", "date": "2024-01-02", "text": "Казахстан и Китай обсудили транзит грузов через Каспий"}\n'
+        '{"id": 2, "channel": "x", "date": "вчера", "text": "дата не в формате ISO, эта запись должна быть пропущена"}\n'
+        "{broken json\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "t.db"
+    r = multivector("--db", str(db), "ingest", str(folder), "--no-annotate")
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert any("empty.txt" in line and "empty" in line for line in lines)
+    assert any("binary.json" in line for line in lines)
+    assert any("bad_row.jsonl" in line and "line 2" in line for line in lines)
+    assert any("bad_row.jsonl" in line and "line 3" in line for line in lines)
+    assert "Traceback" not in r.stderr
+    (n,) = sqlite3.connect(db).execute("SELECT count(*) FROM posts").fetchone()
+    assert n == 21  # 20 good rows + the one good row of bad_row.jsonl
+
+
+def test_missing_path_and_bad_options_exit_2_with_one_line(tmp_path):
+    r = multivector("--db", str(tmp_path / "t.db"), "ingest", str(tmp_path / "nope.json"))
+    assert r.returncode == 2 and "nope.json" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = multivector("--db", str(tmp_path / "t.db"), "ingest", str(tmp_path), "--date", "01.02.2024")
+    assert r.returncode == 2 and "--date" in r.stderr
+    r = multivector("--db", str(tmp_path / "none.db"), "search", "Китай")
+    assert r.returncode == 2 and "none.db" in r.stderr
+
+
+def test_same_file_twice_adds_nothing(tmp_path):
+    write_table(tmp_path / "t.jsonl", 50)
+    db = str(tmp_path / "t.db")
+    assert multivector("--db", db, "ingest", str(tmp_path / "t.jsonl"), "--no-annotate").returncode == 0
+    r = multivector("--db", db, "ingest", str(tmp_path / "t.jsonl"), "--no-annotate")
+    assert r.returncode == 0
+    assert "0 new" in r.stderr and "50 unchanged" in r.stderr
+
+
+def test_killed_ingest_loses_nothing_and_rerun_completes(tmp_path):
+    n = 12000
+    source = tmp_path / "big.jsonl"
+    write_table(source, n)
+    db = tmp_path / "t.db"
+    exe = Path(sys.executable).parent / "multivector"
+    proc = subprocess.Popen(
+        [str(exe), "--db", str(db), "ingest", str(source), "--no-annotate", "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    committed = 0
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            committed = sqlite3.connect(db, timeout=5).execute("SELECT count(*) FROM posts").fetchone()[0]
+        except sqlite3.Error:
+            committed = 0
+        if committed >= 1000:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 0 < committed < n, "the ingest finished before it could be killed; make the input larger"
+    conn = sqlite3.connect(db)
+    after_kill = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    assert after_kill >= committed and after_kill % 500 == 0  # whole batches only
+    assert conn.execute("SELECT count(*) FROM posts_fts").fetchone()[0] == after_kill
+    conn.close()
+    r = multivector("--db", str(db), "ingest", str(source), "--no-annotate")
+    assert r.returncode == 0, r.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*), count(DISTINCT id) FROM posts").fetchone() == (n, n)
+    assert conn.execute("SELECT count(*) FROM posts_fts").fetchone()[0] == n
+
+
+def test_export_jsonl_follows_the_contract(tmp_path):
+    write_table(tmp_path / "t.jsonl", 5)
+    db = str(tmp_path / "t.db")
+    multivector("--db", db, "ingest", str(tmp_path / "t.jsonl"), "--no-annotate")
+    r = multivector("--db", db, "export", "--format", "jsonl")
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) == 5
+    keys = {"id", "source", "channel", "message_id", "author", "date", "url", "lang", "text", "forwarded_from",
+            "duplicate_of", "in_scope", "actors", "themes", "mentions"}  # fmt: skip
+    assert all(set(row) == keys for row in rows)
+    assert rows[0]["message_id"] == "0" and rows[0]["channel"] == "канал 0"
+    csv_out = tmp_path / "t.csv"
+    parquet_out = tmp_path / "t.parquet"
+    assert multivector("--db", db, "export", "--format", "csv", "--out", str(csv_out)).returncode == 0
+    assert len(csv_out.read_text(encoding="utf-8").splitlines()) == 6
+    assert multivector("--db", db, "export", "--format", "parquet", "--out", str(parquet_out)).returncode == 0
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(parquet_out).num_rows == 5
+
+
+def test_search_json_and_malformed_query(tmp_path):
+    write_table(tmp_path / "t.jsonl", 30)
+    db = str(tmp_path / "t.db")
+    multivector("--db", db, "ingest", str(tmp_path / "t.jsonl"), "--no-annotate")
+    r = multivector("--db", db, "search", "пост", "--json", "--limit", "3")
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == 3
+    r = multivector("--db", db, "search", '"unbalanced')
+    assert r.returncode == 2 and "unbalanced quote" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_news_set_ingests_with_no_options_and_finds_duplicates(tmp_path):
+    raw = corpus("tg_news_ru_nktkln", "raw")
+    db = str(tmp_path / "news.db")
+    r = multivector("--db", db, "ingest", str(raw), "--no-annotate")
+    assert r.returncode == 0, r.stderr[-3000:]
+    stats = json.loads(multivector("--db", db, "stats", "--json").stdout)
+    assert stats["posts"] == 22099 and stats["channels"] >= 20
+    # The set holds channels and their "+"/"Live" twins that repost the same news.
+    assert stats["duplicate_groups"] > 100
+    conn = sqlite3.connect(db)
+    cross = conn.execute(
+        "SELECT count(*) FROM posts p JOIN posts r ON r.id = p.dup_root WHERE p.id <> p.dup_root AND p.channel <> r.channel"
+    ).fetchone()[0]
+    assert cross > 50
