@@ -188,6 +188,39 @@ def ingest(
     raise typer.Exit(code)
 
 
+@app.command()
+def annotate(
+    since: Annotated[str | None, typer.Option(help="Only posts dated from YYYY-MM-DD.")] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Redo every post, not only those annotated with other knowledge.")
+    ] = False,
+    no_ner: Annotated[
+        bool, typer.Option("--no-ner", help="Skip named-entity recognition (the fast path).")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core for large databases).")] = 0,
+    profile: Annotated[str, typer.Option(help="Country profile for in-scope decisions.")] = "kz",
+) -> None:
+    """Tag stored posts again after actors.yaml/themes.yaml changed, without re-reading the sources."""
+    from multivector.pipeline import AnnotateOptions, reannotate
+
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            raise InputError(f"--since {since!r}: expected YYYY-MM-DD") from None
+    options = AnnotateOptions(ner=not no_ner, knowledge_dirs=State.knowledge, profile=profile)
+    with _open() as store:
+        total = store.count_posts()
+        with Progress(
+            SpinnerColumn(), TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("annotating", total=total)
+            n = reannotate(store, options, since=since, everything=everything, workers=workers,
+                           on_batch=lambda k: bar.advance(task, k))  # fmt: skip
+    err.print(f"{n} of {total} posts annotated (the rest were up to date with these knowledge files)")
+
+
 def _snippet(text: str, lang: str | None, query: str, width: int = 160) -> str:
     from multivector.annotate.tokens import tokens
     from multivector.store.query import query_lemma_set

@@ -18,15 +18,18 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from multivector.annotate.tokens import lemma_text
-from multivector.model import InputError, Post, PreparedPost, Problem
+from multivector.model import Annotation, InputError, Post, PreparedPost, Problem
 from multivector.prepare.dedup import fingerprint
 from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 from multivector.sources import iter_input_files, read_path
 from multivector.sources.base import ReadContext
 from multivector.store.sqlite import Store, WriteResult
+
+T = TypeVar("T")
 
 BATCH_SIZE = 500
 # Below this many bytes of input, starting worker processes costs more than it saves.
@@ -101,7 +104,8 @@ class Preparer:
             self.annotator = Annotator(knowledge, profile=annotate.profile, ner=annotate.ner)
             self.fingerprint = knowledge.fingerprint
 
-    def __call__(self, batch: Sequence[tuple[Post, str]]) -> list[PreparedPost]:
+    def prepare(self, batch: Sequence[tuple[Post, str]]) -> list[PreparedPost]:
+        """Normalise, identify the language, lemmatise, fingerprint and annotate new posts."""
         posts = []
         for post, _ in batch:
             post.text_raw = post.text
@@ -119,11 +123,23 @@ class Preparer:
                 PreparedPost(post, rev, lemma_text(analysed, post.lang), fp.content_hash, fp.signature)
             )
         if self.annotator is not None:
-            items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in out]
-            for prepared, annotation in zip(out, self.annotator.annotate_many(items), strict=True):
+            annotations = self.annotate([(p.post.text, p.post.lang) for p in out])
+            for prepared, annotation in zip(out, annotations, strict=True):
                 prepared.annotation = annotation
                 prepared.annotated_with = self.fingerprint
         return out
+
+    def annotate(self, items: Sequence[tuple[str, str | None]]) -> list[Annotation]:
+        """Actors, themes and mentions of already prepared texts (text, lang)."""
+        assert self.annotator is not None
+        return self.annotator.annotate_many(
+            [(text[:MAX_ANALYSED_CHARS], lang or "und") for text, lang in items]
+        )
+
+    def annotate_rows(self, rows: Sequence[tuple[int, str, str | None]]) -> list[tuple[int, Annotation]]:
+        """Re-annotation of stored posts: (rowid, text, lang) in, (rowid, annotation) out."""
+        annotations = self.annotate([(text, lang) for _, text, lang in rows])
+        return [(rowid, a) for (rowid, _, _), a in zip(rows, annotations, strict=True)]
 
 
 # ---- worker-process plumbing --------------------------------------------------------------
@@ -135,15 +151,15 @@ def _init_worker(annotate: AnnotateOptions) -> None:
     _WORKER = Preparer(annotate)
 
 
-def _run_worker(batch: list[tuple[Post, str]]) -> list[PreparedPost]:
+def _run_worker(method: str, batch: list) -> list:
     assert _WORKER is not None
-    return _WORKER(batch)
+    return getattr(_WORKER, method)(batch)
 
 
-def _batches(posts: Iterable[Post], size: int) -> Iterator[list[Post]]:
-    batch: list[Post] = []
-    for post in posts:
-        batch.append(post)
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
         if len(batch) >= size:
             yield batch
             batch = []
@@ -152,7 +168,7 @@ def _batches(posts: Iterable[Post], size: int) -> Iterator[list[Post]]:
 
 
 class _Executor:
-    """Runs the Preparer in-process or in a bounded pool, yielding results in input order."""
+    """Runs a Preparer method in-process or in a bounded pool, yielding results in input order."""
 
     def __init__(self, annotate: AnnotateOptions, workers: int):
         self.workers = workers
@@ -164,15 +180,16 @@ class _Executor:
                 workers, mp_context=ctx, initializer=_init_worker, initargs=(annotate,)
             )
 
-    def map(self, batches: Iterable[list[tuple[Post, str]]]) -> Iterator[list[PreparedPost]]:
+    def map(self, method: str, batches: Iterable[list]) -> Iterator[list]:
         if self.local is not None:
+            fn = getattr(self.local, method)
             for batch in batches:
-                yield self.local(batch)
+                yield fn(batch)
             return
         assert self.pool is not None
         pending: list[Future] = []
         for batch in batches:
-            pending.append(self.pool.submit(_run_worker, batch))
+            pending.append(self.pool.submit(_run_worker, method, batch))
             # Keep a few batches in flight per worker, never the whole corpus.
             while len(pending) > 2 * self.workers:
                 yield pending.pop(0).result()
@@ -238,7 +255,7 @@ class Ingestor:
                 if todo:
                     yield todo
 
-        for prepared in self._executor.map(changed_batches()):
+        for prepared in self._executor.map("prepare", changed_batches()):
             result = self.store.write_batch(prepared)
             total.new += result.new
             total.updated += result.updated
@@ -283,3 +300,41 @@ def ingest(
             progress.on_file(path, index, len(files))
             ingestor.add_file(path)
     return ingestor.report
+
+
+def reannotate(
+    store: Store,
+    annotate: AnnotateOptions,
+    since: str | None = None,
+    everything: bool = False,
+    workers: int = 0,
+    on_batch: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Annotate stored posts again after the knowledge files changed, without re-reading sources.
+
+    By default only posts annotated with other knowledge (or never) are redone; `everything`
+    redoes all of them. Returns the number of posts annotated.
+    """
+    preparer_fingerprint = _knowledge_fingerprint(annotate)
+    stale = None if everything else preparer_fingerprint
+    total = store.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    executor = _Executor(annotate, choose_workers(workers, total * 600))
+    done = 0
+    try:
+        # Only the row ids are listed up front (writing while a cursor walks the same table
+        # is unsafe); the texts are read a batch at a time.
+        rowids = store.rowids_to_annotate(since=since, only_stale=stale)
+        batches = (store.texts(chunk) for chunk in _batches(rowids, BATCH_SIZE))
+        for result in executor.map("annotate_rows", batches):
+            store.write_annotations(result, preparer_fingerprint)
+            done += len(result)
+            on_batch(len(result))
+    finally:
+        executor.close()
+    return done
+
+
+def _knowledge_fingerprint(annotate: AnnotateOptions) -> str:
+    from multivector.knowledge import load_knowledge
+
+    return load_knowledge(annotate.knowledge_dirs).fingerprint

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from multivector.model import InputError, PreparedPost
+from multivector.model import Annotation, InputError, PreparedPost
 from multivector.prepare.dedup import band_keys, band_rows, similarity
 from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -198,7 +198,7 @@ class Store:
         conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, item.lemmas))
         self._group(conn, rowid, item)
         if item.annotation is not None:
-            self._write_annotation(conn, rowid, item)
+            self._write_annotation(conn, rowid, item.annotation, item.annotated_with)
 
     def _update(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
         row = self._row(item)
@@ -216,7 +216,7 @@ class Store:
             self._reroot(conn, row["id"])
         self._group(conn, rowid, item)
         if item.annotation is not None:
-            self._write_annotation(conn, rowid, item)
+            self._write_annotation(conn, rowid, item.annotation, item.annotated_with)
 
     def _reroot(self, conn: sqlite3.Connection, old_root: str) -> None:
         members = conn.execute(
@@ -259,9 +259,9 @@ class Store:
                 conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old))
         conn.execute("UPDATE posts SET dup_root=? WHERE rowid=?", (new_root, rowid))
 
-    def _write_annotation(self, conn: sqlite3.Connection, rowid: int, item: PreparedPost) -> None:
-        ann = item.annotation
-        assert ann is not None
+    def _write_annotation(
+        self, conn: sqlite3.Connection, rowid: int, ann: Annotation, fingerprint: str | None
+    ) -> None:
         for table in ("mentions", "post_actors", "theme_hits", "post_themes"):
             conn.execute(f"DELETE FROM {table} WHERE post=?", (rowid,))
         conn.executemany(
@@ -280,14 +280,14 @@ class Store:
         )
         conn.execute(
             "UPDATE posts SET in_scope=?, annotated_with=? WHERE rowid=?",
-            (int(ann.in_scope), item.annotated_with, rowid),
+            (int(ann.in_scope), fingerprint, rowid),
         )
 
-    def write_annotations(self, items: list[tuple[int, PreparedPost]]) -> None:
+    def write_annotations(self, items: list[tuple[int, Annotation]], fingerprint: str | None) -> None:
         """Replace the annotations of stored posts (by rowid), in one transaction."""
         with self.transaction() as conn:
-            for rowid, item in items:
-                self._write_annotation(conn, rowid, item)
+            for rowid, annotation in items:
+                self._write_annotation(conn, rowid, annotation, fingerprint)
 
     def record_file(
         self, path: str, fmt: str, posts: int, new: int, updated: int, service: int, problems: int
@@ -313,9 +313,9 @@ class Store:
     def count_posts(self) -> int:
         return self.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
 
-    def iter_for_annotation(self, since: str | None = None, only_stale: str | None = None) -> Iterator[tuple]:
-        """(rowid, text, lang) of posts to (re-)annotate, in rowid order, streamed."""
-        q = "SELECT rowid, text, lang FROM posts WHERE 1=1"
+    def rowids_to_annotate(self, since: str | None = None, only_stale: str | None = None) -> list[int]:
+        """Row ids of posts to (re-)annotate: dated from `since`, and/or not annotated with `only_stale`."""
+        q = "SELECT rowid FROM posts WHERE 1=1"
         args: list = []
         if since:
             q += " AND date >= ?"
@@ -323,7 +323,13 @@ class Store:
         if only_stale:
             q += " AND (annotated_with IS NULL OR annotated_with <> ?)"
             args.append(only_stale)
-        yield from self.conn.execute(q + " ORDER BY rowid", args)
+        return [r for (r,) in self.conn.execute(q + " ORDER BY rowid", args)]
+
+    def texts(self, rowids: list[int]) -> list[tuple[int, str, str | None]]:
+        """(rowid, text, lang) of the given posts, in the given order."""
+        q = f"SELECT rowid, text, lang FROM posts WHERE rowid IN ({','.join('?' * len(rowids))})"
+        found = {r[0]: r for r in self.conn.execute(q, rowids)}
+        return [found[r] for r in rowids if r in found]
 
     def search(self, query: str, limit: int = 20, filters: SearchFilters | None = None) -> list[sqlite3.Row]:
         """Posts matching a lemma-aware query, best first (BM25), with optional filters."""
