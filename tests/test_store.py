@@ -11,7 +11,7 @@ from multivector.store.query import QueryError
 from multivector.store.schema import SCHEMA_VERSION
 from multivector.store.sqlite import SearchFilters, Store
 
-prepare = Preparer(AnnotateOptions(enabled=False))
+preparer = Preparer(AnnotateOptions(enabled=False))
 
 
 def post(channel: str, mid: int, text: str, day: int = 1, month: int = 3, **kw) -> Post:
@@ -19,7 +19,7 @@ def post(channel: str, mid: int, text: str, day: int = 1, month: int = 3, **kw) 
 
 
 def write(store: Store, *posts: Post):
-    return store.write_batch(prepare([(p, revision(p)) for p in posts]))
+    return store.write_batch(preparer.prepare([(p, revision(p)) for p in posts]))
 
 
 @pytest.fixture
