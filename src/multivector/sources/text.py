@@ -1,0 +1,169 @@
+"""Pasted posts (``.txt``, ``.md``) -> Post.
+
+A file holds one post, or several separated by a line that is exactly ``---`` (surrounding
+spaces allowed). Each post may start with header lines, in any order:
+
+- ``Forwarded from: NAME``, ``Forward from: NAME (AUTHOR)``, ``Переслано от: NAME (AUTHOR)``
+  (also ``Переслано из:``), the ``(AUTHOR)`` part optional: channel = forwarded_from = NAME,
+  author = AUTHOR -- the way Telegram clients copy a forwarded message;
+- ``Date: 2024-05-01`` or ``Дата: 2024-05-01 14:30`` (ISO 8601, see ``parse_date``).
+
+Without a forward header the channel is ``ctx.channel``, else the file's stem (``kazinform.txt``
+-> ``kazinform``): one file, one channel, whatever folder it sits in. The date is the header's,
+else ``ctx.default_date``, else none. A Date header that cannot be parsed is reported and
+dropped; the post itself is kept (a pasted post is typed by a person and its text is intact).
+
+``message_id`` is the file name for the first post and ``name#2``, ``name#3`` ... for the
+following ones (empty chunks are not counted), so ids are stable across runs.
+
+Encodings: UTF-8 with or without BOM. Anything else is tried as cp1251 (Windows Cyrillic) and
+read silently when the result is recognisably Russian/Kazakh/ASCII text; otherwise the file
+is rejected with ``InputError("<file>: not UTF-8 and not recognisable as cp1251 text")``.
+Line ends are normalised to ``\\n``; the text is otherwise kept as written (trimmed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from multivector.model import SOURCE_TEXT, InputError, Post
+from multivector.sources.base import ReadContext, check_readable, parse_date
+
+_SEPARATOR = re.compile(r"^[ \t]*---[ \t]*$")
+_FORWARD = re.compile(
+    r"^\s*(?:forward(?:ed)?\s+from|переслано\s+(?:от|из))\s*:\s*(?P<name>.+?)\s*(?:\((?P<author>[^()]*)\))?\s*$",
+    re.IGNORECASE,
+)
+_DATE = re.compile(r"^\s*(?:date|дата)\s*:\s*(?P<value>.*?)\s*$", re.IGNORECASE)
+
+# cp1251 detection: characters that Russian text in cp1251 decodes to besides ASCII.
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_CP1251_PUNCT = set("«»—–„“”‘’…№•·°±§©®™€‰ \u00a0")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def read(path: Path, ctx: ReadContext) -> Iterator[Post]:
+    """Yield the posts pasted in a text or Markdown file."""
+    path = Path(path)
+    check_readable(path)
+    ctx.file = str(path)
+    text = decode_text(path.read_bytes(), str(path))
+    yield from split_posts(text, path.name, path.stem, str(path), ctx)
+
+
+def split_posts(text: str, name: str, stem: str, file: str, ctx: ReadContext) -> Iterator[Post]:
+    """The posts of one pasted document; `name` gives the message ids, `stem` the channel."""
+    chunks: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if _SEPARATOR.match(line):
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    number = 0
+    for lines in chunks:
+        if not any(line.strip() for line in lines):
+            continue
+        number += 1
+        message_id = name if number == 1 else f"{name}#{number}"
+        yield _chunk_to_post(lines, message_id, stem, file, ctx)
+    if number == 0:
+        raise InputError(f"{file}: holds no text")
+
+
+def _chunk_to_post(lines: list[str], message_id: str, stem: str, file: str, ctx: ReadContext) -> Post:
+    place = f"post {message_id}"
+    channel = forwarded = author = None
+    date: datetime | None = None
+    date_seen = False
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    while i < len(lines):
+        line = lines[i]
+        fwd = _FORWARD.match(line)
+        dat = _DATE.match(line) if fwd is None else None
+        if fwd is not None and forwarded is None:
+            forwarded = channel = fwd.group("name").strip()
+            author = (fwd.group("author") or "").strip() or None
+        elif dat is not None and not date_seen:
+            date_seen = True
+            try:
+                date = parse_date(dat.group("value"))
+            except (ValueError, OverflowError, OSError) as exc:
+                reason = str(exc) if str(exc).startswith("date") else f"date is not valid: {line.strip()!r}"
+                ctx.problem(place, f"{reason}; the post is kept without this date")
+        else:
+            break
+        i += 1
+    body = "\n".join(lines[i:]).strip()
+    if date is None and ctx.default_date is not None:
+        d = ctx.default_date
+        date = datetime(d.year, d.month, d.day)
+    return Post(
+        source=SOURCE_TEXT,
+        channel=channel or ctx.channel or stem,
+        message_id=message_id,
+        text=body,
+        date=date,
+        author=author,
+        forwarded_from=forwarded,
+        origin=f"{file}: {place}",
+    )
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """Decode a text file: UTF-8 (BOM optional), else confidently detected cp1251.
+
+    Line ends become ``\\n``. Raises InputError when neither fits.
+    """
+    text = decode_bytes(data)
+    if text is None:
+        raise InputError(f"{file}: not UTF-8 and not recognisable as cp1251 text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_bytes(data: bytes) -> str | None:
+    """UTF-8 (without its BOM) or cp1251 text, or None when the bytes are neither."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError:
+        return None
+    return text if looks_like_cp1251_text(text) else None
+
+
+def looks_like_cp1251_text(text: str) -> bool:
+    """Whether `text` (bytes decoded as cp1251) reads as Cyrillic text rather than mojibake.
+
+    Bytes of other encodings also decode as cp1251, so the result must look like words:
+    non-ASCII characters are Cyrillic letters or the usual typographic signs, Cyrillic letters
+    do not share words with Latin ones ("cafй" is cp1252 read wrongly), and words are in
+    lower, upper or title case ("пРИВЕТ" is KOI8-R read wrongly).
+    """
+    non_ascii = [c for c in text if ord(c) > 127]
+    if not non_ascii:
+        return True
+    cyrillic = sum(1 for c in non_ascii if _CYRILLIC.match(c))
+    other = len(non_ascii) - cyrillic - sum(1 for c in non_ascii if c in _CP1251_PUNCT)
+    if cyrillic == 0 or other > 0.02 * len(non_ascii):
+        return False
+    cyr_words = mixed = odd_case = 0
+    for word in _WORD.findall(text):
+        if not _CYRILLIC.search(word):
+            continue
+        cyr_words += 1
+        if any("a" <= c.lower() <= "z" for c in word):
+            mixed += 1
+        elif not (word.islower() or word.isupper() or word.istitle()):
+            odd_case += 1
+    if cyr_words == 0:
+        return False
+    return mixed <= 0.05 * cyr_words and odd_case <= 0.1 * cyr_words
