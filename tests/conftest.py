@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-# Real public corpora live next to the repository (../shared/corpora), never inside it.
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+from helpers import CORPORA  # real public corpora live beside the repository, never inside it
+
 SOURCES_DATA = Path(__file__).resolve().parent / "data" / "sources"
 
 
