@@ -60,8 +60,7 @@ def en_stem(word: str) -> str:
     return w
 
 
-def lemma(word: str, lang: str | None) -> str:
-    """The lemma of one word as it is written in a post of language `lang`."""
+def _lemma(word: str, lang: str | None) -> str:
     w = word.lower().replace("ё", "е")
     if w.isdigit():
         return w
@@ -78,14 +77,51 @@ def lemma(word: str, lang: str | None) -> str:
     return w
 
 
+# Surface form -> lemma, one table for Kazakh posts and one for the rest. A plain dict
+# lookup per word is what makes a year of posts cheap: the same forms repeat endlessly.
+_CACHES: dict[bool, dict[str, str]] = {True: {}, False: {}}
+_CACHE_LIMIT = 1_000_000
+
+
+def _cache(lang: str | None) -> dict[str, str]:
+    cache = _CACHES[lang == "kk"]
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    return cache
+
+
+def lemma(word: str, lang: str | None) -> str:
+    """The lemma of one word as it is written in a post of language `lang`."""
+    cache = _cache(lang)
+    found = cache.get(word)
+    if found is None:
+        found = cache[word] = _lemma(word, lang)
+    return found
+
+
 def tokens(text: str, lang: str | None) -> list[Token]:
     """All words of `text` with their character spans and lemmas."""
-    return [Token(m.start(), m.end(), m.group(), lemma(m.group(), lang)) for m in WORD_RE.finditer(text)]
+    cache = _cache(lang)
+    out = []
+    for m in WORD_RE.finditer(text):
+        word = m.group()
+        found = cache.get(word)
+        if found is None:
+            found = cache[word] = _lemma(word, lang)
+        out.append(Token(m.start(), m.end(), word, found))
+    return out
 
 
 def lemma_text(text: str, lang: str | None) -> str:
     """The text as a space-separated string of lemmas: what the full-text index holds."""
-    return " ".join(lemma(m.group(), lang) for m in WORD_RE.finditer(text))
+    cache = _cache(lang)
+    out = []
+    for word in WORD_RE.findall(text):
+        found = cache.get(word)
+        if found is None:
+            found = cache[word] = _lemma(word, lang)
+        out.append(found)
+    return " ".join(out)
 
 
 def query_lemmas(word: str) -> list[str]:

@@ -19,7 +19,7 @@ _KAZAKH_LETTERS = re.compile(r"[әғқңөұүһӘҒҚҢӨҰҮҺ]")
 _LETTER = re.compile(r"[^\W\d_]")
 _URL = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")
 MIN_LETTERS = 12  # below this a guess is noise
-SAMPLE_CHARS = 600  # the first few sentences decide; whole articles only cost time
+SAMPLE_CHARS = 300  # the first sentences decide; whole articles only cost time
 
 
 @lru_cache(maxsize=1)
