@@ -1,0 +1,619 @@
+"""Render a report dict (see `report.build`) as an analyst's note: Markdown or one HTML file.
+
+Both formats are built from one "view" of the report: every number formatted, every name
+translated, in the requested language. The HTML is self-contained (inline CSS, charts as inline
+SVG rendered offline, a Content-Security-Policy that forbids scripts and network requests) and
+everything taken from the data is escaped. The same dict always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from multivector.report import labels
+from multivector.report.labels import t
+
+NBSP = "\u00a0"
+MINUS = "\u2212"
+
+
+# --- numbers and dates ------------------------------------------------------------------------
+
+
+def _num(x: float, lang: str, digits: int) -> str:
+    text = f"{x:.{digits}f}"
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+def fmt_int(n: Any, lang: str) -> str:
+    try:
+        value = int(n)
+    except (TypeError, ValueError):
+        return str(n)
+    text = f"{value:,}"
+    return text.replace(",", NBSP) if lang == "ru" else text
+
+
+def fmt_pct(x: Any, lang: str, digits: int = 1) -> str:
+    if x is None:
+        return "—"
+    return _num(float(x) * 100, lang, digits) + "%"
+
+
+def fmt_pp(x: Any, lang: str) -> str:
+    """A change of shares in percentage points, always signed: '+4.5 pp', '−3,3 п.п.'."""
+    if x is None:
+        return "—"
+    value = float(x) * 100
+    if abs(value) < 0.05:
+        return _num(0.0, lang, 1) + NBSP + t("pp", lang)
+    sign = "+" if value > 0 else MINUS
+    return sign + _num(abs(value), lang, 1) + NBSP + t("pp", lang)
+
+
+def fmt_float(x: Any, lang: str, digits: int = 2) -> str:
+    if x is None:
+        return "—"
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(value):
+        return "—"
+    return _num(value, lang, digits)
+
+
+def fmt_ratio(g: Any, lang: str) -> str:
+    value = float(g)
+    return "×" + _num(value, lang, 0 if value >= 10 else 1)
+
+
+def _ymd(value: Any) -> tuple[int, int, int] | None:
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", str(value or ""))
+    if not match:
+        return None
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def fmt_date(value: Any, lang: str) -> str:
+    ymd = _ymd(value)
+    if ymd is None:
+        return str(value or "—")
+    y, m, d = ymd
+    return f"{d}{NBSP}{labels.MONTHS[lang][m - 1]} {y}"
+
+
+def fmt_range(start: Any, end: Any, lang: str) -> str:
+    a, b = _ymd(start), _ymd(end)
+    if a is None:
+        return fmt_date(end, lang)
+    if b is None or a == b:
+        return fmt_date(start, lang)
+    months = labels.MONTHS[lang]
+    if a[0] == b[0] and a[1] == b[1]:
+        return f"{a[2]}–{b[2]}{NBSP}{months[b[1] - 1]} {b[0]}"
+    if a[0] == b[0]:
+        return f"{a[2]}{NBSP}{months[a[1] - 1]} – {b[2]}{NBSP}{months[b[1] - 1]} {b[0]}"
+    return f"{fmt_date(start, lang)} – {fmt_date(end, lang)}"
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | dict | tuple):
+        return len(value)
+    return None
+
+
+# --- the view ---------------------------------------------------------------------------------
+
+
+def _evidence(items: list[dict] | None, lang: str) -> list[dict]:
+    out = []
+    for ev in items or []:
+        out.append(
+            {
+                "quote": str(ev.get("quote") or ""),
+                "channel": str(ev.get("channel") or ""),
+                "date": fmt_date(ev.get("date"), lang) if ev.get("date") else "",
+                "post_id": str(ev.get("post_id") or ""),
+            }
+        )
+    return out
+
+
+def _partner_name(partner: dict, lang: str, names: dict | None = None) -> str:
+    if partner.get("vector"):
+        return labels.known_name(names, str(partner["vector"]), lang) or labels.vector_name(
+            str(partner["vector"]), lang
+        )
+    if partner.get("actor"):
+        return _actor(str(partner["actor"]), lang, names)
+    return "—"
+
+
+def _actor(actor: str, lang: str, names: dict | None) -> str:
+    return labels.known_name(names, actor, lang) or labels.actor_name(actor, lang)
+
+
+def _languages(value: Any, lang: str) -> str:
+    if not value:
+        return ""
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda kv: (-float(kv[1] or 0), str(kv[0])))
+        total = sum(float(v or 0) for _, v in items)
+        as_fraction = total <= 1.0001
+        parts = []
+        for code, v in items:
+            share = float(v or 0) if as_fraction else (float(v or 0) / total if total else 0.0)
+            parts.append(f"{labels.post_lang_name(str(code), lang)} {fmt_pct(share, lang, 0)}")
+        return ", ".join(parts)
+    if isinstance(value, list | tuple):
+        return ", ".join(labels.post_lang_name(str(code), lang) for code in value)
+    return str(value)
+
+
+def _top_channels(value: Any, lang: str) -> list[str]:
+    """'Orda.kz (40)' for [{channel, posts}], or the names of a plain list."""
+    if not isinstance(value, list | tuple):
+        return []
+    names = []
+    for item in value[:5]:
+        if isinstance(item, dict):
+            name = item.get("channel") or item.get("name")
+            if name:
+                posts = item.get("posts")
+                names.append(f"{name} ({fmt_int(posts, lang)})" if posts is not None else str(name))
+        elif item:
+            names.append(str(item))
+    return names
+
+
+def _share_change(share: Any, prev: Any, year: Any, lang: str) -> str:
+    prev_year = int(year) - 1 if year is not None else ""
+    return t("share_change", lang).format(
+        prev=fmt_pct(prev, lang), cur=fmt_pct(share, lang), prev_year=prev_year, year=year
+    )
+
+
+def _theme_names(report: dict, lang: str) -> dict[str, str]:
+    return {
+        str(tr.get("theme")): str(tr.get("label") or tr.get("theme")) for tr in report.get("trends") or []
+    }
+
+
+def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str], names: dict | None) -> dict:
+    from multivector.report.charts import vector_color
+
+    share, prev = trend.get("share"), trend.get("share_prev")
+    diff = None if share is None or prev is None else float(share) - float(prev)
+    # The multiplier is taken from the two shares themselves, so it cannot disagree with them.
+    if share is not None and prev is not None and float(prev) > 0:
+        growth_text = t("growth", lang).format(g=fmt_ratio(float(share) / float(prev), lang))
+    elif share and not prev:
+        growth_text = t("new", lang)
+    elif trend.get("growth") is not None:
+        growth_text = t("growth", lang).format(g=fmt_ratio(trend["growth"], lang))
+    else:
+        growth_text = ""
+    partners = []
+    ordered = sorted(trend.get("partners") or [], key=lambda p: -float(p.get("share") or 0))
+    for i, partner in enumerate(ordered):
+        value = partner.get("share")
+        key = str(partner.get("vector") or "")
+        partners.append(
+            {
+                "name": _partner_name(partner, lang, names),
+                "share": fmt_pct(value, lang, 0),
+                "width": f"{max(0.0, min(1.0, float(value or 0))) * 100:.1f}",
+                "color": vector_colors.get(key) or vector_color(key, i),
+            }
+        )
+    months = _count(trend.get("months"))
+    components = trend.get("components") or {}
+    sources = trend.get("sources")
+    if sources is None:
+        sources = _count(trend.get("channels"))
+    return {
+        "rank": trend.get("rank"),
+        "label": str(trend.get("label") or trend.get("theme") or ""),
+        "theme": str(trend.get("theme") or ""),
+        "is_topic": trend.get("kind") == "topic" or str(trend.get("theme") or "").startswith("topic:"),
+        "share_change": _share_change(share, prev, year, lang),
+        "share": fmt_pct(share, lang),
+        "share_prev": fmt_pct(prev, lang),
+        "diff": fmt_pp(diff, lang) if diff is not None else "",
+        "growth": growth_text,
+        "posts": fmt_int(trend.get("posts"), lang) if trend.get("posts") is not None else "",
+        "sources": fmt_int(sources, lang) if sources is not None else "",
+        "top_channels": _top_channels(trend.get("channels"), lang),
+        "months": t("months_value", lang).format(n=months, total=trend.get("months_total") or 12)
+        if months is not None
+        else "",
+        "actors": [
+            f"{_actor(str(a.get('actor')), lang, names)} {fmt_pct(a.get('share'), lang, 0)}"
+            if a.get("share") is not None
+            else _actor(str(a.get("actor")), lang, names)
+            for a in (trend.get("actors") or [])[:6]
+            if isinstance(a, dict) and a.get("actor")
+        ],
+        "languages": _languages(trend.get("languages"), lang),
+        "score": fmt_float(trend.get("score"), lang),
+        "components": [
+            {"name": labels.component_name(str(k), lang), "value": fmt_float(v, lang)}
+            for k, v in components.items()
+        ],
+        "partners": partners,
+        "terms": [str(term) for term in trend.get("terms") or []],
+        "evidence": _evidence(trend.get("evidence"), lang),
+    }
+
+
+def _event_view(event: dict, lang: str, theme_names: dict[str, str], names: dict | None) -> dict:
+    return {
+        "rank": event.get("rank"),
+        "title": str(event.get("title") or ""),
+        "dates": fmt_range(event.get("date_start"), event.get("date_end"), lang),
+        "posts": fmt_int(event.get("posts"), lang) if event.get("posts") is not None else "",
+        "sources": fmt_int(event.get("sources"), lang) if event.get("sources") is not None else "",
+        "actors": [_actor(str(a), lang, names) for a in event.get("actors") or []],
+        "themes": [
+            theme_names.get(str(th)) or labels.known_name(names, str(th), lang) or labels.humanize(str(th))
+            for th in event.get("themes") or []
+        ],
+        "evidence": _evidence(event.get("evidence"), lang),
+    }
+
+
+def _shift(partner: dict) -> float | None:
+    if partner.get("shift") is not None:
+        return float(partner["shift"])
+    if partner.get("share") is not None and partner.get("share_prev") is not None:
+        return float(partner["share"]) - float(partner["share_prev"])
+    return None
+
+
+def _balance_view(balance: dict, year: Any, lang: str, names: dict | None) -> dict:
+    from multivector.report.charts import vector_color
+
+    partners = balance.get("partners") or []
+    prev_year = int(year) - 1 if year is not None else ""
+    rows = []
+    for i, p in enumerate(partners):
+        shift = _shift(p)
+        rows.append(
+            {
+                "vector": str(p.get("vector") or ""),
+                "name": _partner_name(p, lang, names),
+                "share": fmt_pct(p.get("share"), lang),
+                "share_prev": fmt_pct(p.get("share_prev"), lang),
+                "shift": fmt_pp(shift, lang),
+                "direction": "" if shift is None or abs(shift) < 0.0005 else ("up" if shift > 0 else "down"),
+                "color": vector_color(str(p.get("vector") or ""), i),
+                "width": f"{max(0.0, min(1.0, float(p.get('share') or 0))) * 100:.1f}",
+            }
+        )
+    lines = []
+    if balance.get("entropy") is not None:
+        lines.append(
+            t("entropy", lang).format(
+                cur=fmt_float(balance.get("entropy"), lang, 3),
+                prev=fmt_float(balance.get("entropy_prev"), lang, 3),
+                prev_year=prev_year,
+            )
+        )
+    if balance.get("hhi") is not None:
+        even = fmt_float(1 / len(partners), lang, 3) if partners else "—"
+        lines.append(
+            t("hhi", lang).format(
+                cur=fmt_float(balance.get("hhi"), lang, 3),
+                prev=fmt_float(balance.get("hhi_prev"), lang, 3),
+                prev_year=prev_year,
+                even=even,
+            )
+        )
+    return {"rows": rows, "lines": lines}
+
+
+def _join_items(items: list[str], lang: str) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {t('and', lang)} " + items[-1]
+
+
+def _summary(report: dict, lang: str) -> str:
+    year = report.get("year")
+    prev_year = int(year) - 1 if year is not None else ""
+    sentences = []
+    items = []
+    for trend in (report.get("trends") or [])[:3]:
+        share, prev = trend.get("share"), trend.get("share_prev")
+        if not prev:
+            change = t("summary_trend_new", lang)
+        elif share is not None and abs(float(share) - float(prev)) < 0.0005:
+            change = t("summary_trend_flat", lang).format(prev_year=prev_year)
+        elif share is not None and float(share) < float(prev):
+            change = t("summary_trend_fall", lang).format(prev=fmt_pct(prev, lang))
+        else:
+            change = t("summary_trend_change", lang).format(prev=fmt_pct(prev, lang))
+        items.append(
+            t("summary_trend_item", lang).format(
+                label=str(trend.get("label") or trend.get("theme")), cur=fmt_pct(share, lang), change=change
+            )
+        )
+    if items:
+        sentences.append(t("summary_trends", lang).format(items=_join_items(items, lang)))
+    events = report.get("events") or []
+    if events:
+        top = events[0]
+        sources = top.get("sources")
+        sources_text = (
+            labels.count_noun(int(sources), "source", lang, fmt_int(sources, lang))
+            if sources is not None
+            else ""
+        )
+        sentences.append(
+            t("summary_event", lang).format(
+                title=str(top.get("title") or ""),
+                dates=fmt_range(top.get("date_start"), top.get("date_end"), lang),
+                sources=sources_text,
+            )
+        )
+    names = report.get("names") if isinstance(report.get("names"), dict) else None
+    balance = report.get("balance") or {}
+    partners = [p for p in balance.get("partners") or [] if _shift(p) is not None]
+    if partners:
+        biggest = max(partners, key=lambda p: (abs(_shift(p) or 0), str(p.get("vector"))))
+        shift = _shift(biggest) or 0.0
+        if abs(shift) >= 0.0005:
+            text = t("summary_shift", lang).format(
+                vector=_partner_name(biggest, lang, names),
+                shift=fmt_pp(shift, lang),
+                cur=fmt_pct(biggest.get("share"), lang),
+            )
+            opposite = [p for p in partners if (_shift(p) or 0) * shift < 0 and abs(_shift(p) or 0) >= 0.0005]
+            if opposite:
+                other = max(opposite, key=lambda p: (abs(_shift(p) or 0), str(p.get("vector"))))
+                text += t("summary_shift_other", lang).format(
+                    vector=_partner_name(other, lang, names), shift=fmt_pp(_shift(other), lang)
+                )
+            sentences.append(text + ".")
+    entropy, entropy_prev = balance.get("entropy"), balance.get("entropy_prev")
+    if entropy is not None and entropy_prev is not None:
+        diff = float(entropy) - float(entropy_prev)
+        key = (
+            "summary_spread_flat"
+            if abs(diff) < 0.005
+            else ("summary_spread_up" if diff > 0 else "summary_spread_down")
+        )
+        sentences.append(
+            t(key, lang).format(
+                prev_year=prev_year, prev=fmt_float(entropy_prev, lang, 3), cur=fmt_float(entropy, lang, 3)
+            )
+        )
+    return " ".join(sentences)
+
+
+def _parameters(params: Any, prefix: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if not isinstance(params, dict):
+        return out
+    for key in params:
+        value = params[key]
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_parameters(value, name + "."))
+        else:
+            out.append((name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)))
+    return out
+
+
+def build_view(report: dict, lang: str = "en") -> dict:
+    """Everything the templates print, formatted for `lang`; pure and deterministic."""
+    labels.check_lang(lang)
+    year = report.get("year")
+    country = report.get("country")
+    country_of = labels.country_of(country, lang)
+    if country_of:
+        title = t("title", lang).format(country=country_of, year=year)
+    else:
+        title = t("title_nocountry", lang).format(year=year)
+    gen = report.get("generated_from") or {}
+    based_on = ""
+    if gen.get("posts") is not None and gen.get("channels") is not None:
+        based_on = t("based_on", lang).format(
+            posts=labels.count_noun(int(gen["posts"]), "post", lang, fmt_int(gen["posts"], lang)),
+            channels=labels.count_noun(
+                int(gen["channels"]), "from_channel", lang, fmt_int(gen["channels"], lang)
+            ),
+            first=fmt_date(gen.get("first_date"), lang),
+            last=fmt_date(gen.get("last_date"), lang),
+        )
+    from multivector.report.charts import vector_color
+
+    vector_colors = {
+        str(p.get("vector")): vector_color(str(p.get("vector")), i)
+        for i, p in enumerate((report.get("balance") or {}).get("partners") or [])
+    }
+    theme_names = _theme_names(report, lang)
+    names = report.get("names") if isinstance(report.get("names"), dict) else None
+    return {
+        "lang": lang,
+        "year": year,
+        "prev_year": int(year) - 1 if year is not None else "",
+        "title": title,
+        "based_on": based_on,
+        "summary": _summary(report, lang),
+        "trends": [_trend_view(tr, year, lang, vector_colors, names) for tr in report.get("trends") or []],
+        "events": [_event_view(ev, lang, theme_names, names) for ev in report.get("events") or []],
+        "balance": _balance_view(report.get("balance") or {}, year, lang, names),
+        "parameters": _parameters(report.get("parameters") or {}),
+        "t": labels.TEXT[lang],
+    }
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_LT = r"\\<"
+
+
+def _md(text: str) -> str:
+    """Inline text from the data: one line, and no raw HTML a Markdown renderer would pass on."""
+    return _TAG_START.sub(_LT, " ".join(str(text).split()))
+
+
+def _md_cell(text: str) -> str:
+    return _md(text).replace("|", "\\|")
+
+
+def _md_quote(ev: dict) -> list[str]:
+    # Verbatim, line by line; only a "<" that could open an HTML tag is backslash-escaped.
+    body = [f"> {_TAG_START.sub(_LT, line)}" if line.strip() else ">" for line in ev["quote"].splitlines()]
+    source = " · ".join(x for x in (_md(ev["channel"]), ev["date"]) if x)
+    ref = f" · `{ev['post_id']}`" if ev["post_id"] else ""
+    return [*body, f"> — {source}{ref}"]
+
+
+def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | None = None) -> str:
+    """The note as Markdown. `charts` may map "vectors"/"trends" to image paths to link."""
+    v = build_view(report, lang)
+    tx = v["t"]
+    out: list[str] = [f"# {_md(v['title'])}", ""]
+    if v["based_on"]:
+        out += [f"*{v['based_on']}*", ""]
+    if v["summary"]:
+        out += [f"## {tx['h_summary']}", "", _md(v["summary"]), ""]
+
+    out += [f"## {tx['h_trends']}", ""]
+    for tr in v["trends"]:
+        out += [f"### {tr['rank']}. {_md(tr['label'])}", ""]
+        if tr["is_topic"]:
+            out += [f"*{tx['topic_note']} (`{tr['theme']}`)*", ""]
+        change = ", ".join(x for x in (tr["diff"], tr["growth"]) if x)
+        out.append(f"- **{tx['share']}:** {tr['share_change']}" + (f" ({change})" if change else ""))
+        stats = []
+        if tr["posts"]:
+            stats.append(f"**{tx['posts']}:** {tr['posts']}")
+        if tr["sources"]:
+            stats.append(f"**{tx['channels']}:** {tr['sources']}")
+        if tr["months"]:
+            stats.append(f"**{tx['months']}:** {tr['months']}")
+        if tr["languages"]:
+            stats.append(f"**{tx['languages']}:** {tr['languages']}")
+        if stats:
+            out.append("- " + " · ".join(stats))
+        if tr["partners"]:
+            out.append(
+                f"- **{tx['drivers']}:** "
+                + ", ".join(f"{_md(p['name'])} {p['share']}" for p in tr["partners"])
+            )
+        if tr["actors"]:
+            out.append(f"- **{tx['actors']}:** " + ", ".join(_md(a) for a in tr["actors"]))
+        if tr["terms"]:
+            out.append(f"- **{tx['terms']}:** " + ", ".join(_md(term) for term in tr["terms"]))
+        if tr["top_channels"]:
+            out.append(f"- **{tx['top_channels']}:** " + ", ".join(_md(c) for c in tr["top_channels"]))
+        if tr["components"]:
+            parts = ", ".join(f"{c['name']} {c['value']}" for c in tr["components"])
+            out.append(f"- **{tx['why']}:** {tx['score'].lower()} {tr['score']} ({parts})")
+        out.append("")
+        for ev in tr["evidence"]:
+            out += [*_md_quote(ev), ""]
+
+    if v["events"]:
+        out += [f"## {tx['h_events']}", ""]
+        for ev in v["events"]:
+            pad = " " * (len(str(ev["rank"])) + 2)  # continuation lines belong to the list item
+            out.append(f"{ev['rank']}. **{_md(ev['title'])}**")
+            facts = [ev["dates"]]
+            if ev["posts"]:
+                facts.append(f"{tx['col_posts']}: {ev['posts']}")
+            if ev["sources"]:
+                facts.append(f"{tx['col_sources']}: {ev['sources']}")
+            out.append(f"{pad}- " + " · ".join(facts))
+            if ev["actors"]:
+                out.append(f"{pad}- {tx['col_actors']}: " + ", ".join(_md(a) for a in ev["actors"]))
+            if ev["themes"]:
+                out.append(f"{pad}- {tx['col_themes']}: " + ", ".join(_md(th) for th in ev["themes"]))
+            for quote in ev["evidence"]:
+                out += [""] + [pad + line for line in _md_quote(quote)]
+            out.append("")
+
+    bal = v["balance"]
+    if bal["rows"] or bal["lines"]:
+        out += [f"## {tx['h_balance']}", ""]
+        if bal["rows"]:
+            out.append(f"| {tx['col_partner']} | {v['prev_year']} | {v['year']} | {tx['col_shift']} |")
+            out.append("|---|--:|--:|--:|")
+            for row in bal["rows"]:
+                out.append(
+                    f"| {_md_cell(row['name'])} | {row['share_prev']} | {row['share']} | {row['shift']} |"
+                )
+            out.append("")
+        for line in bal["lines"]:
+            out += [line, ""]
+    if charts:
+        captions = {"vectors": tx["chart_vectors"], "trends": tx["chart_trends"]}
+        for name in ("vectors", "trends"):
+            if charts.get(name):
+                out += [f"![{captions[name]}]({charts[name]})", ""]
+
+    out += [f"## {tx['h_method']}", "", tx["method"], ""]
+    if v["parameters"]:
+        out.append(
+            f"{tx['parameters']}: " + ", ".join(f"`{k}` = {_md(val)}" for k, val in v["parameters"]) + "."
+        )
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("multivector.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+# Looked for inside tags only: text that vl-convert escaped (a label "<script>") is harmless.
+_UNSAFE_SVG = re.compile(
+    r"<\s*(script|foreignobject|iframe|object|embed|image|use)\b|<[^>]*(\son[a-z]+\s*=|javascript:|href\s*=\s*\"(?!#))",
+    re.I,
+)
+
+
+def _safe_svg(svg: str) -> str | None:
+    """Charts go into the page as markup: refuse anything that is not plain drawing."""
+    return None if _UNSAFE_SVG.search(svg) else svg
+
+
+def render_html(report: dict, lang: str = "en") -> str:
+    """The note as one self-contained HTML page (no scripts, no network) with inline SVG charts."""
+    from markupsafe import Markup
+
+    from multivector.report.charts import render_charts
+
+    view = build_view(report, lang)
+    charts = {}
+    for name, svg in render_charts(report, lang).items():
+        safe = _safe_svg(svg)
+        if safe is not None:
+            charts[name] = Markup(safe)
+    template = _environment().get_template("report.html.j2")
+    return template.render(v=view, tx=view["t"], charts=charts)
