@@ -137,3 +137,16 @@ def test_unknown_newer_schema_is_refused(tmp_path):
     conn.close()
     with pytest.raises(InputError, match="newer multivector"):
         Store.open(path)
+
+
+def test_growing_view_counts_are_refreshed_without_counting_as_an_edit(tmp_path):
+    from multivector.pipeline import Ingestor, IngestOptions
+
+    with Store.open(tmp_path / "v.db") as store:
+        options = IngestOptions()
+        options.annotate.enabled = False
+        with Ingestor(store, options) as ingestor:
+            ingestor.add_posts([post("a", 1, NUCLEAR_RU, views=10, forwards=1)])
+            again = ingestor.add_posts([post("a", 1, NUCLEAR_RU, views=250, forwards=7)])
+        assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
+        assert store.conn.execute("SELECT views, forwards FROM posts").fetchone() == (250, 7)

@@ -433,6 +433,255 @@ def collect(
     raise typer.Exit(code)
 
 
+# ---- analysis: trends, events, balance, report ----------------------------------------------
+def _analysis_year(store: Store, year: int | None) -> int:
+    """The year asked for, or the year of the latest dated post."""
+    if year is not None:
+        if not 1900 <= year <= 2999:
+            raise InputError(f"--year {year}: expected a four-digit year")
+        return year
+    row = store.conn.execute("SELECT max(date) FROM posts").fetchone()
+    if not row or not row[0]:
+        raise InputError(f"{State.db}: no dated posts; ingest something first")
+    return int(row[0][:4])
+
+
+def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
+    if not items:
+        return None
+    from multivector.analyze.trends import check_weights
+
+    weights: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            weights[key.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--weight {item!r}: expected NAME=NUMBER, e.g. --weight change=0.4") from None
+        if not sep:
+            raise InputError(f"--weight {item!r}: expected NAME=NUMBER, e.g. --weight change=0.4")
+    try:
+        return check_weights(weights)
+    except ValueError as e:
+        raise InputError(f"--weight: {e}") from None
+
+
+def _knowledge():
+    from multivector.knowledge import load_knowledge
+
+    return load_knowledge(State.knowledge)
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("en", "ru"):
+        raise InputError(f"--lang {lang!r}: expected ru or en")
+
+
+def _dump_json(data: dict, path: Path | None = None) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+YearOpt = Annotated[int | None, typer.Option("--year", help="The year to analyse (default: the latest year with posts).")]
+CountryOpt = Annotated[str, typer.Option("--country", help="Focus country of the profile (ISO code).")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels: ru or en.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
+WeightOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--weight",
+        help="Trend score weight NAME=NUMBER (salience, change, breadth, persistence, concentration); repeatable.",
+    ),
+]
+
+
+@app.command()
+def trends(
+    year: YearOpt = None,
+    country: CountryOpt = "KZ",
+    top: Annotated[int, typer.Option("--top", help="How many trends.")] = 10,
+    weight: WeightOpt = None,
+    lang: LangOpt = "en",
+    as_json: JsonOpt = False,
+) -> None:
+    """The year's key trends: themes and topics ranked against the year before, with their parts."""
+    from multivector.report.build import build_trends
+
+    _check_lang(lang)
+    weights = _parse_weights(weight)
+    with _open() as store:
+        y = _analysis_year(store, year)
+        result = build_trends(store, _knowledge(), y, country, top, weights, lang)
+    if as_json:
+        _dump_json(result)
+        return
+    if not result["trends"]:
+        err.print(f"no trends for {y}: no in-scope posts with themes in that year", markup=False)
+        return
+    table = Table(title=f"Key trends of {y} ({result['country']}), against {y - 1}")
+    for col, justify in (("#", "right"), ("trend", "left"), ("score", "right"), ("posts", "right"),
+                         (f"share {y - 1}→{y}", "right"), ("channels", "right"), ("months", "right"),
+                         ("partners", "left"), ("terms", "left")):  # fmt: skip
+        table.add_column(col, justify=justify, overflow="fold")
+    for tr in result["trends"]:
+        partners = ", ".join(f"{p['vector']} {100 * p['share']:.0f}%" for p in tr["partners"][:3])
+        table.add_row(
+            str(tr["rank"]),
+            f"{tr['label']}\n[dim]{tr['theme']}[/]",
+            f"{tr['score']:.3f}",
+            str(tr["posts"]),
+            f"{_pct(tr['share_prev'])} → {_pct(tr['share'])}",
+            str(tr["sources"]),
+            f"{tr['months']}/{tr['months_total']}",
+            partners,
+            ", ".join(tr["terms"][:5]),
+        )
+    out.print(table)
+    parts = Table(title="Score components (score = weighted sum; concentration enters as 1 − concentration)")
+    for col in ("#", "salience", "change", "breadth", "persistence", "concentration", "z"):
+        parts.add_column(col, justify="right")
+    for tr in result["trends"]:
+        c = tr["components"]
+        parts.add_row(str(tr["rank"]), *(f"{c[k]:.3f}" for k in ("salience", "change", "breadth", "persistence", "concentration")), f"{tr['z']:.2f}")  # fmt: skip
+    out.print(parts)
+    if result["bursts"]:
+        out.print(
+            "[dim]single bursts, left to the events list: "
+            + ", ".join(b["theme"] for b in result["bursts"])
+            + "[/]"
+        )
+
+
+@app.command()
+def events(
+    year: YearOpt = None,
+    country: CountryOpt = "KZ",
+    top: Annotated[int, typer.Option("--events", "--top", help="How many events.")] = 10,
+    lang: LangOpt = "en",
+    as_json: JsonOpt = False,
+) -> None:
+    """The year's top events: bursts of posts about one happening, ranked by importance."""
+    from multivector.report.build import build_events
+
+    _check_lang(lang)
+    with _open() as store:
+        y = _analysis_year(store, year)
+        result = build_events(store, _knowledge(), y, country, top, lang)
+    if as_json:
+        _dump_json(result)
+        return
+    if not result["events"]:
+        err.print(f"no events found in {y}", markup=False)
+        return
+    table = Table(title=f"Top events of {y} ({result['country']})", show_lines=True)
+    for col, justify in (("#", "right"), ("dates", "left"), ("event", "left"), ("posts", "right"),
+                         ("sources", "right"), ("actors", "left"), ("score", "right")):  # fmt: skip
+        table.add_column(col, justify=justify, overflow="fold")
+    for ev in result["events"]:
+        dates = ev["date_start"] if ev["date_start"] == ev["date_end"] else f"{ev['date_start']}\n{ev['date_end']}"
+        table.add_row(
+            str(ev["rank"]), dates, ev["title"], str(ev["posts"]), str(ev["sources"]),
+            ", ".join(ev["actors"][:6]), f"{ev['score']:.3f}",
+        )  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def balance(
+    year: YearOpt = None,
+    country: CountryOpt = "KZ",
+    period: Annotated[str, typer.Option("--period", help="month or week, for the series.")] = "month",
+    as_json: JsonOpt = False,
+) -> None:
+    """Partner balance: each vector's share of attention, entropy and HHI, against the year before."""
+    from multivector.report.build import build_balance
+
+    if period not in ("month", "week"):
+        raise InputError(f"--period {period!r}: expected month or week")
+    with _open() as store:
+        y = _analysis_year(store, year)
+        result = build_balance(store, _knowledge(), y, country, period)
+    if as_json:
+        _dump_json(result)
+        return
+    if not result["partners"] or not result["votes"]:
+        err.print(f"no partner mentions in in-scope posts of {y}", markup=False)
+        return
+    table = Table(title=f"Partner balance of {result['country']}, {y} against {y - 1}")
+    for col, justify in (("vector", "left"), (f"share {y - 1}", "right"), (f"share {y}", "right"),
+                         ("shift", "right"), (f"posts {y}", "right")):  # fmt: skip
+        table.add_column(col, justify=justify)
+    for p in result["partners"]:
+        shift = p["shift"]
+        color = "green" if shift > 0.005 else ("red" if shift < -0.005 else "dim")
+        table.add_row(
+            p["vector"], _pct(p["share_prev"]), _pct(p["share"]), f"[{color}]{100 * shift:+.1f} pp[/]", str(p["posts"])
+        )
+    out.print(table)
+
+    def fmt(x: float | None) -> str:
+        return "—" if x is None else f"{x:.3f}"
+
+    out.print(
+        f"entropy (1 = evenly spread over {result['vectors_in_profile']} vectors): {fmt(result['entropy_prev'])} → "
+        f"{fmt(result['entropy'])};  HHI (1 = one vector takes all): {fmt(result['hhi_prev'])} → {fmt(result['hhi'])}"
+    )
+    series = Table(title=f"vector shares by {period}")
+    series.add_column(period)
+    top_vectors = [p["vector"] for p in result["partners"][:6]]
+    for v in top_vectors:
+        series.add_column(v, justify="right")
+    for i, label in enumerate(result["periods"]):
+        series.add_row(label, *(_pct(result["series"][v][i]) for v in top_vectors))
+    out.print(series)
+
+
+@app.command()
+def report(
+    year: YearOpt = None,
+    country: CountryOpt = "KZ",
+    top: Annotated[int, typer.Option("--top", help="How many trends.")] = 5,
+    n_events: Annotated[int, typer.Option("--events", help="How many events.")] = 10,
+    fmt: Annotated[str, typer.Option("--format", help="md | html | json")] = "md",
+    out_path: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).")] = None,
+    lang: LangOpt = "en",
+    weight: WeightOpt = None,
+) -> None:
+    """The analyst's note of a year: key trends, top events and partner balance, with quotes."""
+    from multivector.report.build import build_report
+
+    if fmt not in ("md", "html", "json"):
+        raise InputError(f"--format {fmt!r}: expected md, html or json")
+    _check_lang(lang)
+    if top < 1 or n_events < 0:
+        raise InputError("--top must be at least 1 and --events at least 0")
+    weights = _parse_weights(weight)
+    with _open() as store:
+        y = _analysis_year(store, year)
+        data = build_report(store, _knowledge(), y, country, top, n_events, weights, lang)
+    if fmt == "json":
+        _dump_json(data, out_path)
+    else:
+        from multivector.report import render
+
+        text = render.render_markdown(data, lang) if fmt == "md" else render.render_html(data, lang)
+        if out_path is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            out_path.write_text(text, encoding="utf-8")
+    if out_path is not None:
+        err.print(f"report for {y} written to {out_path}", markup=False)
+
+
 def main() -> None:
     try:
         app()

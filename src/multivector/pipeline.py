@@ -244,13 +244,18 @@ class Ingestor:
                 known = self.store.revisions(p.id for p in batch)
                 todo = []
                 seen: set[tuple[str, str]] = set()
+                counts = []
                 for post in batch:
                     rev = revision(post)
                     if known.get(post.id) == rev or (post.id, rev) in seen:
                         total.unchanged += 1
+                        if post.views is not None or post.forwards is not None:
+                            counts.append((post.id, post.views, post.forwards))
                         continue
                     seen.add((post.id, rev))
                     todo.append((post, rev))
+                if counts:  # views and forward counts grow after a post is stored; they are no edit
+                    self.store.refresh_counts(counts)
                 self.progress.on_batch(len(batch) - len(todo))
                 if todo:
                     yield todo

@@ -174,6 +174,14 @@ class Store:
                 known[pid] = item.revision
         return result
 
+    def refresh_counts(self, counts: list[tuple[str, int | None, int | None]]) -> None:
+        """Store the latest views and forward counts of known posts: (id, views, forwards)."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE posts SET views = coalesce(?, views), forwards = coalesce(?, forwards) WHERE id = ?",
+                [(views, forwards, pid) for pid, views, forwards in counts],
+            )
+
     def _row(self, item: PreparedPost) -> dict:
         p = item.post
         return {
