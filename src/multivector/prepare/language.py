@@ -14,8 +14,11 @@ ANALYSED = ("ru", "kk", "en")
 UNDETERMINED = "und"
 OTHER = "other"
 
-# Letters that Russian never uses and Kazakh does (і is shared with Ukrainian, so not here).
-_KAZAKH_LETTERS = re.compile(r"[әғқңөұүһӘҒҚҢӨҰҮҺ]")
+# Letters only Kazakh uses among the languages we meet (ң ө ү are Kyrgyz and Mongolian too).
+_KAZAKH_LETTERS = re.compile(r"[әғқұһӘҒҚҰҺ]")
+# Cyrillic letters outside the Russian alphabet: Ukrainian, Belarusian, Kazakh, Kyrgyz, Serbian ...
+_RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _URL = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")
 MIN_LETTERS = 12  # below this a guess is noise
@@ -42,6 +45,25 @@ def _sample(text: str) -> str | None:
     return s if len(_LETTER.findall(s)) >= MIN_LETTERS else None
 
 
+def _by_script(sample: str) -> str | None:
+    """Decide from the alphabet alone when it is unambiguous; None sends the text to lingua.
+
+    A Cyrillic text with several Kazakh-only letters is Kazakh; one written only in letters
+    of the Russian alphabet is Russian (Ukrainian, Belarusian, Kazakh and Kyrgyz all use
+    letters Russian lacks). This skips the statistical model for most posts.
+    """
+    letters = _LETTER.findall(sample.lower())
+    cyrillic = _CYRILLIC_LETTER.findall("".join(letters))
+    if len(cyrillic) < 0.7 * len(letters):
+        return None
+    kazakh = len(_KAZAKH_LETTERS.findall(sample))
+    if kazakh >= 3 and kazakh >= 0.02 * len(cyrillic):
+        return "kk"
+    if kazakh == 0 and all(c in _RUSSIAN for c in cyrillic):
+        return "ru"
+    return None
+
+
 def detect(text: str) -> str:
     """Language code of one text."""
     return detect_many([text])[0]
@@ -56,8 +78,9 @@ def detect_many(texts: list[str]) -> list[str]:
         s = _sample(text)
         if s is None:
             continue
-        if len(_KAZAKH_LETTERS.findall(s)) >= 2:
-            out[i] = "kk"
+        by_script = _by_script(s)
+        if by_script is not None:
+            out[i] = by_script
             continue
         todo_idx.append(i)
         todo.append(s)
