@@ -40,10 +40,13 @@ _PROTECTED = frozenset(
     ақорда канада уганда руанда гренада мальта қарағанды қатар сомали
     астана алматы вена женева сана ара ата ана бала қала дала аға іні апа
     нато ооны ұлы ортасы азия африка америка еуропа шри-ланка
-    түрікмен сауда
+    түрікмен сауда судан
     """.split()
 )
 
+
+# Roots ending in с that take the possessive -ы/-і (not -сы/-сі after a vowel).
+_S_ROOTS = ("бас", "тас", "кеңес", "серіктес", "әріптес", "ынтымақтас", "жарыс", "күрес", "келіс")
 
 # "в" ends Russian surnames, which take the voiceless endings (Тоқаев-тың, Тоқаев-қа).
 _VOICELESS = frozenset("кқпстфхцчшщв")
@@ -117,7 +120,16 @@ def stem(word: str) -> str:
 
 
 def _possessive(w: str) -> str:
-    rest = _strip(w, _POSSESSIVE)
+    rest = None
+    for suf in _POSSESSIVE:
+        if w.endswith(suf) and _ok(w[: -len(suf)]):
+            cut = w[: -len(suf)]
+            # -сы/-сі follows a vowel (қаласы); after a consonant, or when the word is a known
+            # root ending in с, the с is the root's (серіктес-і, кеңес-і, бас-ы).
+            if suf in ("сы", "сі") and (cut[-1] not in _VOWELS or (cut + "с").endswith(_S_ROOTS)):
+                continue
+            rest = cut
+            break
     if rest is None:
         return w
     return rest[:-1] + rest[-1].translate(_DEVOICE) if w[len(rest)] in _VOWELS else rest
@@ -128,7 +140,9 @@ def _plural(w: str) -> str:
 
 
 def _adjective(w: str) -> str:
-    return _strip(w, _ADJECTIVE) or w
+    # -лық/-лік derives from roots of three letters or more: көлік, түлік, астық are roots.
+    rest = _strip(w, _ADJECTIVE)
+    return rest if rest is not None and len(rest) >= 3 else w
 
 
 def is_suffix_chain(s: str) -> bool:

@@ -12,4 +12,14 @@ from multivector.knowledge.loader import (
     parse_pattern,
 )
 
-__all__ = ["KINDS", "LANGS", "Actor", "Knowledge", "Profile", "Term", "Theme", "load_knowledge", "parse_pattern"]
+__all__ = [
+    "KINDS",
+    "LANGS",
+    "Actor",
+    "Knowledge",
+    "Profile",
+    "Term",
+    "Theme",
+    "load_knowledge",
+    "parse_pattern",
+]

@@ -1,0 +1,489 @@
+"""The gazetteer linker: actor aliases matched on lemma sequences, longest match first.
+
+Aliases from actors.yaml are cut into words and lemmatised with `tokens.lemma` in the post's
+language, exactly as the post's own words are, so «Казахстану», «Қазақстанның» and
+"Kazakhstan's" meet their alias on one lemma. Ways to match a word (see the header of
+actors.yaml): `aliases` on the lemma in any case, `cased` on the lemma when the word is written
+in the alias's case (Куба, Қатар), `exact` on the surface form (Того, US), `weak` like cased
+but only when the post names the actor otherwise too (Си, Алиев). `exclude` phrases are
+matched like aliases and, being longer, win over the alias they contain («турецкий гамбит»,
+«Китай-город», "Michael Jordan"). Russian names that pymorphy3 reads as ordinary words
+(Песков/песок) keep their capital; Russian proper nouns and Kazakh words accept the lemma of
+each of their inflected forms, because the lemmatisers do not always agree with themselves.
+
+One pass over the words: a dict from a word's lemma (or surface) to the phrases starting with
+it, every candidate checked against the following words, the longest taken, the scan resumed
+after it. A multi-word match does not cross a sentence break. Aliases with hyphens are cut into
+their parts; so is a hyphenated word of a post unless the tables know it whole (АҚШ-тың),
+which lets российско-китайских and US-led meet their parts.
+
+The same engine (`PhraseIndex`, `Stream`) serves the theme tagger.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from multivector.annotate.tokens import WORD_RE, lemma
+from multivector.knowledge.loader import Actor, Knowledge, Term
+from multivector.model import InputError, Mention
+
+# Case shapes a `cased` word must show in the text.
+ANY_CASE, TITLE, UPPER = 0, 1, 2
+
+_BREAK = re.compile(r"[!?;…\n\r]|\.\s")
+_CONNECTOR = re.compile(r"[-–—+/]")
+_CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]", re.IGNORECASE)
+_KAZAKH_ONLY = re.compile(r"[әғқңөұүһі]", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """What one word of a phrase accepts."""
+
+    lemmas: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    surfaces: frozenset[str] = frozenset()
+    case: int = ANY_CASE
+    connector: bool = False  # the alias has a dash or plus before this word: the text must too
+
+    def accepts(self, surface: str, lem: str) -> bool:
+        if surface in self.surfaces:
+            return True
+        if lem in self.lemmas or (self.prefixes and lem.startswith(self.prefixes)):
+            if self.case == ANY_CASE:
+                return True
+            if self.case == UPPER:
+                head = surface.split("-", 1)[0]
+                return head.isupper() and len(head) > 1
+            return surface[:1].isupper()
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    slots: tuple[Slot, ...]
+    payload: Any
+    rank: int = 0  # among equally long matches the higher rank wins
+
+
+class Stream:
+    """The words of one text with spans, surfaces and lemmas; hyphenated words the vocabulary
+    does not know as a whole are replaced by their parts."""
+
+    __slots__ = ("text", "starts", "ends", "surfaces", "lemmas")
+
+    def __init__(self, text: str, starts: list[int], ends: list[int], surfaces: list[str], lemmas: list[str]):
+        self.text = text
+        self.starts = starts
+        self.ends = ends
+        self.surfaces = surfaces
+        self.lemmas = lemmas
+
+    def __len__(self) -> int:
+        return len(self.lemmas)
+
+    def joined(self, j: int, connector: bool = False) -> bool:
+        """True when word j continues the phrase of word j-1: no sentence break between them
+        and, if `connector`, a dash or plus (Центральная Азия – Китай, C5+1)."""
+        gap = self.text[self.ends[j - 1] : self.starts[j]]
+        if connector:
+            return bool(_CONNECTOR.search(gap)) and not _BREAK.search(gap)
+        if gap == " " or gap == "-":
+            return True
+        return not _BREAK.search(gap)
+
+
+class Lemmatiser:
+    """`tokens.lemma` with a per-language memo of surface -> lemma (the hot path)."""
+
+    def __init__(self, max_size: int = 400_000):
+        self._memo: dict[Any, dict[str, str]] = {}
+        self._max = max_size
+
+    def __call__(self, word: str, lang: str | None) -> str:
+        memo = self._memo.get(lang)
+        if memo is None:
+            memo = self._memo[lang] = {}
+        got = memo.get(word)
+        if got is None:
+            if len(memo) > self._max:
+                memo.clear()
+            got = memo[word] = lemma(word, lang)
+        return got
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_memo": {}, "_max": self._max}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._memo = state["_memo"]
+        self._max = state["_max"]
+
+
+_URL = re.compile(r"(?:https?://|www\.|t\.me/)[^\s<>()\[\]«»\"]+", re.IGNORECASE)
+
+
+def make_stream(text: str, lang: str | None, vocab: frozenset[str] | set[str], lem: Lemmatiser) -> Stream:
+    """The words of `text` (words inside links are skipped: bbc.com/russian is not Russia)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    surfaces: list[str] = []
+    lemmas: list[str] = []
+    urls = (
+        [m.span() for m in _URL.finditer(text)]
+        if ("://" in text or "www." in text or "t.me/" in text)
+        else ()
+    )
+    for m in WORD_RE.finditer(text):
+        if urls and any(a <= m.start() < b for a, b in urls):
+            continue
+        w = m.group()
+        lw = lem(w, lang)
+        if "-" in w and lw not in vocab:
+            pos = m.start()
+            for part in w.split("-"):
+                if part:
+                    starts.append(pos)
+                    ends.append(pos + len(part))
+                    surfaces.append(part)
+                    lemmas.append(lem(part, lang))
+                pos += len(part) + 1
+            continue
+        starts.append(m.start())
+        ends.append(m.end())
+        surfaces.append(w)
+        lemmas.append(lw)
+    return Stream(text, starts, ends, surfaces, lemmas)
+
+
+class PhraseIndex:
+    """Phrases indexed by what their first word accepts: lemma, surface or lemma prefix."""
+
+    def __init__(self) -> None:
+        self.by_lemma: dict[str, list[Phrase]] = defaultdict(list)
+        self.by_surface: dict[str, list[Phrase]] = defaultdict(list)
+        self.by_prefix: dict[str, list[Phrase]] = defaultdict(list)  # keyed by the prefix's first 3 letters
+        self.vocab: set[str] = set()  # every whole lemma any slot accepts
+
+    def add(self, phrase: Phrase) -> None:
+        first = phrase.slots[0]
+        for lem_ in first.lemmas:
+            self.by_lemma[lem_].append(phrase)
+        for s in first.surfaces:
+            self.by_surface[s].append(phrase)
+        for p in first.prefixes:
+            self.by_prefix[p[:3]].append(phrase)
+        for slot in phrase.slots:
+            self.vocab.update(slot.lemmas)
+            self.vocab.update(s.lower() for s in slot.surfaces)
+
+    def freeze(self) -> PhraseIndex:
+        self.by_lemma = dict(self.by_lemma)
+        self.by_surface = dict(self.by_surface)
+        self.by_prefix = dict(self.by_prefix)
+        return self
+
+    def matches_at(self, s: Stream, i: int) -> list[tuple[Phrase, int]]:
+        """Every phrase that matches the words from i on, with the index after its last word."""
+        surface = s.surfaces[i]
+        lem_ = s.lemmas[i]
+        cands = self.by_lemma.get(lem_)
+        more = self.by_surface.get(surface)
+        if more:
+            cands = cands + more if cands else more
+        if self.by_prefix:
+            more = self.by_prefix.get(lem_[:3])
+            if more:
+                cands = cands + more if cands else more
+        if not cands:
+            return []
+        out = []
+        n = len(s.lemmas)
+        for ph in cands:
+            slots = ph.slots
+            end = i + len(slots)
+            if end > n or not slots[0].accepts(surface, lem_):
+                continue
+            for k in range(1, len(slots)):
+                j = i + k
+                slot = slots[k]
+                if not slot.accepts(s.surfaces[j], s.lemmas[j]) or not s.joined(j, slot.connector):
+                    break
+            else:
+                out.append((ph, end))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling actors.yaml into one index per post language
+
+
+def _case_of(word: str) -> int:
+    if len(word) > 1 and word.isupper():
+        return UPPER
+    if word[:1].isupper():
+        return TITLE
+    return ANY_CASE
+
+
+def ru_name_forms(word: str) -> list[str]:
+    """Case forms of a Russian surname or first name (Токаев -> Токаева, Токаеву ...).
+
+    pymorphy3 lemmatises unknown surnames inconsistently (Токаев -> токай, Токаева ->
+    токаева, Токаевым -> токаев), so a person's alias accepts the lemma of every case form.
+    """
+    w = word
+    low = w.lower()
+    if not _CYRILLIC.search(w) or len(w) < 3:
+        return [w]
+    if low.endswith(("ов", "ев", "ёв", "ин", "ын")):
+        forms = [w + e for e in ("а", "у", "ым", "е", "ой")]  # male forms, and female -ой
+    elif low.endswith(("ий", "ый")):
+        stem = w[:-2]
+        forms = [stem + e for e in ("ого", "ому", "им", "ом", "ая", "ой", "ую")]
+    elif low.endswith("ь") or low.endswith("й"):
+        stem = w[:-1]
+        forms = [stem + e for e in ("я", "ю", "ем", "е")]
+    elif low.endswith("а"):
+        stem = w[:-1]
+        forms = [stem + e for e in ("ы", "и", "е", "у", "ой", "ою")]
+    elif low.endswith("я"):
+        stem = w[:-1]
+        forms = [stem + e for e in ("и", "ю", "ей", "е")]
+    elif low[-1] in "бвгджзклмнпрстфхцчшщ":
+        soft = low[-1] in "жшчщц"
+        forms = [w + e for e in ("а", "у", "ем" if soft else "ом", "е")]
+    else:
+        forms = []  # ends in another vowel: not declined (Нуртлеу, Шойгу, Си)
+    return [w, *forms]
+
+
+@dataclass(slots=True)
+class _Entry:
+    payload: Any  # (actor id, kind, context ids or None) or None for an exclusion
+    term: Term
+    own: bool  # written in the table's language (or "any")
+
+
+def _actor_terms(actor: Actor) -> list[tuple[str, Term]]:
+    """(mode, term) for every way to match the actor. Names count as aliases; a name or alias
+    whose text is also listed under `cased`, `exact` or `weak` (in any language) is matched
+    only in that stricter way, so a homonym is never let in through another language's list."""
+    strict = {t.text for t in (*actor.cased, *actor.exact, *actor.weak)}
+    out: list[tuple[str, Term]] = []
+    for lang, name in actor.names.items():
+        if name not in strict:
+            out.append(("lemma", Term(name, lang, actor.where, 0)))
+    out.extend(("lemma", t) for t in actor.aliases if t.text not in strict)
+    out.extend(("cased", t) for t in actor.cased)
+    out.extend(("exact", t) for t in actor.exact)
+    out.extend(("weak", t) for t in actor.weak)
+    out.extend(("exclude", t) for t in actor.exclude)
+    return out
+
+
+def reads_as_kazakh(word: str, table_lang: str | None) -> bool:
+    return bool(_CYRILLIC.search(word)) and (table_lang == "kk" or bool(_KAZAKH_ONLY.search(word)))
+
+
+_BACK = frozenset("аоұыуяюё")
+_FRONT = frozenset("әөүіеэи")
+_KK_VOICELESS = frozenset("кқпстфхцчшщв")
+
+
+@lru_cache(maxsize=20_000)
+def kk_forms(word: str) -> list[str]:
+    """A Kazakh word with its common endings (case, possessive, plural, -лық), following vowel
+    harmony and the sound before the ending: Үнді -> Үндінің, Үнділік, Үндіге ...
+
+    The stemmer sometimes cuts a bare word and its inflected forms to different stems
+    (үнді -> үнд, but үнділік -> үнді); an alias accepts the stem of every form.
+    """
+    low = word.lower()
+    vowels = [c for c in low if c in _BACK or c in _FRONT]
+    front = bool(vowels) and vowels[-1] in _FRONT
+    last = low[-1]
+    if last in _BACK or last in _FRONT:
+        ends = ["ның", "ға", "да", "дан", "ны", "мен", "лық", "лар", "сы", "дағы"]
+    elif last in "мнң":
+        ends = ["ның", "ға", "да", "нан", "ды", "мен", "дық", "дар", "ы", "дағы"]
+    elif last in _KK_VOICELESS:
+        ends = ["тың", "қа", "та", "тан", "ты", "пен", "тық", "тар", "ы", "тағы"]
+    else:  # л р й у з ж
+        sonorant = last in "йур"
+        ends = ["дың", "ға", "да", "дан", "ды", "мен" if last in "лрйу" else "бен",
+                "лық" if sonorant else "дық", "лар" if sonorant else "дар", "ы", "дағы"]  # fmt: skip
+    # Both harmonies, the word's own first: loan words follow either (Тоқаевтың, Ресейдің).
+    fronted = [e.translate(_TO_FRONT) for e in ends]
+    ordered = fronted + ends if front else ends + fronted
+    return [word, *dict.fromkeys(word + e for e in ordered)]
+
+
+_TO_FRONT = str.maketrans({"а": "е", "ы": "і", "ғ": "г", "қ": "к", "ұ": "ү"})
+
+
+_PROPER = frozenset({"Geox", "Name", "Surn", "Patr", "Orgn", "Trad", "Abbr"})
+
+
+@lru_cache(maxsize=20_000)
+def _ru_lexeme(word: str) -> list[str]:
+    """Every form of a Russian proper noun as pymorphy3 inflects it (Астана -> Астану ...):
+    pymorphy3 lemmatises some forms to another word (Астану -> астан), so an alias accepts
+    the lemma of each form. Only nouns are expanded (Орано is no form of орать)."""
+    from multivector.annotate.tokens import _morph
+
+    parses = _morph().parse(word.lower())
+    if not parses or parses[0].tag.POS != "NOUN":
+        return [word]
+    return [word, *(f.word for f in parses[0].lexeme)]
+
+
+@lru_cache(maxsize=20_000)
+def _common_word(word: str) -> bool:
+    """True when pymorphy3 reads a capitalised Russian name first as an ordinary word
+    (Песков -> песок, Токаев -> токай, Кремль -> кремль, Шеврон -> шеврон): such an alias word
+    must then be capitalised in the text too."""
+    from multivector.annotate.tokens import _morph
+
+    m = _morph()
+    low = word.lower()
+    if not m.word_is_known(low):
+        return False
+    return not (_PROPER & set(m.parse(low)[0].tag.grammemes))
+
+
+def _slots(mode: str, text: str, table_lang: str | None, person: bool) -> tuple[tuple[Slot, ...], tuple]:
+    slots = []
+    key = []
+    # Words, with hyphenated ones cut into parts (Китай-город -> Китай + город): posts are read
+    # the same way unless the whole word is known, so both sides meet on the parts.
+    words: list[tuple[str, bool]] = []
+    prev_end = None
+    for m in WORD_RE.finditer(text):
+        connector = prev_end is not None and bool(_CONNECTOR.search(text[prev_end : m.start()]))
+        prev_end = m.end()
+        for k, part in enumerate(p for p in m.group().split("-") if p):
+            words.append((part, connector or k > 0))
+    for n, (w, connector) in enumerate(words):
+        if mode == "exact":
+            slots.append(Slot(surfaces=frozenset([w]), connector=connector))
+            key.append(("S", w, connector))
+            continue
+        base = lemma(w, table_lang)
+        lemmas = {base}
+        case = _case_of(w) if mode in ("cased", "weak") else ANY_CASE
+        if reads_as_kazakh(w, table_lang):
+            if n == len(words) - 1:  # Kazakh endings go on the last word of a phrase
+                lemmas.update(lemma(f, table_lang) for f in kk_forms(w))
+        elif _CYRILLIC.search(w) and w[:1].isupper():
+            if not w.isupper():
+                forms = ru_name_forms(w) if person else _ru_lexeme(w)
+                lemmas.update(lemma(f, table_lang) for f in forms)
+            if case == ANY_CASE and (person or _common_word(w)) and mode != "exclude":
+                case = _case_of(w)  # a name that is also a word keeps its capital (Песков/песок)
+        slots.append(Slot(lemmas=frozenset(lemmas), case=case, connector=connector))
+        key.append(("L", base, case, connector))
+    return tuple(slots), tuple(key)
+
+
+_RANK = {"exact": 3, "exclude": 2, "cased": 2, "weak": 2, "lemma": 1}
+
+
+def build_actor_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
+    """The alias table for posts in `lang` (ru, kk, en, or None for anything else)."""
+    entries: dict[tuple, _Entry] = {}
+    phrases: dict[tuple, Phrase] = {}
+    for actor in knowledge.actors.values():
+        person = actor.kind == "person"
+        context = frozenset(x for x in (actor.id, actor.country, *actor.partners) if x)
+        for mode, term in _actor_terms(actor):
+            slots, key = _slots(mode, term.text, lang, person)
+            if not slots:
+                continue
+            if mode == "exclude":
+                payload = None
+            else:
+                payload = (actor.id, actor.kind, context if mode == "weak" else None)
+            own = term.lang == "any" or term.lang == lang or lang is None
+            new = _Entry(payload, term, own)
+            old = entries.get(key)
+            if old is not None:
+                same = (old.payload and old.payload[0]) == (payload and payload[0])
+                if same:
+                    if (new.own, new.term.layer) > (old.own, old.term.layer):
+                        entries[key] = new
+                        phrases[key] = Phrase(slots, payload, _RANK[mode])
+                    continue
+                if (new.own, new.term.layer) == (old.own, old.term.layer) and new.own:
+                    a = old.payload[0] if old.payload else "an exclusion"
+                    raise InputError(
+                        f"{term.where}: '{term.text}' of '{actor.id}' matches the same words "
+                        f"as '{old.term.text}' of {a!r} ({old.term.where})"
+                    )
+                if (new.own, new.term.layer) < (old.own, old.term.layer):
+                    continue
+            entries[key] = new
+            # exact > cased > lemma among equally long matches: the stricter rule knows more
+            phrases[key] = Phrase(slots, payload, _RANK[mode])
+    index = PhraseIndex()
+    for phrase in phrases.values():
+        index.add(phrase)
+    return index.freeze()
+
+
+def actor_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
+    lang = lang if lang in ("ru", "kk", "en") else None
+    return knowledge.compiled(("actors", lang), lambda: build_actor_index(knowledge, lang))
+
+
+OPEN_QUOTES = frozenset("«\"“„'")
+CLOSE_QUOTES = frozenset("»\"”“'")
+
+
+def link(s: Stream, index: PhraseIndex) -> list[Mention]:
+    """Leftmost-longest matching of the actor index over a stream.
+
+    Two rules on top of the tables: a country named alone inside quotes is the name of
+    something else («Астана» the football club, «Казахстан» the TV channel), and a `weak`
+    alias counts only when the post names the actor, its country or its partner otherwise.
+    """
+    out: list[Mention] = []
+    weak: list[tuple[Mention, frozenset[str]]] = []
+    n = len(s.lemmas)
+    i = 0
+    text = s.text
+    while i < n:
+        found = index.matches_at(s, i)
+        if not found:
+            i += 1
+            continue
+        best, end = found[0]
+        for ph, e in found[1:]:
+            if e > end or (e == end and ph.rank > best.rank):
+                best, end = ph, e
+        if best.payload is not None:
+            start, stop = s.starts[i], s.ends[end - 1]
+            actor_id, kind, context = best.payload
+            if (
+                kind == "country"
+                and end == i + 1
+                and text[start - 1 : start] in OPEN_QUOTES
+                and text[stop : stop + 1] in CLOSE_QUOTES
+            ):
+                i = end
+                continue
+            mention = Mention(start, stop, text[start:stop], actor_id, kind)
+            if context is None:
+                out.append(mention)
+            else:
+                weak.append((mention, context))
+        i = end
+    if weak:
+        named = {m.actor for m in out}
+        out.extend(m for m, context in weak if context & named)
+        out.sort(key=lambda m: m.start)
+    return out

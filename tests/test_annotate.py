@@ -1,0 +1,346 @@
+"""Annotation: the gazetteer linker, the theme tagger, NER spans, in_scope, the Kazakh stemmer."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from multivector.annotate import kazakh
+from multivector.annotate.annotator import Annotator
+from multivector.knowledge import load_knowledge
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge()
+
+
+@pytest.fixture(scope="module")
+def ann(kb):
+    return Annotator(kb, profile="kz", ner=False)
+
+
+def actors(ann, text, lang="ru"):
+    return ann.annotate(text, lang).actors
+
+
+def themes(ann, text, lang="ru"):
+    return ann.annotate(text, lang).theme_ids
+
+
+# ---------------------------------------------------------------------------------------------
+# Russian inflection, metonyms, adjectives, abbreviations
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Казахстану и Китаю есть что обсудить.", ["CN", "KZ"]),
+        ("Астана договорилась с Китаем.", ["CN", "KZ"]),
+        ("Делегация прибыла к Пекину, затем в Астану.", ["CN", "KZ"]),
+        ("Акорда сообщила о звонке.", ["KZ"]),
+        ("Кремль заявил, что Белый дом ошибается.", ["RU", "US"]),
+        ("Брюссель предложил деньги.", ["EU"]),
+        ("китайские и американские компании, российский бизнес", ["CN", "RU", "US"]),
+        ("Встреча в рамках ЕАЭС, ШОС и ОДКБ.", ["CSTO", "EAEU", "SCO"]),
+        ("Переговоры в формате C5+1 и С5+1.", ["C5_PLUS_1"]),
+        ("российско-китайских отношений", ["CN", "RU"]),
+        ("Переговоры с Токаевым, Путиным и Си Цзиньпином.", ["putin", "tokayev", "xi_jinping"]),
+        ("Президент РК встретился с послом РФ и ФРГ.", ["DE", "KZ", "RU"]),
+        ("Мажилис ратифицировал соглашение.", ["KZ"]),
+    ],
+)
+def test_russian(ann, text, expected):
+    assert actors(ann, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Қазақстанның Қытаймен саудасы өсті.", ["CN", "KZ"]),
+        ("АҚШ-тың елшісі ресейлік компанияны атады.", ["RU", "US"]),
+        ("ЕО мен ЕАЭО, ШЫҰ-ға, ҰҚШҰ-ның өкілдері.", ["CSTO", "EAEU", "EU", "SCO"]),
+        ("Тоқаев Ақордада Мирзиёевпен кездесті.", ["KZ", "mirziyoyev", "tokayev"]),
+        ("Бейжіңде және Мәскеуде, Үнділік тарап.", ["CN", "IN", "RU"]),
+        ("ҚХР-дың және ҚР-дың өкілдері.", ["CN", "KZ"]),
+    ],
+)
+def test_kazakh(ann, text, expected):
+    assert actors(ann, text, "kk") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Brussels offered the US a deal; Kazakhstan's uranium goes to China.", ["CN", "EU", "KZ", "US"]),
+        ("Chinese and American firms; the U.S.-backed project; Qazaqstan.", ["CN", "KZ", "US"]),
+        ("Trump's C5+1 summit at the White House.", ["C5_PLUS_1", "US", "trump"]),
+        ("Most China–Europe trains cross Kazakhstan.", ["CN", "EU", "KZ"]),
+    ],
+)
+def test_english(ann, text, expected):
+    assert actors(ann, text, "en") == expected
+
+
+def test_format_name_hides_its_partner_but_not_other_mentions(ann):
+    assert actors(ann, "Саммит «Центральная Азия – Китай» прошёл в Сиане.") == ["CHINA_CENTRAL_ASIA"]
+    assert actors(ann, "Пекин готовит саммит «Центральная Азия – Китай».") == ["CHINA_CENTRAL_ASIA", "CN"]
+    # a comma is not the dash of a format name
+    assert actors(ann, "Центральная Азия, Китай и Россия.") == ["CN", "RU"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Homonyms and names that are not actors
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("Президент Того прибыл в Москву.", "ru", ["RU", "TG"]),
+        ("После того как совещание закончилось, все ушли.", "ru", []),
+        ("Того же мнения придерживаются эксперты.", "ru", []),
+        ("Турция и турецкие инвесторы.", "ru", ["TR"]),
+        ("Он снова посмотрел «Турецкий гамбит».", "ru", []),
+        ("Мы гуляли по Китай-городу в Москве.", "ru", ["RU"]),
+        ("Майкл Джордан посетил Иорданию.", "ru", ["JO"]),
+        ("Michael Jordan visited Amman; Jordan welcomed him.", "en", ["JO"]),
+        ("Let us go; the US agreed.", "en", ["US"]),
+        ("Atlanta, Georgia is hot, Tbilisi, Georgia is not.", "en", ["GE"]),
+        ("Си — седьмая ступень звукоряда.", "ru", []),
+        ("Си заявил, что Китай открыт.", "ru", ["CN", "xi_jinping"]),
+        ("Chad scored twice as the home team won.", "en", []),
+        ("Полузащитник Алиев забил гол.", "ru", []),
+        ("Ильхам Алиев прибыл в Астану. Алиев заявил о коридоре.", "ru", ["KZ", "aliyev"]),
+        ("Он изучает китайский язык и русский язык.", "ru", []),
+        ("«Астана» футбол клубы жеңіске жетті.", "kk", []),
+        ("Air Astana added flights to Seoul.", "en", ["KR"]),
+        ("Ол есі кетті, қатарында тұрды.", "kk", []),
+        ("Куба и куба в кубе.", "ru", ["CU"]),
+        ("Дождь в Грузии; грузить вагоны.", "ru", ["GE"]),
+        ("Үнді мұхитындағы аралдар.", "kk", []),
+        ("На пляже песок, в саду лавр, в Пскове кремль.", "ru", []),  # Песков, Лавров, Кремль
+        ("Шведский стол и сокращение штата; в вене тромб.", "ru", []),  # SE, US (Штаты), AT (Вена)
+        ("Читайте https://www.bbc.com/russian/x и t.me/russia_today.", "ru", []),  # links
+        ("Ол ағылшын және неміс тілін үйренеді.", "kk", []),  # language names
+    ],
+)
+def test_homonyms_and_names_that_are_not_actors(ann, text, lang, expected):
+    assert actors(ann, text, lang) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Spans
+
+
+SPAN_TEXTS = [
+    ("ru", "«Казахстану» — и Китаю; российско-китайские связи, Си Цзиньпином. Кремль\nзаявил."),
+    ("kk", "АҚШ-тың, Қазақстанның және ЕО-мен Орталық Азия – Қытай саммиті."),
+    ("en", "The U.S.-backed deal, Kazakhstan's uranium and the C5+1 summit."),
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), SPAN_TEXTS)
+def test_spans_point_at_the_right_characters(ann, lang, text):
+    a = ann.annotate(text, lang)
+    assert a.mentions
+    for m in a.mentions:
+        assert text[m.start : m.end] == m.text
+    for h in a.themes:
+        assert text[h.start : h.end] == h.text
+
+
+def test_span_details(ann):
+    text = "Переговоры Токаева с Си Цзиньпином и российско-китайские связи."
+    got = {(m.text, m.actor, m.kind) for m in ann.annotate(text, "ru").mentions}
+    assert got == {
+        ("Токаева", "tokayev", "person"),
+        ("Си Цзиньпином", "xi_jinping", "person"),
+        ("российско", "RU", "country"),
+        ("китайские", "CN", "country"),
+    }
+    text = "АҚШ-тың елшісі"
+    (m,) = ann.annotate(text, "kk").mentions
+    assert (m.start, m.end, m.text, m.actor) == (0, 7, "АҚШ-тың", "US")
+
+
+# ---------------------------------------------------------------------------------------------
+# Themes
+
+
+def test_themes_with_spans(ann):
+    a = ann.annotate("Росатом построит АЭС, а ТМТМ и санкции обсудили отдельно.", "ru")
+    assert a.theme_ids == ["nuclear_energy", "sanctions", "transport_corridors"]
+    assert {(h.theme, h.text) for h in a.themes} >= {
+        ("nuclear_energy", "Росатом"),
+        ("nuclear_energy", "АЭС"),
+        ("transport_corridors", "ТМТМ"),
+        ("sanctions", "санкции"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        (
+            "Казахстан подписал с Евросоюзом соглашение о редкоземельных металлах.",
+            "ru",
+            ["critical_minerals"],
+        ),
+        ("АЭС-тің құрылысы басталды.", "kk", ["nuclear_energy"]),
+        ("Kazakhstan exported more grain to Iran.", "en", ["agriculture_food"]),  # not trade_investment
+        ("Экспорт нефти через КТК вырос.", "ru", ["oil_gas"]),  # commodity rule
+        ("Товарооборот с Китаем вырос на 20%.", "ru", ["trade_investment"]),
+        ("Мирзиёев и Токаев подписали договор о союзнических отношениях.", "ru", ["regional_cooperation"]),
+        ("Газпром начал поставлять газ в Узбекистан через Казахстан.", "ru", ["oil_gas"]),  # not regional
+        ("Ядерные державы должны отказаться от ядерных испытаний.", "ru", ["security_defense"]),
+        ("Санкции федерации футбола против клуба продлены.", "ru", []),
+        ("Инвестиционный климат улучшился.", "ru", ["trade_investment"]),  # not climate_water
+        ("Бүгін кешке «Ертіс» командасы ойнайды.", "kk", []),
+        ("Ол бір технология туралы айтты.", "kk", []),  # one weak hit is not enough
+        ("Технологии и инновации из Кореи.", "ru", ["digital_technology"]),  # two weak hits are
+        ("Саммит ШОС в Астане.", "ru", ["sco_brics"]),
+        ("Weather in Astana: snow.", "en", []),
+    ],
+)
+def test_theme_rules(ann, text, lang, expected):
+    assert themes(ann, text, lang) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# in_scope and the profile
+
+
+def test_in_scope_excludes_the_focus_country_and_its_own_actors(ann):
+    assert not ann.annotate("В Астане идёт снег.", "ru").in_scope
+    assert not ann.annotate("Токаев поздравил учителей.", "ru").in_scope
+    assert not ann.annotate("Самрук-Казына опубликовал отчёт.", "ru").in_scope
+    assert ann.annotate("Казатомпром опубликовал отчёт.", "ru").in_scope  # nuclear_energy is a theme
+    assert ann.annotate("Токаев позвонил Путину.", "ru").in_scope
+    assert ann.annotate("В Астане прошёл саммит С5+1.", "ru").in_scope
+    assert ann.annotate("Товарооборот вырос вдвое.", "ru").in_scope  # a theme
+    a = ann.annotate("Росатом построит станцию.", "ru")
+    assert a.actors == ["ROSATOM"] and a.in_scope  # the company itself, not its country
+
+
+def test_another_profile_changes_in_scope(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "uz.yaml").write_text(
+        "focus: UZ\nvectors:\n  kazakhstan: [KZ]\n", encoding="utf-8"
+    )
+    uz = Annotator(load_knowledge([tmp_path]), profile="uz", ner=False)
+    assert not uz.annotate("Мирзиёев посетил Ташкентский завод.", "ru").in_scope
+    assert uz.annotate("Токаев поздравил учителей.", "ru").in_scope
+
+
+def test_user_knowledge_is_picked_up(tmp_path):
+    (tmp_path / "actors.yaml").write_text(
+        textwrap.dedent("""
+        - id: AIFC
+          kind: org
+          names: {ru: МФЦА, kk: АХҚО, en: AIFC}
+          aliases:
+            ru: [Международный финансовый центр «Астана»]
+        """),
+        encoding="utf-8",
+    )
+    (tmp_path / "themes.yaml").write_text(
+        textwrap.dedent("""
+        - id: space
+          label: {ru: Космос, en: Space}
+          description: Space launches, Baikonur.
+          patterns:
+            ru: [Байконур*, космодром*]
+        """),
+        encoding="utf-8",
+    )
+    a = Annotator(load_knowledge([tmp_path]), ner=False)
+    got = a.annotate("МФЦА и Международный финансовый центр «Астана» обсудили запуск с Байконура.", "ru")
+    assert got.actors == ["AIFC"]
+    assert got.theme_ids == ["space"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches, pickling, NER
+
+
+def test_annotate_many_matches_annotate(ann):
+    items = [(t, lang) for lang, t in SPAN_TEXTS] + [("", "ru"), ("Just text.", "und")]
+    assert ann.annotate_many(items) == [ann.annotate(t, lang) for t, lang in items]
+
+
+def test_annotator_pickles_and_rebuilds_its_tables(ann):
+    copy = pickle.loads(pickle.dumps(ann))
+    text = "Казахстану и Китаю есть что обсудить."
+    assert copy.annotate(text, "ru") == ann.annotate(text, "ru")
+
+
+@pytest.fixture(scope="module")
+def ner_ann(kb):
+    return Annotator(kb, profile="kz", ner=True)
+
+
+def test_ner_spans_without_an_actor_are_kept_and_duplicates_dropped(ner_ann):
+    text = "Министр Алибек Жумабаев встретился с Лавровым в Москве, сообщил МИД Казахстана."
+    a = ner_ann.annotate(text, "ru")
+    by_text = {m.text: m for m in a.mentions}
+    assert by_text["Алибек Жумабаев"].actor is None and by_text["Алибек Жумабаев"].kind == "PER"
+    assert by_text["Лавровым"].actor == "lavrov"
+    assert by_text["Москве"].actor == "RU"
+    # NER's own spans over Лавровым / Москве / Казахстана are dropped: no actor-less duplicate
+    for m in a.mentions:
+        assert text[m.start : m.end] == m.text
+        if m.actor is None:
+            assert not any(o.actor and o.start < m.end and m.start < o.end for o in a.mentions)
+    assert a.actors == ["KZ", "RU", "lavrov"]
+    assert ner_ann.annotate_many([(text, "ru"), ("Kazakhstan and Ivan Petrov.", "en")])[0] == a
+
+
+def test_ner_runs_on_russian_only(ner_ann):
+    a = ner_ann.annotate("John Smith met Tokayev in Astana.", "en")
+    assert all(m.actor is not None for m in a.mentions)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Kazakh stemmer (changes made for the linker)
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [
+        ("Қазақстанның", "қазақстан"),
+        ("Қытаймен", "қытай"),
+        ("АҚШ-тың", "ақш"),
+        ("ресейлік", "ресей"),
+        ("Түрікмен", "түрікмен"),  # not түрік + -мен
+        ("Судан", "судан"),  # not су + -дан
+        ("сауда", "сауда"),
+        ("көлік", "көлік"),  # -лік derives from roots of three letters or more
+        ("көліктерінің", "көлік"),
+        ("түлік", "түлік"),
+        ("астық", "астық"),
+        ("жапондық", "жапон"),
+        ("серіктесі", "серіктес"),  # root-final с + -і, not серікте + -сі
+        ("Кеңесінің", "кеңес"),
+        ("қаласы", "қала"),  # -сы after a vowel is still the possessive
+    ],
+)
+def test_kazakh_stems(word, stem):
+    assert kazakh.stem(word) == stem
+
+
+def test_kazakh_endings_of_aliases_are_covered():
+    from multivector.annotate.link import kk_forms
+
+    forms = kk_forms("Үнді")
+    assert "Үнділік" in forms and "Үндінің" in forms
+    assert "Тоқаевтың" in kk_forms("Тоқаев")  # loan words take back endings too
+
+
+def test_eval_set_is_where_the_scorer_expects_it():
+    data = Path(__file__).resolve().parent / "data" / "eval"
+    if not data.is_dir():
+        pytest.skip("evaluation set not present")
+    assert list(data.glob("*.jsonl"))
