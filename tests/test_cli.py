@@ -148,3 +148,53 @@ def test_news_set_ingests_with_no_options_and_finds_duplicates(tmp_path):
         "SELECT count(*) FROM posts p JOIN posts r ON r.id = p.dup_root WHERE p.id <> p.dup_root AND p.channel <> r.channel"
     ).fetchone()[0]
     assert cross > 50
+
+
+def test_user_knowledge_added_then_annotate_shows_it_in_search_and_stats(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.txt").write_text(
+        "Date: 2024-05-01\n\nКазахстан и Монако подписали меморандум о сотрудничестве в области аквакультуры.",
+        encoding="utf-8",
+    )
+    (notes / "b.txt").write_text("Date: 2024-05-02\n\nВ Астане прошёл концерт симфонического оркестра.", encoding="utf-8")
+    db = str(tmp_path / "t.db")
+    assert multivector("--db", db, "ingest", str(notes), "--no-ner").returncode == 0
+    assert json.loads(multivector("--db", db, "search", "меморандум", "--json", "--theme", "aquaculture").stdout) == []
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "themes.yaml").write_text(
+        "- id: aquaculture\n"
+        "  label: {ru: Аквакультура, en: Aquaculture}\n"
+        "  description: Fish farming.\n"
+        "  patterns:\n"
+        "    ru: [аквакультура]\n",
+        encoding="utf-8",
+    )
+    (mine / "actors.yaml").write_text(
+        "- id: ACME_FISH\n"
+        "  kind: company\n"
+        "  names: {ru: Акме Фиш, en: Acme Fish}\n"
+        "  country: MC\n",
+        encoding="utf-8",
+    )
+    r = multivector("--db", db, "--knowledge", str(mine), "annotate", "--no-ner")
+    assert r.returncode == 0, r.stderr
+    hits = json.loads(multivector("--db", db, "search", "меморандум", "--json", "--theme", "aquaculture").stdout)
+    assert len(hits) == 1 and "aquaculture" in hits[0]["themes"] and "MC" in hits[0]["actors"]
+    stats = json.loads(multivector("--db", db, "stats", "--json").stdout)
+    assert ["aquaculture", 1] in stats["top_themes"]
+    # Nothing changed since: a second run has nothing to redo.
+    again = multivector("--db", db, "--knowledge", str(mine), "annotate", "--no-ner")
+    assert again.returncode == 0 and "0 of 2 posts annotated" in again.stderr
+
+
+def test_broken_knowledge_file_is_one_line_naming_the_line(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "themes.yaml").write_text("- id: fish\n  label: {ru: Рыба, en: Fish}\n  paterns: [рыба]\n", encoding="utf-8")
+    write_table(tmp_path / "t.jsonl", 3)
+    r = multivector("--db", str(tmp_path / "t.db"), "--knowledge", str(mine), "ingest", str(tmp_path / "t.jsonl"))
+    assert r.returncode == 2
+    assert "themes.yaml" in r.stderr and "line 3" in r.stderr and "Traceback" not in r.stderr

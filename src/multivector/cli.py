@@ -490,7 +490,9 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
-YearOpt = Annotated[int | None, typer.Option("--year", help="The year to analyse (default: the latest year with posts).")]
+YearOpt = Annotated[
+    int | None, typer.Option("--year", help="The year to analyse (default: the latest year with posts).")
+]
 CountryOpt = Annotated[str, typer.Option("--country", help="Focus country of the profile (ISO code).")]
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels: ru or en.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
@@ -528,29 +530,35 @@ def trends(
         return
     table = Table(title=f"Key trends of {y} ({result['country']}), against {y - 1}")
     for col, justify in (("#", "right"), ("trend", "left"), ("score", "right"), ("posts", "right"),
-                         (f"share {y - 1}→{y}", "right"), ("channels", "right"), ("months", "right"),
-                         ("partners", "left"), ("terms", "left")):  # fmt: skip
+                         (f"share {y - 1} → {y}", "right"), ("channels", "right"), ("months", "right"),
+                         ("partners", "left")):  # fmt: skip
         table.add_column(col, justify=justify, overflow="fold")
     for tr in result["trends"]:
         partners = ", ".join(f"{p['vector']} {100 * p['share']:.0f}%" for p in tr["partners"][:3])
         table.add_row(
             str(tr["rank"]),
-            f"{tr['label']}\n[dim]{tr['theme']}[/]",
+            tr["label"],
             f"{tr['score']:.3f}",
             str(tr["posts"]),
             f"{_pct(tr['share_prev'])} → {_pct(tr['share'])}",
             str(tr["sources"]),
             f"{tr['months']}/{tr['months_total']}",
             partners,
-            ", ".join(tr["terms"][:5]),
         )
     out.print(table)
-    parts = Table(title="Score components (score = weighted sum; concentration enters as 1 − concentration)")
-    for col in ("#", "salience", "change", "breadth", "persistence", "concentration", "z"):
-        parts.add_column(col, justify="right")
+    parts = Table(
+        title="Why: score components (concentration enters the score as 1 − concentration), key terms"
+    )
+    for col in ("#", "id", "salience", "change", "breadth", "persistence", "concentration", "terms"):
+        parts.add_column(col, justify="left" if col in ("id", "terms") else "right", overflow="fold")
     for tr in result["trends"]:
         c = tr["components"]
-        parts.add_row(str(tr["rank"]), *(f"{c[k]:.3f}" for k in ("salience", "change", "breadth", "persistence", "concentration")), f"{tr['z']:.2f}")  # fmt: skip
+        parts.add_row(
+            str(tr["rank"]),
+            tr["theme"],
+            *(f"{c[k]:.2f}" for k in ("salience", "change", "breadth", "persistence", "concentration")),
+            ", ".join(tr["terms"][:4]),
+        )
     out.print(parts)
     if result["bursts"]:
         out.print(
@@ -586,7 +594,11 @@ def events(
                          ("sources", "right"), ("actors", "left"), ("score", "right")):  # fmt: skip
         table.add_column(col, justify=justify, overflow="fold")
     for ev in result["events"]:
-        dates = ev["date_start"] if ev["date_start"] == ev["date_end"] else f"{ev['date_start']}\n{ev['date_end']}"
+        dates = (
+            ev["date_start"]
+            if ev["date_start"] == ev["date_end"]
+            else f"{ev['date_start']}\n{ev['date_end']}"
+        )
         table.add_row(
             str(ev["rank"]), dates, ev["title"], str(ev["posts"]), str(ev["sources"]),
             ", ".join(ev["actors"][:6]), f"{ev['score']:.3f}",
@@ -623,7 +635,11 @@ def balance(
         shift = p["shift"]
         color = "green" if shift > 0.005 else ("red" if shift < -0.005 else "dim")
         table.add_row(
-            p["vector"], _pct(p["share_prev"]), _pct(p["share"]), f"[{color}]{100 * shift:+.1f} pp[/]", str(p["posts"])
+            p["vector"],
+            _pct(p["share_prev"]),
+            _pct(p["share"]),
+            f"[{color}]{100 * shift:+.1f} pp[/]",
+            str(p["posts"]),
         )
     out.print(table)
 
@@ -651,7 +667,9 @@ def report(
     top: Annotated[int, typer.Option("--top", help="How many trends.")] = 5,
     n_events: Annotated[int, typer.Option("--events", help="How many events.")] = 10,
     fmt: Annotated[str, typer.Option("--format", help="md | html | json")] = "md",
-    out_path: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
     lang: LangOpt = "en",
     weight: WeightOpt = None,
 ) -> None:

@@ -117,29 +117,29 @@ class Preparer:
             post.lang = lang
         out = []
         for post, rev in batch:
-            analysed = post.text[:MAX_ANALYSED_CHARS]
-            fp = fingerprint(analysed)
-            out.append(
-                PreparedPost(post, rev, lemma_text(analysed, post.lang), fp.content_hash, fp.signature)
-            )
-        if self.annotator is not None:
-            annotations = self.annotate([(p.post.text, p.post.lang) for p in out])
-            for prepared, annotation in zip(out, annotations, strict=True):
-                prepared.annotation = annotation
-                prepared.annotated_with = self.fingerprint
+            fp = fingerprint(post.text[:MAX_ANALYSED_CHARS])
+            out.append(PreparedPost(post, rev, "", fp.content_hash, fp.signature))
+        if self.annotator is None:
+            for prepared in out:
+                prepared.lemmas = lemma_text(prepared.post.text[:MAX_ANALYSED_CHARS], prepared.post.lang)
+            return out
+        items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in out]
+        # The annotator's word pass also yields the lemmas for the index: one pass per post.
+        for prepared, (annotation, lemmas) in zip(out, self.annotator.annotate_for_index(items), strict=True):
+            prepared.annotation = annotation
+            prepared.annotated_with = self.fingerprint
+            prepared.lemmas = lemmas
         return out
 
-    def annotate(self, items: Sequence[tuple[str, str | None]]) -> list[Annotation]:
-        """Actors, themes and mentions of already prepared texts (text, lang)."""
-        assert self.annotator is not None
-        return self.annotator.annotate_many(
-            [(text[:MAX_ANALYSED_CHARS], lang or "und") for text, lang in items]
-        )
+    def annotate_rows(self, rows: Sequence[tuple[int, str, str | None]]) -> list[tuple[int, Annotation, str]]:
+        """Re-annotation of stored posts: (rowid, text, lang) in, (rowid, annotation, lemmas) out.
 
-    def annotate_rows(self, rows: Sequence[tuple[int, str, str | None]]) -> list[tuple[int, Annotation]]:
-        """Re-annotation of stored posts: (rowid, text, lang) in, (rowid, annotation) out."""
-        annotations = self.annotate([(text, lang) for _, text, lang in rows])
-        return [(rowid, a) for (rowid, _, _), a in zip(rows, annotations, strict=True)]
+        The lemmas are returned too, so a stemmer or knowledge change also refreshes the index.
+        """
+        assert self.annotator is not None
+        items = [(text[:MAX_ANALYSED_CHARS], lang or "und") for _, text, lang in rows]
+        results = self.annotator.annotate_for_index(items)
+        return [(rowid, a, lemmas) for (rowid, _, _), (a, lemmas) in zip(rows, results, strict=True)]
 
 
 # ---- worker-process plumbing --------------------------------------------------------------
@@ -175,6 +175,10 @@ class _Executor:
         self.local = Preparer(annotate) if workers <= 1 else None
         self.pool = None
         if workers > 1:
+            # Each worker is one core's worth of work: BLAS threads inside numpy/natasha would
+            # only fight each other (seen: NER ten times slower with two threads per worker).
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ.setdefault(var, "1")
             ctx = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
                 workers, mp_context=ctx, initializer=_init_worker, initargs=(annotate,)

@@ -64,6 +64,11 @@ class Annotator:
         return self._annotate(text, lang, ner_spans)
 
     def annotate_many(self, items: Sequence[tuple[str, str | None]]) -> list[Annotation]:
+        return [a for a, _ in self.annotate_for_index(items)]
+
+    def annotate_for_index(self, items: Sequence[tuple[str, str | None]]) -> list[tuple[Annotation, str]]:
+        """Each text's annotation and its lemmas joined by spaces (for the full-text index),
+        both from one pass over the words, so ingest lemmatises every post once."""
         ner_spans: list[list[NerSpan] | None] = [None] * len(items)
         if self._ner is not None:
             todo = [k for k, (text, lang) in enumerate(items) if lang in self.ner_langs and text.strip()]
@@ -71,18 +76,25 @@ class Annotator:
                 found = self._ner.spans_many([items[k][0] for k in todo])
                 for k, spans in zip(todo, found, strict=True):
                     ner_spans[k] = spans
-        return [self._annotate(text, lang, ner_spans[k]) for k, (text, lang) in enumerate(items)]
+        out = []
+        for k, (text, lang) in enumerate(items):
+            lang, actors, themes, vocab = self._tables(lang)
+            stream = make_stream(text, lang, vocab, self._lem)
+            out.append((self._annotate_stream(stream, actors, themes, ner_spans[k]), " ".join(stream.lemmas)))
+        return out
 
     def _annotate(self, text: str, lang: str | None, ner_spans: list[NerSpan] | None) -> Annotation:
         lang, actors, themes, vocab = self._tables(lang)
-        stream = make_stream(text, lang, vocab, self._lem)
+        return self._annotate_stream(make_stream(text, lang, vocab, self._lem), actors, themes, ner_spans)
+
+    def _annotate_stream(self, stream, actors, themes, ner_spans: list[NerSpan] | None) -> Annotation:
         mentions = link(stream, actors)
         theme_ids, hits = tag(stream, mentions, themes)
         found = sorted({m.actor for m in mentions if m.actor is not None})
         is_focus = self.profile.is_focus
         in_scope = bool(theme_ids) or any(not is_focus(a) for a in found)
         if ner_spans:
-            mentions = _merge_ner(text, mentions, ner_spans)
+            mentions = _merge_ner(stream.text, mentions, ner_spans)
         return Annotation(
             mentions=mentions, themes=hits, actors=found, theme_ids=theme_ids, in_scope=in_scope
         )

@@ -291,11 +291,13 @@ class Store:
             (int(ann.in_scope), fingerprint, rowid),
         )
 
-    def write_annotations(self, items: list[tuple[int, Annotation]], fingerprint: str | None) -> None:
-        """Replace the annotations of stored posts (by rowid), in one transaction."""
+    def write_annotations(self, items: list[tuple[int, Annotation, str]], fingerprint: str | None) -> None:
+        """Replace the annotations and indexed lemmas of stored posts: (rowid, annotation, lemmas)."""
         with self.transaction() as conn:
-            for rowid, annotation in items:
+            for rowid, annotation, lemmas in items:
                 self._write_annotation(conn, rowid, annotation, fingerprint)
+                conn.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
+                conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, lemmas))
 
     def record_file(
         self, path: str, fmt: str, posts: int, new: int, updated: int, service: int, problems: int
