@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from multivector.annotate.link import Lemmatiser, actor_index, link, make_stream
+from multivector.annotate.link import actor_index, link, make_stream
 from multivector.annotate.ner import NerSpan, NerTagger
 from multivector.annotate.themes import tag, theme_tables
 from multivector.knowledge.loader import Knowledge
@@ -40,7 +40,6 @@ class Annotator:
         self.ner = ner
         self.ner_langs = tuple(ner_langs)
         self._ner = NerTagger(batch_size=ner_batch) if ner else None
-        self._lem = Lemmatiser()
         self._vocab: dict[Any, frozenset[str]] = {}
         for lang in ("ru", "kk", "en", None):  # compile now: errors show at start, not mid-run
             self._tables(lang)
@@ -79,13 +78,13 @@ class Annotator:
         out = []
         for k, (text, lang) in enumerate(items):
             lang, actors, themes, vocab = self._tables(lang)
-            stream = make_stream(text, lang, vocab, self._lem)
+            stream = make_stream(text, lang, vocab)
             out.append((self._annotate_stream(stream, actors, themes, ner_spans[k]), " ".join(stream.lemmas)))
         return out
 
     def _annotate(self, text: str, lang: str | None, ner_spans: list[NerSpan] | None) -> Annotation:
         lang, actors, themes, vocab = self._tables(lang)
-        return self._annotate_stream(make_stream(text, lang, vocab, self._lem), actors, themes, ner_spans)
+        return self._annotate_stream(make_stream(text, lang, vocab), actors, themes, ner_spans)
 
     def _annotate_stream(self, stream, actors, themes, ner_spans: list[NerSpan] | None) -> Annotation:
         mentions = link(stream, actors)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from multivector.annotate.tokens import WORD_RE, lemma
+from multivector.annotate.tokens import WORD_RE, lemma, lemma_cache
 from multivector.knowledge.loader import Actor, Knowledge, Term
 from multivector.model import InputError, Mention
 
@@ -98,36 +98,10 @@ class Stream:
         return not _BREAK.search(gap)
 
 
-class Lemmatiser:
-    """`tokens.lemma` with a per-language memo of surface -> lemma (the hot path)."""
-
-    def __init__(self, max_size: int = 400_000):
-        self._memo: dict[Any, dict[str, str]] = {}
-        self._max = max_size
-
-    def __call__(self, word: str, lang: str | None) -> str:
-        memo = self._memo.get(lang)
-        if memo is None:
-            memo = self._memo[lang] = {}
-        got = memo.get(word)
-        if got is None:
-            if len(memo) > self._max:
-                memo.clear()
-            got = memo[word] = lemma(word, lang)
-        return got
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"_memo": {}, "_max": self._max}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._memo = state["_memo"]
-        self._max = state["_max"]
-
-
 _URL = re.compile(r"(?:https?://|www\.|t\.me/)[^\s<>()\[\]«»\"]+", re.IGNORECASE)
 
 
-def make_stream(text: str, lang: str | None, vocab: frozenset[str] | set[str], lem: Lemmatiser) -> Stream:
+def make_stream(text: str, lang: str | None, vocab: frozenset[str] | set[str]) -> Stream:
     """The words of `text` (words inside links are skipped: bbc.com/russian is not Russia)."""
     starts: list[int] = []
     ends: list[int] = []
@@ -138,23 +112,27 @@ def make_stream(text: str, lang: str | None, vocab: frozenset[str] | set[str], l
         if ("://" in text or "www." in text or "t.me/" in text)
         else ()
     )
+    cache = lemma_cache(lang)  # the hot path: one dict lookup per known word form
     for m in WORD_RE.finditer(text):
-        if urls and any(a <= m.start() < b for a, b in urls):
+        a, b = m.span()
+        if urls and any(u <= a < v for u, v in urls):
             continue
         w = m.group()
-        lw = lem(w, lang)
+        lw = cache.get(w)
+        if lw is None:
+            lw = lemma(w, lang)
         if "-" in w and lw not in vocab:
-            pos = m.start()
+            pos = a
             for part in w.split("-"):
                 if part:
                     starts.append(pos)
                     ends.append(pos + len(part))
                     surfaces.append(part)
-                    lemmas.append(lem(part, lang))
+                    lemmas.append(lemma(part, lang))
                 pos += len(part) + 1
             continue
-        starts.append(m.start())
-        ends.append(m.end())
+        starts.append(a)
+        ends.append(b)
         surfaces.append(w)
         lemmas.append(lw)
     return Stream(text, starts, ends, surfaces, lemmas)
@@ -186,6 +164,19 @@ class PhraseIndex:
         self.by_surface = dict(self.by_surface)
         self.by_prefix = dict(self.by_prefix)
         return self
+
+    def candidates(self, s: Stream) -> list[int]:
+        """Positions where some phrase could start: a cheap set test per word, so that
+        `matches_at` runs only where the first word is known."""
+        by_lemma, by_surface, by_prefix = self.by_lemma, self.by_surface, self.by_prefix
+        pairs = zip(s.lemmas, s.surfaces, strict=True)
+        if by_prefix:
+            return [
+                i
+                for i, (lm, sf) in enumerate(pairs)
+                if lm in by_lemma or sf in by_surface or lm[:3] in by_prefix
+            ]
+        return [i for i, (lm, sf) in enumerate(pairs) if lm in by_lemma or sf in by_surface]
 
     def matches_at(self, s: Stream, i: int) -> list[tuple[Phrase, int]]:
         """Every phrase that matches the words from i on, with the index after its last word."""
@@ -453,13 +444,13 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
     """
     out: list[Mention] = []
     weak: list[tuple[Mention, frozenset[str]]] = []
-    n = len(s.lemmas)
-    i = 0
     text = s.text
-    while i < n:
+    next_free = 0  # matches do not overlap: the next one starts after the last one's end
+    for i in index.candidates(s):
+        if i < next_free:
+            continue
         found = index.matches_at(s, i)
         if not found:
-            i += 1
             continue
         best, end = found[0]
         for ph, e in found[1:]:
@@ -474,14 +465,14 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
                 and text[start - 1 : start] in OPEN_QUOTES
                 and text[stop : stop + 1] in CLOSE_QUOTES
             ):
-                i = end
+                next_free = end
                 continue
             mention = Mention(start, stop, text[start:stop], actor_id, kind)
             if context is None:
                 out.append(mention)
             else:
                 weak.append((mention, context))
-        i = end
+        next_free = end
     if weak:
         named = {m.actor for m in out}
         out.extend(m for m, context in weak if context & named)

@@ -109,7 +109,7 @@ def tag(s: Stream, mentions: list[Mention], tables: ThemeTables) -> tuple[list[s
     index = tables.index
     text = s.text
     if index.by_lemma or index.by_surface or index.by_prefix:
-        for i in range(len(s.lemmas)):
+        for i in index.candidates(s):
             for ph, end in index.matches_at(s, i):
                 theme_id, strength = ph.payload
                 a, b = s.starts[i], s.ends[end - 1]

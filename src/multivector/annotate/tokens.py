@@ -83,7 +83,8 @@ _CACHES: dict[bool, dict[str, str]] = {True: {}, False: {}}
 _CACHE_LIMIT = 1_000_000
 
 
-def _cache(lang: str | None) -> dict[str, str]:
+def lemma_cache(lang: str | None) -> dict[str, str]:
+    """The surface -> lemma table for posts of `lang`; a miss is filled by `lemma()`."""
     cache = _CACHES[lang == "kk"]
     if len(cache) > _CACHE_LIMIT:
         cache.clear()
@@ -92,7 +93,7 @@ def _cache(lang: str | None) -> dict[str, str]:
 
 def lemma(word: str, lang: str | None) -> str:
     """The lemma of one word as it is written in a post of language `lang`."""
-    cache = _cache(lang)
+    cache = lemma_cache(lang)
     found = cache.get(word)
     if found is None:
         found = cache[word] = _lemma(word, lang)
@@ -101,7 +102,7 @@ def lemma(word: str, lang: str | None) -> str:
 
 def tokens(text: str, lang: str | None) -> list[Token]:
     """All words of `text` with their character spans and lemmas."""
-    cache = _cache(lang)
+    cache = lemma_cache(lang)
     out = []
     for m in WORD_RE.finditer(text):
         word = m.group()
@@ -114,7 +115,7 @@ def tokens(text: str, lang: str | None) -> list[Token]:
 
 def lemma_text(text: str, lang: str | None) -> str:
     """The text as a space-separated string of lemmas: what the full-text index holds."""
-    cache = _cache(lang)
+    cache = lemma_cache(lang)
     out = []
     for word in WORD_RE.findall(text):
         found = cache.get(word)
