@@ -1,0 +1,228 @@
+"""Reading the store for analysis: a date range's in-scope content posts as arrays.
+
+A **content post** is one duplicate group, represented by its root (the group's earliest
+post, `dup_root = id`): a text forwarded, reposted or pasted again counts once, dated by its
+root. A group counts when its root is in scope and dated inside the range. The other posts
+of the group dated before the end of the range are its **amplification** (copies, and the
+forwards and views of all its posts), kept apart from the content counts; the channels they
+appeared in count for **reach** (the distinct channels that carried the text).
+
+Everything is loaded as numpy arrays and sparse indicator matrices (post x theme, post x
+actor, post x channel), sorted by post id, so the result does not depend on the order in
+which posts were ingested, and a 200k-post database costs a few tens of megabytes.
+Lemma strings and texts are fetched separately, only for the posts that need them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import scipy.sparse as sp
+
+EPOCH = date(1970, 1, 1).toordinal()
+
+_CONTENT = "p.in_scope = 1 AND p.dup_root = p.id AND p.date >= ? AND p.date < ?"
+
+
+def year_range(year: int) -> tuple[str, str]:
+    """[start, end) of a calendar year as ISO dates."""
+    return f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
+
+
+def day_number(iso: str) -> int:
+    """Days since 1970-01-01 of an ISO date (or datetime) string."""
+    return date.fromisoformat(iso[:10]).toordinal() - EPOCH
+
+
+def iso_day(day: int) -> str:
+    return date.fromordinal(int(day) + EPOCH).isoformat()
+
+
+@dataclass
+class Content:
+    """In-scope content posts dated in [start, end), sorted by post id."""
+
+    start: str
+    end: str
+    rowid: np.ndarray  # int64, posts.rowid of the root
+    ids: list[str]  # posts.id of the root
+    day: np.ndarray  # int32, days since 1970-01-01
+    channel: np.ndarray  # int32, index into `channels`
+    lang: np.ndarray  # int32, index into `langs`
+    copies: np.ndarray  # int32, other posts of the group dated before `end`
+    forwards: np.ndarray  # int64, forwards summed over the group
+    views: np.ndarray  # int64, views summed over the group
+    themes: sp.csr_matrix  # n x len(theme_ids), 0/1
+    actors: sp.csr_matrix  # n x len(actor_ids), 0/1
+    reach: sp.csr_matrix  # n x len(channels), 0/1: channels where the group's posts appeared
+    channels: list[str]
+    langs: list[str]
+    theme_ids: list[str]
+    actor_ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.rowid)
+
+    def subset(self, mask: np.ndarray) -> Content:
+        """The posts where `mask` is true (a boolean array), in the same order."""
+        idx = np.flatnonzero(mask)
+        return Content(
+            start=self.start, end=self.end, rowid=self.rowid[idx], ids=[self.ids[i] for i in idx],
+            day=self.day[idx], channel=self.channel[idx], lang=self.lang[idx], copies=self.copies[idx],
+            forwards=self.forwards[idx], views=self.views[idx], themes=self.themes[idx],
+            actors=self.actors[idx], reach=self.reach[idx], channels=self.channels, langs=self.langs,
+            theme_ids=self.theme_ids, actor_ids=self.actor_ids,
+        )  # fmt: skip
+
+    def between(self, start: str, end: str) -> Content:
+        """The posts dated in [start, end) (ISO dates)."""
+        part = self.subset((self.day >= day_number(start)) & (self.day < day_number(end)))
+        part.start, part.end = start, end
+        return part
+
+    def theme_index(self, theme: str) -> int | None:
+        try:
+            return self.theme_ids.index(theme)
+        except ValueError:
+            return None
+
+    def positions(self, rowids: Iterable[int]) -> np.ndarray:
+        """Positions of the given rowids in this set (-1 where absent)."""
+        q = np.asarray(list(rowids), dtype=np.int64)
+        out = np.full(len(q), -1, dtype=np.int64)
+        if not len(self.rowid) or not len(q):
+            return out
+        order = np.argsort(self.rowid, kind="stable")
+        s = self.rowid[order]
+        p = np.searchsorted(s, q).clip(0, len(s) - 1)
+        hit = s[p] == q
+        out[hit] = order[p[hit]]
+        return out
+
+
+def _codes(values: list[str]) -> tuple[list[str], np.ndarray]:
+    """Sorted distinct values and the index of each value among them."""
+    keys = sorted(set(values))
+    index = {k: i for i, k in enumerate(keys)}
+    return keys, np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+def _indicator(rows: np.ndarray, cols: np.ndarray, n: int, m: int) -> sp.csr_matrix:
+    data = np.ones(len(rows), dtype=np.float32)
+    mat = sp.csr_matrix((data, (rows, cols)), shape=(n, m))
+    mat.sum_duplicates()
+    mat.data[:] = 1.0
+    mat.sort_indices()
+    return mat
+
+
+def _columns(rows: list[tuple], k: int) -> list[list]:
+    return [[r[i] for r in rows] for i in range(k)]
+
+
+def load_content(conn: sqlite3.Connection, start: str, end: str) -> Content:
+    """The in-scope content posts dated in [start, end), with their themes, actors and reach."""
+    args = (start, end)
+    sql = f"SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und') FROM posts p WHERE {_CONTENT} ORDER BY p.id"
+    rowids, ids, dates, chans, langs_ = _columns(conn.execute(sql, args).fetchall(), 5)
+    n = len(rowids)
+    rowid = np.asarray(rowids, dtype=np.int64)
+    day_of = {d: day_number(d) for d in set(dates)}
+    day = np.fromiter(map(day_of.__getitem__, dates), dtype=np.int32, count=n)
+    order = np.argsort(rowid, kind="stable")
+    sorted_rowid = rowid[order]
+
+    def pos(rs) -> np.ndarray:
+        return order[np.searchsorted(sorted_rowid, np.asarray(rs, dtype=np.int64))]
+
+    # Group members (the root included) dated before `end`: reach and amplification.
+    sql = (
+        "SELECT p.rowid, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM posts p "
+        f"JOIN posts m ON m.dup_root = p.id WHERE {_CONTENT} AND m.date < ?"
+    )
+    m_post, m_chan, m_fw, m_vw = _columns(conn.execute(sql, (*args, end)).fetchall(), 4)
+    mp = pos(m_post) if m_post else np.zeros(0, np.int64)
+    fw = np.bincount(mp, weights=np.asarray(m_fw, dtype=np.float64), minlength=n).astype(np.int64)
+    vw = np.bincount(mp, weights=np.asarray(m_vw, dtype=np.float64), minlength=n).astype(np.int64)
+    size = np.bincount(mp, minlength=n)
+    copies = np.maximum(size - 1, 0).astype(np.int32)
+
+    chan_names, chan_codes = _codes(list(chans) + list(m_chan))
+    channel = chan_codes[:n].astype(np.int32)
+    lang_names, lang_codes = _codes(list(langs_))
+    lang = lang_codes.astype(np.int32)
+    # the root's own channel is in the join already; adding it again is harmless and covers
+    # a root whose group lookup found nothing
+    reach = _indicator(np.concatenate([np.arange(n), mp]), chan_codes, n, len(chan_names))
+
+    def pairs(table: str, col: str) -> tuple[list[str], sp.csr_matrix]:
+        sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT}"
+        rs, ks = _columns(conn.execute(sql, args).fetchall(), 2)
+        names, cols = _codes(list(ks))
+        return names, _indicator(pos(rs) if rs else np.zeros(0, np.int64), cols, n, len(names))
+
+    theme_ids, themes = pairs("post_themes", "theme")
+    actor_ids, actors = pairs("post_actors", "actor")
+    return Content(
+        start=start, end=end, rowid=rowid, ids=list(ids), day=day, channel=channel,
+        lang=lang, copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
+        channels=chan_names, langs=lang_names, theme_ids=theme_ids, actor_ids=actor_ids,
+    )  # fmt: skip
+
+
+def load_lemmas(conn: sqlite3.Connection, content: Content) -> list[str]:
+    """The lemma string (full-text index) of every post of `content`, in its order."""
+    out = [""] * len(content)
+    if not len(content):
+        return out
+    where = {int(r): i for i, r in enumerate(content.rowid)}
+    sql = f"SELECT p.rowid, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid WHERE {_CONTENT}"
+    for r, lem in conn.execute(sql, (content.start, content.end)):
+        i = where.get(r)
+        if i is not None:
+            out[i] = lem or ""
+    return out
+
+
+def _chunks(seq: list, size: int = 900):
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def load_texts(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, str]:
+    """rowid -> stored text, for a few posts."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(sorted({int(r) for r in rowids})):
+        q = f"SELECT rowid, text FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+        out.update(conn.execute(q, chunk).fetchall())
+    return out
+
+
+def load_theme_spans(
+    conn: sqlite3.Connection, rowids: Iterable[int], theme: str
+) -> dict[int, list[tuple[int, int]]]:
+    """rowid -> the spans where `theme` matched, for a few posts."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for chunk in _chunks(sorted({int(r) for r in rowids})):
+        q = f'SELECT post, start, "end" FROM theme_hits WHERE theme = ? AND post IN ({",".join("?" * len(chunk))}) ORDER BY post, start'
+        for post, s, e in conn.execute(q, [theme, *chunk]):
+            out.setdefault(post, []).append((s, e))
+    return out
+
+
+def corpus_summary(conn: sqlite3.Connection, start: str, end: str) -> dict:
+    """What the posts dated in [start, end) are: all of them, duplicates and off-topic included."""
+    n, channels, first, last = conn.execute(
+        "SELECT count(*), count(DISTINCT channel), min(date), max(date) FROM posts WHERE date >= ? AND date < ?",
+        (start, end),
+    ).fetchone()
+    return {
+        "posts": n,
+        "channels": channels,
+        "first_date": first[:10] if first else None,
+        "last_date": last[:10] if last else None,
+    }

@@ -1,0 +1,463 @@
+"""The year's report as plain data: trends, events, partner balance, series, with evidence.
+
+`build_report(store, knowledge, year)` reads posts dated from Y-1-01-01 up to Y-12-31 (never
+later: no look-ahead), and returns a dict that is the JSON contract of DESIGN.md plus extras:
+
+    {year, country, generated_from: {posts, channels, first_date, last_date, content_posts,
+                                     content_posts_prev, copies},
+     trends: [{rank, theme, label, kind, score, posts, posts_prev, share, share_prev, growth,
+               sources, channels: [{channel, posts}], languages: {lang: share}, months,
+               months_total, partners: [{vector, share, posts}], actors: [{actor, share}],
+               terms, evidence: [{post_id, channel, date, quote}],
+               components: {salience, change, breadth, persistence, concentration},
+               log_odds, z, amplification: {copies, forwards, views}}],
+     events: [{rank, title, title_post_id, date_start, date_end, days, posts, copies, sources,
+               actors, themes, post_ids, score, components, evidence}],
+     balance: {partners: [{vector, share, share_prev, shift, posts, posts_prev}], entropy,
+               hhi, entropy_prev, hhi_prev, vectors_in_profile, votes},
+     series: {periods: ["YYYY-MM", ... over Y-1 and Y], vectors: {vector: [share]},
+              trends: {theme: [share]}, posts: [in-scope content posts per period]},
+     topics: [{theme: "topic:<n>", label, terms, posts, coherence, ...}],
+     names: {id: {lang: name}}, parameters: {...}}
+
+Floats are rounded to 4 decimals and every list has a fixed order (ties broken by id), so the
+same database gives byte-identical JSON. `growth` is share / share_prev - 1 (null when the
+theme was absent the year before). See analyze/trends.py, events.py, balance.py, topics.py and
+evidence.py for the methods; their options are echoed in `parameters`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from multivector.analyze.attention import period_index, period_span, vector_matrix
+from multivector.analyze.balance import balance as balance_of
+from multivector.analyze.data import Content, corpus_summary, iso_day, load_content, load_lemmas, year_range
+from multivector.analyze.events import EventOptions, find_events
+from multivector.analyze.evidence import EvidenceOptions, as_evidence, pick, sentences, title
+from multivector.analyze.lexicon import Lexicon
+from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize
+from multivector.analyze.topics import TopicModel, TopicOptions, find_topics
+from multivector.analyze.trends import (
+    Candidate,
+    Scored,
+    TrendOptions,
+    actor_shares,
+    check_weights,
+    partner_shares,
+    score_candidates,
+    theme_candidates,
+)
+
+DIGITS = 4
+
+
+def _r(x: float | None, digits: int = DIGITS) -> float | None:
+    if x is None:
+        return None
+    v = round(float(x), digits)
+    return 0.0 if v == 0 else v  # no "-0.0"
+
+
+@dataclass
+class ReportOptions:
+    top: int = 5
+    events: int = 10
+    lang: str = "en"
+    topics: bool = True
+    terms: int = 8
+    trend: TrendOptions = field(default_factory=TrendOptions)
+    topic: TopicOptions = field(default_factory=TopicOptions)
+    event: EventOptions = field(default_factory=EventOptions)
+    evidence: EvidenceOptions = field(default_factory=EvidenceOptions)
+
+
+@dataclass
+class YearData:
+    """What every part of the report reads: the two years' content posts and the year's text."""
+
+    year: int
+    cur: Content
+    prev: Content
+    features: TextFeatures
+    periods: list[str]  # months of Y-1 and Y, up to the last month with posts
+    year_periods: list[str]  # the months of Y among them
+    lexicon: Lexicon
+    vectors: list[str]
+    vmatrix: sp.csr_matrix
+    prev_lemmas: list[str] | None = None
+
+
+def _lexicon(knowledge: Any, country: str) -> Lexicon:
+    if isinstance(knowledge, Lexicon):
+        return knowledge
+    if knowledge is None:
+        from multivector.knowledge import load_knowledge
+
+        knowledge = load_knowledge()
+    return Lexicon.from_knowledge(knowledge, country)
+
+
+def load_year(store, lexicon: Lexicon, year: int, with_prev_text: bool = True) -> YearData:
+    start_prev, _ = year_range(year - 1)
+    start, end = year_range(year)
+    both = load_content(store.conn, start_prev, end)
+    cur = both.between(start, end)
+    prev = both.between(start_prev, start)
+    last = int(cur.day.max()) if len(cur) else (int(prev.day.max()) if len(prev) else None)
+    periods = period_span(start_prev, end, "month", last) if last is not None else []
+    year_periods = [p for p in periods if p.startswith(f"{year:04d}-")]
+    features = vectorize(load_lemmas(store.conn, cur), extra_stop=lexicon.focus_terms)
+    vectors, vmatrix = vector_matrix(cur, lexicon)
+    prev_lemmas = load_lemmas(store.conn, prev) if with_prev_text and len(prev) else None
+    return YearData(year, cur, prev, features, periods, year_periods, lexicon, vectors, vmatrix, prev_lemmas)
+
+
+def _topics(data: YearData, opt: ReportOptions) -> TopicModel:
+    if not opt.topics:
+        return TopicModel()
+    prev_tfidf = None
+    if data.prev_lemmas:
+        _, prev_tfidf = data.features.transform(data.prev_lemmas)
+    return find_topics(data.cur, data.features, prev_tfidf, opt.topic)
+
+
+def rank_trends(data: YearData, opt: ReportOptions, topic_model: TopicModel) -> list[Scored]:
+    """Every candidate theme and topic scored, best first, bursts last (see trends.py)."""
+    cands = theme_candidates(data.cur, data.prev)
+    cands += [Candidate(t.key, "topic", t.members, t.posts_prev) for t in topic_model.topics]
+    month_index = period_index(data.cur.day, data.year_periods, "month")
+    return score_candidates(data.cur, len(data.prev), cands, month_index, len(data.year_periods), opt.trend)
+
+
+def _terms_for(data: YearData, scored: list[Scored], k: int) -> dict[str, list[str]]:
+    """Class-based TF-IDF terms of each candidate, with all candidates as the classes."""
+    if not scored or data.features.counts.shape[1] == 0:
+        return {s.key: [] for s in scored}
+    rows = np.concatenate([np.full(len(s.members), i) for i, s in enumerate(scored)])
+    cols = np.concatenate([s.members for s in scored])
+    membership = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(scored), len(data.cur)))
+    weights = class_tfidf(data.features.counts, membership)
+    return {s.key: top_terms(weights[i], data.features.vocab, k) for i, s in enumerate(scored)}
+
+
+def _monthly_shares(data: YearData, members_cur: np.ndarray, members_prev: np.ndarray) -> list[float]:
+    both_days = np.concatenate([data.prev.day, data.cur.day])
+    totals = np.bincount(
+        np.clip(period_index(both_days, data.periods, "month"), -1, None) + 1, minlength=len(data.periods) + 1
+    )[1:]
+    days = np.concatenate([data.prev.day[members_prev], data.cur.day[members_cur]])
+    counts = np.bincount(period_index(days, data.periods, "month") + 1, minlength=len(data.periods) + 1)[1:]
+    return [_r(c / t) if t else 0.0 for c, t in zip(counts, totals, strict=True)]
+
+
+def trend_dicts(
+    store, data: YearData, opt: ReportOptions, scored: list[Scored], topic_model: TopicModel
+) -> list[dict]:
+    cur = data.cur
+    lex = data.lexicon
+    chosen = [s for s in scored if not s.burst][: opt.top]
+    terms = _terms_for(data, scored, opt.terms)
+    topics = {t.key: t for t in topic_model.topics}
+    focus = {a for a in cur.actor_ids if lex.is_focus(a)}
+    out = []
+    for rank, s in enumerate(chosen, start=1):
+        m = s.members
+        label = topics[s.key].label if s.kind == "topic" else lex.theme_label(s.key, opt.lang)
+        ch_counts = np.bincount(cur.channel[m], minlength=len(cur.channels))
+        ch_order = np.lexsort((np.arange(len(ch_counts)), -ch_counts))
+        langs = np.bincount(cur.lang[m], minlength=len(cur.langs)) / max(len(m), 1)
+        vm_counts = np.asarray(data.vmatrix[m].sum(axis=0)).ravel() if len(data.vectors) else []
+        cand = sentences(
+            store.conn, cur, data.features, m, s.key if s.kind == "theme" else None, opt.evidence
+        )
+        out.append(
+            {
+                "rank": rank,
+                "theme": s.key,
+                "label": label,
+                "kind": s.kind,
+                "score": _r(s.score),
+                "posts": s.posts,
+                "posts_prev": s.posts_prev,
+                "share": _r(s.share),
+                "share_prev": _r(s.share_prev),
+                "growth": _r(s.growth),
+                "sources": s.channels,
+                "channels": [
+                    {"channel": cur.channels[j], "posts": int(ch_counts[j])} for j in ch_order[:5] if ch_counts[j]
+                ],
+                "languages": {cur.langs[j]: _r(langs[j]) for j in np.lexsort((np.arange(len(langs)), -langs)) if langs[j] > 0},
+                "months": s.months,
+                "months_total": s.months_total,
+                "partners": [
+                    {"vector": v, "share": _r(sh), "posts": int(vm_counts[data.vectors.index(v)])}
+                    for v, sh in partner_shares(m, data.vectors, data.vmatrix)
+                ],
+                "actors": [{"actor": a, "share": _r(sh)} for a, sh in actor_shares(m, cur, focus)],
+                "terms": terms.get(s.key, []),
+                "evidence": as_evidence(cur, pick(cur, cand, opt.evidence.quotes)),
+                "components": {k: _r(v) for k, v in s.components.items()},
+                "log_odds": _r(s.log_odds),
+                "z": _r(s.z),
+                "amplification": {"copies": s.copies, "forwards": s.forwards, "views": s.views},
+            }
+        )  # fmt: skip
+    return out
+
+
+def event_dicts(store, data: YearData, opt: ReportOptions) -> list[dict]:
+    cur = data.cur
+    focus = {a for a in cur.actor_ids if data.lexicon.is_focus(a)}
+    found = find_events(cur, data.features.tfidf, focus, opt.event)[: opt.events]
+    out = []
+    for rank, e in enumerate(found, start=1):
+        cand = sentences(store.conn, cur, data.features, e.members, None, opt.evidence)
+        head = title(cand, opt.evidence.title_chars)
+        out.append(
+            {
+                "rank": rank,
+                "title": head.text if head else "",
+                "title_post_id": cur.ids[head.pos] if head else None,
+                "date_start": iso_day(e.day_start),
+                "date_end": iso_day(e.day_end),
+                "days": e.day_end - e.day_start + 1,
+                "posts": e.posts,
+                "copies": e.copies,
+                "sources": e.sources,
+                "actors": e.actors,
+                "themes": e.themes,
+                "post_ids": [cur.ids[i] for i in e.members],
+                "score": _r(e.score),
+                "components": {k: _r(e.components[k]) for k in sorted(e.components)},
+                "evidence": as_evidence(cur, pick(cur, cand, opt.evidence.quotes)),
+            }
+        )
+    return out
+
+
+def _topic_dicts(topic_model: TopicModel) -> list[dict]:
+    def one(t, kept: bool) -> dict:
+        return {
+            "theme": t.key if kept else None,
+            "label": t.label,
+            "terms": t.terms,
+            "posts": int(len(t.members)),
+            "posts_prev": t.posts_prev,
+            "coherence": _r(t.coherence),
+            "lift": _r(t.lift),
+            "top_theme": t.theme,
+            "top_theme_share": _r(t.theme_share),
+            "top_channel_share": _r(t.channel_share),
+            "dropped": t.dropped,
+        }
+
+    return [one(t, True) for t in topic_model.topics] + [one(t, False) for t in topic_model.dropped]
+
+
+def _prepare(store, knowledge: Any, country: str, opt: ReportOptions, year: int, with_prev_text: bool):
+    if knowledge is None:
+        from multivector.knowledge import load_knowledge
+
+        knowledge = load_knowledge()
+    lexicon = _lexicon(knowledge, country)
+    return knowledge, lexicon, load_year(store, lexicon, year, with_prev_text=with_prev_text)
+
+
+def _options(opt: ReportOptions | None, top: int, events: int, lang: str, weights) -> ReportOptions:
+    opt = options_copy(opt)
+    opt.top, opt.events, opt.lang = top, events, lang
+    opt.trend.weights = check_weights(weights if weights is not None else opt.trend.weights)
+    return opt
+
+
+def options_copy(opt: ReportOptions | None) -> ReportOptions:
+    import copy
+
+    return copy.deepcopy(opt) if opt is not None else ReportOptions()
+
+
+def build_trends(
+    store, knowledge: Any = None, year: int = 2024, country: str = "KZ", top: int = 5,
+    weights: dict[str, float] | None = None, lang: str = "en", *, options: ReportOptions | None = None,
+) -> dict:  # fmt: skip
+    """Only the trends of the report (and the series of their shares), for `multivector trends`."""
+    opt = _options(options, top, 0, lang, weights)
+    knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics)
+    topic_model = _topics(data, opt)
+    scored = rank_trends(data, opt, topic_model)
+    trends = trend_dicts(store, data, opt, scored, topic_model)
+    return {
+        "year": year,
+        "country": country.upper(),
+        "trends": trends,
+        "bursts": _bursts(scored),
+        "parameters": _parameters(opt),
+    }
+
+
+def build_events(
+    store, knowledge: Any = None, year: int = 2024, country: str = "KZ", events: int = 10,
+    lang: str = "en", *, options: ReportOptions | None = None,
+) -> dict:  # fmt: skip
+    """Only the events of the report, for `multivector events`."""
+    opt = _options(options, 0, events, lang, None)
+    knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, False)
+    return {
+        "year": year,
+        "country": country.upper(),
+        "events": event_dicts(store, data, opt),
+        "parameters": {"events": opt.events, "event_options": opt.event.as_dict()},
+    }
+
+
+def build_balance(
+    store, knowledge: Any = None, year: int = 2024, country: str = "KZ", period: str = "month"
+) -> dict:
+    """The partner balance of the year with its per-period series, for `multivector balance`."""
+    if knowledge is None:
+        from multivector.knowledge import load_knowledge
+
+        knowledge = load_knowledge()
+    lexicon = _lexicon(knowledge, country)
+    start_prev, _ = year_range(year - 1)
+    start, end = year_range(year)
+    both = load_content(store.conn, start_prev, end)
+    cur, prev = both.between(start, end), both.between(start_prev, start)
+    last = int(cur.day.max()) if len(cur) else None
+    periods = period_span(start, end, period, last) if last is not None else []
+    bal = balance_of(cur, prev, lexicon, period, periods, DIGITS)
+    return {"year": year, "country": country.upper(), "period": period, **bal}
+
+
+def _bursts(scored: list[Scored]) -> list[dict]:
+    return [
+        {"theme": s.key, "posts": s.posts, "concentration": _r(s.components["concentration"]),
+         "persistence": _r(s.components["persistence"])}
+        for s in scored if s.burst
+    ]  # fmt: skip
+
+
+def _parameters(opt: ReportOptions) -> dict:
+    return {
+        "top": opt.top,
+        "events": opt.events,
+        "lang": opt.lang,
+        "period": "month",
+        "baseline": "previous year",
+        "content": "one post per duplicate group (its earliest post), in scope",
+        **opt.trend.as_dict(),
+        "topics": opt.topic.as_dict() if opt.topics else None,
+        "event_options": opt.event.as_dict(),
+        "evidence_per_item": opt.evidence.quotes,
+    }
+
+
+def build_report(
+    store,
+    knowledge: Any = None,
+    year: int = 2024,
+    country: str = "KZ",
+    top: int = 5,
+    events: int = 10,
+    weights: dict[str, float] | None = None,
+    lang: str = "en",
+    *,
+    options: ReportOptions | None = None,
+) -> dict:
+    """The report of `year` for `country` (see the module docstring for the shape).
+
+    `knowledge` is a loaded Knowledge (None: the built-in files) or a ready `Lexicon`;
+    `weights` overrides the trend score weights (salience, change, breadth, persistence,
+    concentration; defaults in analyze/trends.py: 0.25, 0.25, 0.15, 0.20, 0.15).
+    """
+    opt = _options(options, top, events, lang, weights)
+    knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics)
+    topic_model = _topics(data, opt)
+    scored = rank_trends(data, opt, topic_model)
+    trends = trend_dicts(store, data, opt, scored, topic_model)
+    event_list = event_dicts(store, data, opt)
+    bal = balance_of(data.cur, data.prev, lexicon, "month", data.year_periods, DIGITS)
+
+    # Series over both years, for the charts: vector shares and the trends' shares by month.
+    both = _concat(data.prev, data.cur)
+    both_bal = balance_of(both, None, lexicon, "month", data.periods, DIGITS)
+    by_key = {s.key: s for s in scored}
+    trend_series = {}
+    for tr in trends:
+        s = by_key[tr["theme"]]
+        if s.kind == "theme":
+            j = data.prev.theme_index(s.key)
+            prev_members = (
+                data.prev.themes[:, j].nonzero()[0] if j is not None else np.zeros(0, dtype=np.int64)
+            )
+        else:
+            prev_members = next(t.prev_members for t in topic_model.topics if t.key == s.key)
+        trend_series[s.key] = _monthly_shares(data, s.members, np.sort(prev_members))
+    totals = np.bincount(period_index(both.day, data.periods, "month") + 1, minlength=len(data.periods) + 1)[
+        1:
+    ]
+
+    start_prev, _ = year_range(year - 1)
+    _, end = year_range(year)
+    summary = corpus_summary(store.conn, start_prev, end)
+    summary.update(
+        content_posts=len(data.cur),
+        content_posts_prev=len(data.prev),
+        copies=int(data.cur.copies.sum()),
+        window=[start_prev, iso_day(_day(end) - 1)],
+    )
+    report = {
+        "year": year,
+        "country": country.upper(),
+        "generated_from": summary,
+        "trends": trends,
+        "events": event_list,
+        "balance": {k: v for k, v in bal.items() if k not in ("periods", "series", "entropy_series")},
+        "series": {
+            "periods": data.periods,
+            "posts": [int(x) for x in totals],
+            "vectors": both_bal["series"],
+            "entropy": both_bal["entropy_series"],
+            "trends": trend_series,
+        },
+        "topics": _topic_dicts(topic_model),
+        "bursts": _bursts(scored),
+        "parameters": _parameters(opt),
+    }
+    report["names"] = _names(report, knowledge, lexicon)
+    return report
+
+
+def _day(iso: str) -> int:
+    from multivector.analyze.data import day_number
+
+    return day_number(iso)
+
+
+def _concat(a: Content, b: Content) -> Content:
+    """Two Content sets with the same key lists (both from one load) as one."""
+    return Content(
+        start=a.start, end=b.end, rowid=np.concatenate([a.rowid, b.rowid]), ids=a.ids + b.ids,
+        day=np.concatenate([a.day, b.day]), channel=np.concatenate([a.channel, b.channel]),
+        lang=np.concatenate([a.lang, b.lang]), copies=np.concatenate([a.copies, b.copies]),
+        forwards=np.concatenate([a.forwards, b.forwards]), views=np.concatenate([a.views, b.views]),
+        themes=sp.vstack([a.themes, b.themes], format="csr"), actors=sp.vstack([a.actors, b.actors], format="csr"),
+        reach=sp.vstack([a.reach, b.reach], format="csr"), channels=a.channels, langs=a.langs,
+        theme_ids=a.theme_ids, actor_ids=a.actor_ids,
+    )  # fmt: skip
+
+
+def _names(report: dict, knowledge: Any, lexicon: Lexicon) -> dict:
+    if knowledge is None or isinstance(knowledge, Lexicon):
+        return {}
+    try:
+        from multivector.report.labels import report_names
+
+        return report_names(report, knowledge, lexicon.profile or None)
+    except (ImportError, AttributeError, TypeError):  # the renderer's helper changed: names are optional
+        return {}

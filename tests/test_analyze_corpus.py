@@ -1,0 +1,170 @@
+"""Constructed corpora with known answers for the analysis tests (and a few tests of them).
+
+Posts go through the real prepare step (normalise, language, lemmas, MinHash, so duplicate
+groups form as in the product), then get hand-made annotations: the tests do not depend on
+the annotator's accuracy. Texts are random Russian sentences drawn from a fixed vocabulary
+with a fixed seed, so two posts are never near-duplicates unless a test makes them so.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+
+from multivector.analyze.lexicon import Lexicon
+from multivector.model import SOURCE_TELEGRAM, Annotation, Mention, Post, ThemeHit
+from multivector.pipeline import AnnotateOptions, Preparer, revision
+from multivector.store.sqlite import Store
+
+WORDS = (
+    "министр правительство встреча переговоры визит делегация вопрос проект сотрудничество развитие "
+    "страна регион экономика рынок компания соглашение меморандум программа стратегия позиция партнёр "
+    "инициатива решение заседание форум конференция эксперт аналитик мнение оценка ситуация риск рост "
+    "объём уровень показатель доля цена тариф бюджет фонд банк кредит финансирование поддержка условия "
+    "механизм платформа комиссия совет посол ведомство график срок этап реализация запуск модернизация "
+    "инфраструктура логистика промышленность технологии образование культура туризм граница таможня "
+    "склад маршрут поставка договор контракт завод станция порт склад груз вагон терминал дорога мост "
+    "зерно хлопок металл сталь медь цемент удобрение лекарство вакцина школа университет стипендия "
+    "выставка фестиваль музей театр кино спорт турнир чемпионат погода урожай засуха паводок"
+).split()
+
+VECTORS = {
+    "russia": ["RU", "EAEU"],
+    "china": ["CN"],
+    "europe": ["EU", "FR", "DE"],
+    "usa": ["US"],
+    "central_asia": ["UZ", "KG"],
+}
+ACTOR_NAMES = {
+    "KZ": "Казахстан", "RU": "Россия", "CN": "Китай", "EU": "Евросоюз", "FR": "Франция",
+    "DE": "Германия", "US": "США", "UZ": "Узбекистан", "KG": "Киргизия", "EAEU": "ЕАЭС",
+}  # fmt: skip
+
+
+def lexicon() -> Lexicon:
+    where = {a: v for v, ids in VECTORS.items() for a in ids}
+    return Lexicon(
+        vectors=list(VECTORS),
+        vectors_of=lambda a: [where[a]] if a in where else [],
+        theme_label=lambda t, lang: t.replace("_", " "),
+        is_focus=lambda a: a == "KZ",
+        focus="KZ",
+        profile="test",
+        focus_terms=frozenset({"казахстан"}),
+    )
+
+
+class Corpus:
+    """Writes posts with hand-made annotations into a Store."""
+
+    def __init__(self, store: Store, seed: int = 1):
+        self.store = store
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.preparer = Preparer(AnnotateOptions(enabled=False))
+        self.pending: list[tuple[Post, dict]] = []
+        self.counter = 0
+
+    def words(self, n: int) -> str:
+        return " ".join(self.rng.choice(WORDS) for _ in range(n))
+
+    def text(self, phrases: list[str], sentences: int = 3) -> str:
+        """Random sentences, the given phrases inside the first ones."""
+        out = []
+        for i in range(max(sentences, len(phrases))):
+            body = self.words(self.rng.randint(8, 14))
+            if i < len(phrases):  # after the first word, so capitalising does not touch it
+                head, _, tail = body.partition(" ")
+                body = f"{head} {phrases[i]} {tail}"
+            out.append(body[:1].upper() + body[1:] + ".")
+        return " ".join(out)
+
+    def add(
+        self,
+        channel: str,
+        day: date | str,
+        *,
+        themes: dict[str, str] | None = None,
+        actors: list[str] = (),
+        extra: list[str] = (),
+        text: str | None = None,
+        in_scope: bool = True,
+        forwarded_from: str | None = None,
+        message_id: str | None = None,
+    ) -> Post:
+        """A post whose text names its actors and holds one phrase per theme (the theme's span)."""
+        themes = themes or {}
+        if text is None:
+            phrases = [ACTOR_NAMES.get(a, a) for a in actors] + list(themes.values()) + list(extra)
+            text = self.text(phrases)
+        d = date.fromisoformat(day) if isinstance(day, str) else day
+        self.counter += 1
+        post = Post(
+            SOURCE_TELEGRAM, channel, message_id or f"{self.seed}-{self.counter}", text,
+            date=datetime(d.year, d.month, d.day, 9 + self.counter % 10, self.counter % 60),
+            forwarded_from=forwarded_from, views=100, forwards=1,
+        )  # fmt: skip
+        self.pending.append((post, {"themes": themes, "actors": list(actors), "in_scope": in_scope}))
+        return post
+
+    def copy(self, original: Post, channel: str, day: date | str, forwarded: bool = True) -> Post:
+        """The same text again in another channel: a forward (or a paste)."""
+        meta = (
+            next(m for p, m in self.pending if p is original)
+            if any(p is original for p, _ in self.pending)
+            else None
+        )
+        if meta is None:
+            raise ValueError("copy() needs a post added in the same batch")
+        return self.add(
+            channel, day, themes=meta["themes"], actors=meta["actors"], text=original.text,
+            in_scope=meta["in_scope"], forwarded_from=original.channel if forwarded else None,
+        )  # fmt: skip
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch = self.pending
+        self.pending = []
+        prepared = self.preparer.prepare([(p, revision(p)) for p, _ in batch])
+        for item, (_, meta) in zip(prepared, batch, strict=True):
+            text = item.post.text
+            mentions, hits = [], []
+            for a in meta["actors"]:
+                name = ACTOR_NAMES.get(a, a)
+                at = text.find(name)
+                if at >= 0:
+                    mentions.append(Mention(at, at + len(name), name, a, "country"))
+            for theme, phrase in meta["themes"].items():
+                at = text.find(phrase)
+                if at >= 0:
+                    hits.append(ThemeHit(theme, at, at + len(phrase), phrase))
+            item.annotation = Annotation(
+                mentions=mentions, themes=hits, actors=sorted(set(meta["actors"])),
+                theme_ids=sorted(meta["themes"]), in_scope=meta["in_scope"],
+            )  # fmt: skip
+            item.annotated_with = "test"
+        self.store.write_batch(prepared)
+
+
+def monthly(corpus: Corpus, year: int, per_month: int, channels: list[str], **kw) -> None:
+    """`per_month` posts in every month of `year`, spread over the channels and the month."""
+    for month in range(1, 13):
+        for i in range(per_month):
+            day = 1 + (i * 27) // max(per_month, 1)
+            corpus.add(channels[(month + i) % len(channels)], date(year, month, day), **kw)
+
+
+# ---- tests of the helper itself ------------------------------------------------------------
+
+
+def test_random_posts_are_not_grouped_but_copies_are(tmp_path):
+    with Store.open(tmp_path / "c.db") as store:
+        c = Corpus(store)
+        a = c.add("a", "2024-03-01", themes={"nuclear": "атомная станция"}, actors=["RU"])
+        c.add("b", "2024-03-01", themes={"nuclear": "атомная станция"}, actors=["RU"])
+        c.copy(a, "c", "2024-03-02")
+        c.flush()
+        assert store.group_sizes() == {a.id: 2}
+        spans = store.conn.execute('SELECT theme, start, "end", text FROM theme_hits').fetchall()
+        assert all(t == "nuclear" and txt == "атомная станция" for t, _, _, txt in spans) and len(spans) == 3
