@@ -361,6 +361,9 @@ def export(
     err.print(f"{n} posts exported" + (f" to {out_path}" if out_path else ""))
 
 
+DEMO_YEAR = 2024  # the bundled sample covers 2023 and 2024
+
+
 def sample_dir() -> Path:
     from importlib.resources import files
 
@@ -395,7 +398,21 @@ def demo(
     for r in rows:
         table.add_row((r["date"] or "")[:10], r["channel"], _snippet(r["text"], r["lang"], query, 120))
     out.print(table)
+
+    from multivector.report import render
+    from multivector.report.build import build_report
+
+    year, country = DEMO_YEAR, "KZ"
+    with _open() as store:
+        data = build_report(store, _knowledge(), year, country)
+    stem = folder / f"report-{year}-{country}"
+    _dump_json(data, stem.with_suffix(".json"))
+    stem.with_suffix(".md").write_text(render.render_markdown(data, "en"), encoding="utf-8")
+    stem.with_suffix(".html").write_text(render.render_html(data, "en"), encoding="utf-8")
+    print_trends(data, year)
+    out.print(f"report written to {stem}.md, .html and .json (open the .html in a browser)")
     out.print(f"try: multivector --db {db} search 'Қытай' --limit 5")
+    out.print(f"     multivector --db {db} report --year {year} --lang ru --format html --out report-ru.html")
     if code:
         raise typer.Exit(code)
 
@@ -525,6 +542,11 @@ def trends(
     if as_json:
         _dump_json(result)
         return
+    print_trends(result, y)
+
+
+def print_trends(result: dict, y: int) -> None:
+    """The trends of a report (or of `build_trends`) as two Rich tables: ranking, then why."""
     if not result["trends"]:
         err.print(f"no trends for {y}: no in-scope posts with themes in that year", markup=False)
         return
