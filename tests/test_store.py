@@ -140,7 +140,7 @@ def test_unknown_newer_schema_is_refused(tmp_path):
 
 
 def test_growing_view_counts_are_refreshed_without_counting_as_an_edit(tmp_path):
-    from multivector.pipeline import Ingestor, IngestOptions
+    from multivector.pipeline import IngestOptions, Ingestor
 
     with Store.open(tmp_path / "v.db") as store:
         options = IngestOptions()
