@@ -63,8 +63,12 @@ def main() -> None:
                 times.append((time.perf_counter() - t) * 1000)
         times.sort()
         print(f"posts: {n}")
-        print(f"ingest: {m.seconds:.1f} s, {n / m.seconds:.0f} posts/s, peak RSS {m.peak_rss_mb:.0f} MB ({'with' if args.ner else 'without'} NER)")
-        print(f"search: p50 {statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms over {len(times)} queries")
+        print(
+            f"ingest: {m.seconds:.1f} s, {n / m.seconds:.0f} posts/s, peak RSS {m.peak_rss_mb:.0f} MB ({'with' if args.ner else 'without'} NER)"
+        )
+        print(
+            f"search: p50 {statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms over {len(times)} queries"
+        )
 
 
 if __name__ == "__main__":

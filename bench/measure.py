@@ -42,7 +42,9 @@ def _rss_kb(pid: int) -> int:
 
 def run(cmd: list[str], env: dict | None = None) -> Measurement:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+    )
     peak = 0
     while proc.poll() is None:
         peak = max(peak, sum(_rss_kb(p) for p in [proc.pid, *_children(proc.pid)]))

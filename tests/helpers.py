@@ -21,7 +21,9 @@ def corpus(*parts: str) -> Path:
     return path
 
 
-def multivector(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+def multivector(
+    *args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """Run the installed console script, as a user would."""
     exe = Path(sys.executable).parent / "multivector"
     return subprocess.run(

@@ -21,7 +21,12 @@ def write_table(path: Path, n: int) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
             words = " ".join(f"{TOPICS[(i * 7 + k) % len(TOPICS)]}{(i * 31 + k) % 997}" for k in range(12))
-            row = {"id": i, "channel": f"канал {i % 5}", "date": f"2024-{i % 12 + 1:02d}-{i % 27 + 1:02d}T10:00:00", "text": f"Пост номер {i}: {words}"}
+            row = {
+                "id": i,
+                "channel": f"канал {i % 5}",
+                "date": f"2024-{i % 12 + 1:02d}-{i % 27 + 1:02d}T10:00:00",
+                "text": f"Пост номер {i}: {words}",
+            }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
@@ -157,10 +162,15 @@ def test_user_knowledge_added_then_annotate_shows_it_in_search_and_stats(tmp_pat
         "Date: 2024-05-01\n\nКазахстан и Монако подписали меморандум о сотрудничестве в области аквакультуры.",
         encoding="utf-8",
     )
-    (notes / "b.txt").write_text("Date: 2024-05-02\n\nВ Астане прошёл концерт симфонического оркестра.", encoding="utf-8")
+    (notes / "b.txt").write_text(
+        "Date: 2024-05-02\n\nВ Астане прошёл концерт симфонического оркестра.", encoding="utf-8"
+    )
     db = str(tmp_path / "t.db")
     assert multivector("--db", db, "ingest", str(notes), "--no-ner").returncode == 0
-    assert json.loads(multivector("--db", db, "search", "меморандум", "--json", "--theme", "aquaculture").stdout) == []
+    assert (
+        json.loads(multivector("--db", db, "search", "меморандум", "--json", "--theme", "aquaculture").stdout)
+        == []
+    )
 
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -173,15 +183,14 @@ def test_user_knowledge_added_then_annotate_shows_it_in_search_and_stats(tmp_pat
         encoding="utf-8",
     )
     (mine / "actors.yaml").write_text(
-        "- id: ACME_FISH\n"
-        "  kind: company\n"
-        "  names: {ru: Акме Фиш, en: Acme Fish}\n"
-        "  country: MC\n",
+        "- id: ACME_FISH\n  kind: company\n  names: {ru: Акме Фиш, en: Acme Fish}\n  country: MC\n",
         encoding="utf-8",
     )
     r = multivector("--db", db, "--knowledge", str(mine), "annotate", "--no-ner")
     assert r.returncode == 0, r.stderr
-    hits = json.loads(multivector("--db", db, "search", "меморандум", "--json", "--theme", "aquaculture").stdout)
+    hits = json.loads(
+        multivector("--db", db, "search", "меморандум", "--json", "--theme", "aquaculture").stdout
+    )
     assert len(hits) == 1 and "aquaculture" in hits[0]["themes"] and "MC" in hits[0]["actors"]
     stats = json.loads(multivector("--db", db, "stats", "--json").stdout)
     assert ["aquaculture", 1] in stats["top_themes"]
@@ -193,8 +202,12 @@ def test_user_knowledge_added_then_annotate_shows_it_in_search_and_stats(tmp_pat
 def test_broken_knowledge_file_is_one_line_naming_the_line(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
-    (mine / "themes.yaml").write_text("- id: fish\n  label: {ru: Рыба, en: Fish}\n  paterns: [рыба]\n", encoding="utf-8")
+    (mine / "themes.yaml").write_text(
+        "- id: fish\n  label: {ru: Рыба, en: Fish}\n  paterns: [рыба]\n", encoding="utf-8"
+    )
     write_table(tmp_path / "t.jsonl", 3)
-    r = multivector("--db", str(tmp_path / "t.db"), "--knowledge", str(mine), "ingest", str(tmp_path / "t.jsonl"))
+    r = multivector(
+        "--db", str(tmp_path / "t.db"), "--knowledge", str(mine), "ingest", str(tmp_path / "t.jsonl")
+    )
     assert r.returncode == 2
     assert "themes.yaml" in r.stderr and "line 3" in r.stderr and "Traceback" not in r.stderr
