@@ -121,5 +121,6 @@ class PreparedPost:
     lemmas: str  # space-separated lemmas for the full-text index
     content_hash: str | None = None
     signature: bytes | None = None  # MinHash signature, None for very short texts
+    bands: tuple[int, list[int]] | None = None  # (rows per band, LSH band keys), computed by a worker
     annotation: Annotation | None = None
     annotated_with: str | None = None  # knowledge fingerprint used for `annotation`

@@ -22,12 +22,12 @@ from typing import TypeVar
 
 from multivector.annotate.tokens import lemma_text
 from multivector.model import Annotation, InputError, Post, PreparedPost, Problem
-from multivector.prepare.dedup import fingerprint
+from multivector.prepare.dedup import band_keys, band_rows, fingerprint
 from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 from multivector.sources import iter_input_files, read_path
 from multivector.sources.base import ReadContext
-from multivector.store.sqlite import Store, WriteResult
+from multivector.store.sqlite import DEFAULT_DUP_THRESHOLD, Store, WriteResult
 
 T = TypeVar("T")
 
@@ -36,6 +36,7 @@ BATCH_SIZE = 500
 POOL_MIN_BYTES = 3_000_000
 # Posts longer than this are cut for annotation and indexing (the full text is still stored).
 MAX_ANALYSED_CHARS = 100_000
+DEFAULT_BAND_ROWS = band_rows(DEFAULT_DUP_THRESHOLD)
 
 
 @dataclass
@@ -118,7 +119,9 @@ class Preparer:
         out = []
         for post, rev in batch:
             fp = fingerprint(post.text[:MAX_ANALYSED_CHARS])
-            out.append(PreparedPost(post, rev, "", fp.content_hash, fp.signature))
+            # Band keys are hashed here, in the worker, to keep the single writer light.
+            bands = (DEFAULT_BAND_ROWS, band_keys(fp.signature, DEFAULT_BAND_ROWS)) if fp.signature else None
+            out.append(PreparedPost(post, rev, "", fp.content_hash, fp.signature, bands=bands))
         if self.annotator is None:
             for prepared in out:
                 prepared.lemmas = lemma_text(prepared.post.text[:MAX_ANALYSED_CHARS], prepared.post.lang)

@@ -245,7 +245,10 @@ class Store:
                 )
             )  # fmt: skip
         if item.signature:
-            keys = band_keys(item.signature, self._rows)
+            if item.bands is not None and item.bands[0] == self._rows:
+                keys = item.bands[1]
+            else:  # prepared for another threshold, or by hand
+                keys = band_keys(item.signature, self._rows)
             q = f"SELECT DISTINCT post FROM lsh WHERE key IN ({','.join('?' * len(keys))})"
             candidates = [c for (c,) in conn.execute(q, keys) if c != rowid]
             for start in range(0, len(candidates), 900):
