@@ -109,8 +109,9 @@ class Preparer:
         """Normalise, identify the language, lemmatise, fingerprint and annotate new posts."""
         posts = []
         for post, _ in batch:
-            post.text_raw = post.text
             text, repeated = cut_repeated_body(normalize(post.text))
+            # The original is kept only when it differs: half the bytes sent back to the writer.
+            post.text_raw = post.text if text != post.text else None
             post.text = text
             post.repeated_body = repeated
             posts.append(post)

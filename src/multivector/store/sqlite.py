@@ -160,18 +160,27 @@ class Store:
             return result
         with self.transaction() as conn:
             known = self.revisions(p.post.id for p in items)
+            fresh: list[PreparedPost] = []
+            later: list[PreparedPost] = []  # edits, and a second version of a post in this batch
+            fresh_ids: set[str] = set()
             for item in items:
                 pid = item.post.id
                 if pid in known:
                     if known[pid] == item.revision:
                         result.unchanged += 1
-                        continue
-                    self._update(conn, item)
-                    result.updated += 1
+                    else:
+                        later.append(item)
+                        known[pid] = item.revision
+                elif pid in fresh_ids:
+                    later.append(item)
                 else:
-                    self._insert(conn, item)
-                    result.new += 1
-                known[pid] = item.revision
+                    fresh.append(item)
+                    fresh_ids.add(pid)
+            self._insert_many(conn, fresh)
+            result.new += len(fresh)
+            for item in later:
+                self._update(conn, item)
+                result.updated += 1
         return result
 
     def refresh_counts(self, counts: list[tuple[str, int | None, int | None]]) -> None:
@@ -196,17 +205,55 @@ class Store:
             "content_hash": item.content_hash, "minhash": item.signature,
         }  # fmt: skip
 
-    def _insert(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
-        row = self._row(item)
-        row["dup_root"] = row["id"]
-        row["ingested_at"] = _now()
-        cols = ", ".join(row)
-        cur = conn.execute(f"INSERT INTO posts ({cols}) VALUES ({', '.join(':' + c for c in row)})", row)
-        rowid = cur.lastrowid
-        conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, item.lemmas))
-        self._group(conn, rowid, item)
-        if item.annotation is not None:
-            self._write_annotation(conn, rowid, item.annotation, item.annotated_with)
+    def _insert_many(self, conn: sqlite3.Connection, items: list[PreparedPost]) -> None:
+        """New posts: rows, index and annotations written with one statement per table;
+        only the duplicate grouping goes post by post, since each post may join the last."""
+        if not items:
+            return
+        now = _now()
+        rows = []
+        for item in items:
+            row = self._row(item)
+            row["dup_root"] = row["id"]
+            row["ingested_at"] = now
+            ann = item.annotation
+            row["in_scope"] = None if ann is None else int(ann.in_scope)
+            row["annotated_with"] = None if ann is None else item.annotated_with
+            rows.append(row)
+        cols = list(rows[0])
+        conn.executemany(
+            f"INSERT INTO posts ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})", rows
+        )
+        rowids: dict[str, int] = {}
+        ids = [r["id"] for r in rows]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            rowids.update(
+                conn.execute(f"SELECT id, rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            )
+        conn.executemany(
+            "INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)",
+            [(rowids[i.post.id], i.lemmas) for i in items],
+        )
+        for item in items:
+            self._group(conn, rowids[item.post.id], item)
+        annotated = [(rowids[i.post.id], i.annotation) for i in items if i.annotation is not None]
+        conn.executemany(
+            'INSERT INTO mentions(post, actor, kind, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
+            [(r, m.actor, m.kind, m.start, m.end, m.text) for r, a in annotated for m in a.mentions],
+        )
+        conn.executemany(
+            "INSERT INTO post_actors(actor, post) VALUES (?, ?)",
+            [(x, r) for r, a in annotated for x in a.actors],
+        )
+        conn.executemany(
+            'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
+            [(r, t.theme, t.start, t.end, t.text) for r, a in annotated for t in a.themes],
+        )
+        conn.executemany(
+            "INSERT INTO post_themes(theme, post) VALUES (?, ?)",
+            [(t, r) for r, a in annotated for t in a.theme_ids],
+        )
 
     def _update(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
         row = self._row(item)
