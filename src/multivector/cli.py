@@ -44,6 +44,14 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 MAX_PROBLEMS_SHOWN = 50
 
 
+# Options several commands share.
+NoNerOpt = Annotated[bool, typer.Option("--no-ner", help="Skip named-entity recognition (the fast path).")]
+NoAnnotateOpt = Annotated[
+    bool, typer.Option("--no-annotate", help="Store only; tag actors and themes later.")
+]
+ProfileOpt = Annotated[str, typer.Option("--profile", help="Country profile for in-scope decisions.")]
+
+
 class State:
     db: Path = Path("multivector.db")
     knowledge: tuple[Path, ...] = ()
@@ -154,14 +162,10 @@ def ingest(
     field_map: Annotated[
         list[str] | None, typer.Option("--map", help="FIELD=COLUMN for tables, e.g. text=Body.")
     ] = None,
-    no_annotate: Annotated[
-        bool, typer.Option("--no-annotate", help="Store only; tag actors and themes later.")
-    ] = False,
-    no_ner: Annotated[
-        bool, typer.Option("--no-ner", help="Skip named-entity recognition (the fast path).")
-    ] = False,
+    no_annotate: NoAnnotateOpt = False,
+    no_ner: NoNerOpt = False,
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core for large inputs).")] = 0,
-    profile: Annotated[str, typer.Option(help="Country profile for in-scope decisions.")] = "kz",
+    profile: ProfileOpt = "kz",
 ) -> None:
     """Read Telegram exports, pasted posts, tables and feeds into the database."""
     from multivector.pipeline import AnnotateOptions, IngestOptions
@@ -194,11 +198,9 @@ def annotate(
     everything: Annotated[
         bool, typer.Option("--all", help="Redo every post, not only those annotated with other knowledge.")
     ] = False,
-    no_ner: Annotated[
-        bool, typer.Option("--no-ner", help="Skip named-entity recognition (the fast path).")
-    ] = False,
+    no_ner: NoNerOpt = False,
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core for large databases).")] = 0,
-    profile: Annotated[str, typer.Option(help="Country profile for in-scope decisions.")] = "kz",
+    profile: ProfileOpt = "kz",
 ) -> None:
     """Tag stored posts again after actors.yaml/themes.yaml changed, without re-reading the sources."""
     from multivector.pipeline import AnnotateOptions, reannotate
@@ -429,11 +431,9 @@ def collect(
     watch: Annotated[
         float | None, typer.Option(help="Collect again every MINUTES until Ctrl-C.", metavar="MINUTES")
     ] = None,
-    no_annotate: Annotated[
-        bool, typer.Option("--no-annotate", help="Store only; tag actors and themes later.")
-    ] = False,
-    no_ner: Annotated[bool, typer.Option("--no-ner", help="Skip named-entity recognition.")] = False,
-    profile: Annotated[str, typer.Option(help="Country profile for in-scope decisions.")] = "kz",
+    no_annotate: NoAnnotateOpt = False,
+    no_ner: NoNerOpt = False,
+    profile: ProfileOpt = "kz",
 ) -> None:
     """Fetch what is new in the feeds and Telegram channels of sources.yaml (cron or --watch)."""
     from multivector.collect import run_cli
