@@ -119,3 +119,14 @@ def test_cp1251_detector_accepts_plain_ascii_and_rejects_latin() -> None:
     assert text.looks_like_cp1251_text("plain ascii only")
     assert text.looks_like_cp1251_text(RUSSIAN)
     assert not text.looks_like_cp1251_text("Grüße aus München".encode("cp1252").decode("cp1251"))
+
+
+def test_utf16_text_with_bom_is_read(tmp_path):
+    from multivector.sources import read_path
+    from multivector.sources.base import ReadContext
+
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("Forward from: Канал (Автор)\n\nҚазақстан мен Қытай келісімге қол қойды.".encode("utf-16"))
+    posts = list(read_path(path, ReadContext(file=str(path))))
+    assert [p.channel for p in posts] == ["Канал"]
+    assert posts[0].text.endswith("Қазақстан мен Қытай келісімге қол қойды.")

@@ -75,5 +75,6 @@ def check_readable(path: Path) -> None:
         raise InputError(f"{path}: file is empty")
     with path.open("rb") as fh:
         head = fh.read(4096)
-    if b"\x00" in head:
+    # UTF-16 text is full of NUL bytes; its byte-order mark tells it from a binary file.
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path}: binary file, not a supported format")

@@ -126,9 +126,15 @@ def decode_text(data: bytes, file: str) -> str:
 
 
 def decode_bytes(data: bytes) -> str | None:
-    """UTF-8 (without its BOM) or cp1251 text, or None when the bytes are neither."""
+    """UTF-8 (without its BOM), UTF-16 with a BOM (Windows Notepad's "Unicode") or cp1251
+    text, or None when the bytes are none of these."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
