@@ -194,6 +194,7 @@ def test_user_knowledge_added_then_annotate_shows_it_in_search_and_stats(tmp_pat
     assert len(hits) == 1 and "aquaculture" in hits[0]["themes"] and "MC" in hits[0]["actors"]
     stats = json.loads(multivector("--db", db, "stats", "--json").stdout)
     assert ["aquaculture", 1] in stats["top_themes"]
+    assert ["europe", 1] in stats["top_vectors"]  # Monaco, through the profile
     # Nothing changed since: a second run has nothing to redo.
     again = multivector("--db", db, "--knowledge", str(mine), "annotate", "--no-ner")
     assert again.returncode == 0 and "0 of 2 posts annotated" in again.stderr

@@ -304,15 +304,27 @@ def search(
 
 
 @app.command()
-def stats(as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False) -> None:
-    """What the database holds: posts per channel, language and month; duplicates; undated."""
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+    profile: ProfileOpt = "kz",
+) -> None:
+    """What the database holds: posts per channel, language and month; duplicates; actors, vectors, themes."""
     with _open() as store:
-        s = store.stats()
+        s = _stats(store, profile)
     if as_json:
         s = {k: ([list(r) for r in v] if isinstance(v, list) else v) for k, v in s.items()}
         out.print_json(json.dumps(s, ensure_ascii=False))
         return
     print_stats(s)
+
+
+def _stats(store: Store, profile: str = "kz") -> dict:
+    """The store's figures plus posts per partner vector of the profile."""
+    s = store.stats()
+    resolver = _knowledge().profile(profile)
+    known = [a for (a,) in store.conn.execute("SELECT DISTINCT actor FROM post_actors")]
+    s["top_vectors"] = store.vector_counts({a: resolver.vectors_of(a) for a in known})
+    return s
 
 
 def print_stats(s: dict) -> None:
@@ -333,7 +345,11 @@ def print_stats(s: dict) -> None:
         for key, n in rows:
             table.add_row(str(key), str(n))
         out.print(table)
-    for title, rows in (("actors", s["top_actors"]), ("themes", s["top_themes"])):
+    for title, rows in (
+        ("actors", s["top_actors"]),
+        ("vectors", s["top_vectors"]),
+        ("themes", s["top_themes"]),
+    ):
         if rows:
             table = Table(title=f"top {title}")
             table.add_column(title[:-1])
@@ -391,7 +407,7 @@ def demo(
         code = run_ingest(
             store, [sample_dir()], IngestOptions(annotate=AnnotateOptions(knowledge_dirs=State.knowledge))
         )
-        print_stats(store.stats())
+        print_stats(_stats(store))
         query = "ядерный OR nuclear OR ядролық"
         rows = store.search(query, 5)
     table = Table(title=f"search: {query}")

@@ -492,6 +492,18 @@ class Store:
             self.conn.execute("SELECT dup_root, count(*) FROM posts GROUP BY dup_root HAVING count(*) > 1")
         )
 
+    def vector_counts(self, vectors_of: dict[str, list[str]]) -> list[tuple[str, int]]:
+        """Posts per partner vector, given each actor's vectors (a post counts once per vector)."""
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS actor_vectors (actor TEXT, vector TEXT)")
+        self.conn.execute("DELETE FROM actor_vectors")
+        self.conn.executemany(
+            "INSERT INTO actor_vectors VALUES (?, ?)", [(a, v) for a, vs in vectors_of.items() for v in vs]
+        )
+        return self.conn.execute(
+            "SELECT v.vector, count(DISTINCT pa.post) AS n FROM post_actors pa "
+            "JOIN actor_vectors v ON v.actor = pa.actor GROUP BY v.vector ORDER BY n DESC, v.vector"
+        ).fetchall()
+
     def stats(self) -> dict:
         c = self.conn
         one = lambda sql: c.execute(sql).fetchone()[0]  # noqa: E731
