@@ -367,7 +367,7 @@ def export(
         typer.Option("--out", help="File to write (default: standard output; required for parquet)."),
     ] = None,
 ) -> None:
-    """Every post with its actors, themes and mentions (the JSONL contract of DESIGN.md)."""
+    """Every post with its actors, themes and mentions (the formats are in docs/contracts.md)."""
     from multivector.report.export import write_export
 
     if fmt not in ("jsonl", "csv", "parquet"):
