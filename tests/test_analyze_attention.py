@@ -67,3 +67,23 @@ def test_weeks():
     assert period_span("2024-01-01", "2025-01-01", "month")[-1] == "2024-12"
     with pytest.raises(ValueError):
         period_label(0, "fortnight")
+
+
+def test_a_later_post_bridging_two_groups_does_not_merge_them_for_an_earlier_year(store):
+    c = Corpus(store, seed=5)
+    # Two 2024 posts X+Y and Y+Z share the middle Y (similarity ~0.48, below the 0.6
+    # threshold); a 2025 digest X+Y+Z is a near copy of each (~0.74).
+    x, y, z = c.words(22), c.words(40), c.words(22)
+    a = c.add("alpha", "2024-03-01", themes={"water": "водные ресурсы"}, text=f"Водные ресурсы. {x} {y}")
+    b = c.add("beta", "2024-09-01", themes={"water": "водные ресурсы"}, text=f"Водные ресурсы. {y} {z}")
+    c.flush()
+    year = year_range(2024)
+    assert len(load_content(store.conn, *year)) == 2
+    c.add("gamma", "2025-01-10", themes={"water": "водные ресурсы"}, text=f"Водные ресурсы. {x} {y} {z}")
+    c.flush()
+    roots = {r for (r,) in store.conn.execute("SELECT DISTINCT dup_root FROM posts")}
+    assert roots == {a.id}, "the store merges the groups through the 2025 post"
+    # ... but as of the end of 2024 they are still two pieces of content.
+    assert len(load_content(store.conn, *year)) == 2
+    assert b.id in load_content(store.conn, *year).ids
+    assert len(load_content(store.conn, "2024-01-01", "2026-01-01")) == 1

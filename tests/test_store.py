@@ -150,3 +150,21 @@ def test_growing_view_counts_are_refreshed_without_counting_as_an_edit(tmp_path)
             again = ingestor.add_posts([post("a", 1, NUCLEAR_RU, views=250, forwards=7)])
         assert (again.new, again.updated, again.unchanged) == (0, 0, 1)
         assert store.conn.execute("SELECT views, forwards FROM posts").fetchone() == (250, 7)
+
+
+def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_path):
+    path = tmp_path / "old.db"
+    with Store.open(path) as store:
+        write(store, post("analyst", 1, NUCLEAR_RU, day=5), post("news", 2, NUCLEAR_RU, day=6))
+    # Make it look like a database written by schema 1, which had no dup_links table.
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE dup_links")
+    conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        links = store.conn.execute(
+            "SELECT a.channel, b.channel FROM dup_links l JOIN posts a ON a.rowid = l.post JOIN posts b ON b.rowid = l.other"
+        ).fetchall()
+    assert links == [("news", "analyst")]

@@ -25,7 +25,8 @@ import scipy.sparse as sp
 
 EPOCH = date(1970, 1, 1).toordinal()
 
-_CONTENT = "p.in_scope = 1 AND p.dup_root = p.id AND p.date >= ? AND p.date < ?"
+# `asof_copy` (filled by `_groups_as_of`) lists the posts that are copies as of the range's end.
+_CONTENT = "p.in_scope = 1 AND p.date >= ? AND p.date < ? AND p.rowid NOT IN (SELECT rowid FROM asof_copy)"
 
 
 def year_range(year: int) -> tuple[str, str]:
@@ -124,8 +125,54 @@ def _columns(rows: list[tuple], k: int) -> list[list]:
     return [[r[i] for r in rows] for i in range(k)]
 
 
+def _groups_as_of(conn: sqlite3.Connection, end: str) -> None:
+    """Duplicate groups as they stood before `end`, into the temporary table `asof_copy`.
+
+    The store keeps one group per text across all time, rooted at its earliest post. A post
+    dated after `end` may have bridged two groups that were apart before it; rebuilding the
+    groups from the direct matches (`dup_links`) among posts dated before `end` keeps such a
+    later post from changing the counts of an earlier year (no look-ahead).
+    """
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS asof_copy (rowid INTEGER PRIMARY KEY, root INTEGER NOT NULL)"
+    )
+    conn.execute("DELETE FROM asof_copy")
+    links = conn.execute(
+        "SELECT l.post, l.other FROM dup_links l JOIN posts a ON a.rowid = l.post JOIN posts b ON b.rowid = l.other "
+        "WHERE a.date < ? AND b.date < ?",
+        (end, end),
+    ).fetchall()
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[int]] = {}
+    for x in parent:
+        members.setdefault(find(x), []).append(x)
+    key: dict[int, tuple[str, str]] = {}
+    everyone = list(parent)
+    for chunk in _chunks(everyone):
+        q = f"SELECT rowid, date, id FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+        key.update((r, (d, i)) for r, d, i in conn.execute(q, chunk))
+    copies = []
+    for group in members.values():
+        root = min(group, key=key.__getitem__)  # the earliest post, ties by id: as the store does
+        copies.extend((m, root) for m in group if m != root)
+    conn.executemany("INSERT INTO asof_copy(rowid, root) VALUES (?, ?)", copies)
+
+
 def load_content(conn: sqlite3.Connection, start: str, end: str) -> Content:
     """The in-scope content posts dated in [start, end), with their themes, actors and reach."""
+    _groups_as_of(conn, end)
     args = (start, end)
     sql = f"SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und') FROM posts p WHERE {_CONTENT} ORDER BY p.id"
     rowids, ids, dates, chans, langs_ = _columns(conn.execute(sql, args).fetchall(), 5)
@@ -141,10 +188,12 @@ def load_content(conn: sqlite3.Connection, start: str, end: str) -> Content:
 
     # Group members (the root included) dated before `end`: reach and amplification.
     sql = (
+        "SELECT p.rowid, p.channel, coalesce(p.forwards, 0), coalesce(p.views, 0) FROM posts p "
+        f"WHERE {_CONTENT} UNION ALL "
         "SELECT p.rowid, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM posts p "
-        f"JOIN posts m ON m.dup_root = p.id WHERE {_CONTENT} AND m.date < ?"
+        f"JOIN asof_copy a ON a.root = p.rowid JOIN posts m ON m.rowid = a.rowid WHERE {_CONTENT}"
     )
-    m_post, m_chan, m_fw, m_vw = _columns(conn.execute(sql, (*args, end)).fetchall(), 4)
+    m_post, m_chan, m_fw, m_vw = _columns(conn.execute(sql, (*args, *args)).fetchall(), 4)
     mp = pos(m_post) if m_post else np.zeros(0, np.int64)
     fw = np.bincount(mp, weights=np.asarray(m_fw, dtype=np.float64), minlength=n).astype(np.int64)
     vw = np.bincount(mp, weights=np.asarray(m_vw, dtype=np.float64), minlength=n).astype(np.int64)

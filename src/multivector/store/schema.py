@@ -7,7 +7,7 @@ multivector keeps working. A database newer than this program is refused.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Migration N takes a database from version N-1 to N.
 MIGRATIONS: dict[int, str] = {
@@ -79,5 +79,15 @@ MIGRATIONS: dict[int, str] = {
 
     -- Where live collection stopped, per source (feeds, Telegram channels).
     CREATE TABLE cursors (source TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);
+    """,
+    2: """
+    -- Direct duplicate matches (a post and an earlier post it copies), so that duplicate
+    -- groups can be rebuilt as of any date: analysis of a year must not see a later post
+    -- that bridged two groups. Databases of schema 1 get one link per copy, to its root.
+    CREATE TABLE dup_links (post INTEGER NOT NULL, other INTEGER NOT NULL);
+    CREATE INDEX dup_links_post ON dup_links(post);
+    CREATE INDEX dup_links_other ON dup_links(other);
+    INSERT INTO dup_links(post, other)
+        SELECT p.rowid, r.rowid FROM posts p JOIN posts r ON r.id = p.dup_root WHERE p.id <> p.dup_root;
     """,
 }

@@ -23,6 +23,7 @@ from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DUP_THRESHOLD = 0.6
+LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
 
 
 @dataclass
@@ -266,6 +267,7 @@ class Store:
         conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, item.lemmas))
         # The text changed: leave the old group and find the post's place again.
         conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
+        conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
         conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
         if old_root == row["id"]:
             self._reroot(conn, row["id"])
@@ -282,15 +284,20 @@ class Store:
             conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old_root))
 
     def _group(self, conn: sqlite3.Connection, rowid: int, item: PreparedPost) -> None:
-        """Join the post to every duplicate group it matches, merging them if several."""
+        """Join the post to every duplicate group it matches, merging them if several.
+
+        Besides the group root, the post's direct matches are kept in `dup_links`: a later
+        post can bridge two groups, and an analysis of an earlier year must not see that
+        bridge (see `analyze/data.py`, groups as of a date).
+        """
         pid = item.post.id
-        roots: set[str] = set()
+        matches: list[tuple[int, str, str | None]] = []  # (rowid, dup_root, date) of matched posts
         if item.content_hash:
-            roots.update(
-                r for (r,) in conn.execute(
-                    "SELECT dup_root FROM posts WHERE content_hash=? AND rowid<>?", (item.content_hash, rowid)
-                )
-            )  # fmt: skip
+            matches += conn.execute(
+                "SELECT rowid, dup_root, date FROM posts WHERE content_hash=? AND rowid<>? "
+                "ORDER BY date IS NULL, date, id LIMIT ?",
+                (item.content_hash, rowid, LINKS_PER_GROUP * 8),
+            ).fetchall()
         if item.signature:
             if item.bands is not None and item.bands[0] == self._rows:
                 keys = item.bands[1]
@@ -300,14 +307,23 @@ class Store:
             candidates = [c for (c,) in conn.execute(q, keys) if c != rowid]
             for start in range(0, len(candidates), 900):
                 chunk = candidates[start : start + 900]
-                q = f"SELECT dup_root, minhash FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
-                for root, sig in conn.execute(q, chunk):
-                    if root not in roots and sig and similarity(item.signature, sig) >= self.dup_threshold:
-                        roots.add(root)
+                q = f"SELECT rowid, dup_root, date, minhash FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+                for other, root, when, sig in conn.execute(q, chunk):
+                    if sig and similarity(item.signature, sig) >= self.dup_threshold:
+                        matches.append((other, root, when))
             conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
-        roots.discard(pid)
+        roots = {root for _, root, _ in matches} - {pid}
         if not roots:
             return
+        # Link to the earliest matches of each group: those are the ones an earlier year sees.
+        linked: dict[str, list[int]] = {}
+        for other, root, _ in sorted(set(matches), key=lambda m: (m[2] is None, m[2] or "", m[0])):
+            if len(linked.setdefault(root, [])) < LINKS_PER_GROUP:
+                linked[root].append(other)
+        conn.executemany(
+            "INSERT INTO dup_links(post, other) VALUES (?, ?)",
+            [(rowid, o) for group in linked.values() for o in group],
+        )
         heads = [(pid, _iso(item.post.date))]
         q = f"SELECT id, date FROM posts WHERE id IN ({','.join('?' * len(roots))})"
         heads += conn.execute(q, sorted(roots)).fetchall()
