@@ -126,7 +126,9 @@ def test_utf16_text_with_bom_is_read(tmp_path):
     from multivector.sources.base import ReadContext
 
     path = tmp_path / "notepad.txt"
-    path.write_bytes("Forward from: Канал (Автор)\n\nҚазақстан мен Қытай келісімге қол қойды.".encode("utf-16"))
+    path.write_bytes(
+        "Forward from: Канал (Автор)\n\nҚазақстан мен Қытай келісімге қол қойды.".encode("utf-16")
+    )
     posts = list(read_path(path, ReadContext(file=str(path))))
     assert [p.channel for p in posts] == ["Канал"]
     assert posts[0].text.endswith("Қазақстан мен Қытай келісімге қол қойды.")
