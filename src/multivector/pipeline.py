@@ -96,14 +96,14 @@ class Preparer:
 
     def __init__(self, annotate: AnnotateOptions):
         self.annotator = None
-        self.fingerprint = None
+        self.knowledge_fingerprint = None
         if annotate.enabled:
             from multivector.annotate.annotator import Annotator
             from multivector.knowledge import load_knowledge
 
             knowledge = load_knowledge(annotate.knowledge_dirs)
             self.annotator = Annotator(knowledge, profile=annotate.profile, ner=annotate.ner)
-            self.fingerprint = knowledge.fingerprint
+            self.knowledge_fingerprint = knowledge.fingerprint
 
     def prepare(self, batch: Sequence[tuple[Post, str]]) -> list[PreparedPost]:
         """Normalise, identify the language, lemmatise, fingerprint and annotate new posts."""
@@ -131,7 +131,7 @@ class Preparer:
         # The annotator's word pass also yields the lemmas for the index: one pass per post.
         for prepared, (annotation, lemmas) in zip(out, self.annotator.annotate_for_index(items), strict=True):
             prepared.annotation = annotation
-            prepared.annotated_with = self.fingerprint
+            prepared.annotated_with = self.knowledge_fingerprint
             prepared.lemmas = lemmas
         return out
 
