@@ -156,9 +156,15 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_pat
     path = tmp_path / "old.db"
     with Store.open(path) as store:
         write(store, post("analyst", 1, NUCLEAR_RU, day=5), post("news", 2, NUCLEAR_RU, day=6))
-    # Make it look like a database written by schema 1, which had no dup_links table.
+    # Make it look like a database written by schema 1: no dup_links table, and none of the
+    # columns and tables later schemas added.
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE dup_links")
+    conn.execute("DROP TABLE corrections")
+    for table, column in [("posts", "scope_score"), ("posts", "scope_reason"), ("posts", "genre"),
+                          ("post_actors", "about"), ("post_actors", "salience"),
+                          ("post_themes", "about"), ("post_themes", "score")]:  # fmt: skip
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
     conn.commit()
     conn.close()

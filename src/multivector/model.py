@@ -107,9 +107,18 @@ class Annotation:
 
     mentions: list[Mention] = field(default_factory=list)
     themes: list[ThemeHit] = field(default_factory=list)
-    actors: list[str] = field(default_factory=list)  # sorted unique actor ids
-    theme_ids: list[str] = field(default_factory=list)  # sorted unique theme ids
+    actors: list[str] = field(default_factory=list)  # sorted unique actor ids (every mention)
+    theme_ids: list[str] = field(default_factory=list)  # sorted unique theme ids (every hit)
     in_scope: bool = False
+    # What the post is about: a subset of `actors` / `theme_ids`, with a weight for each id
+    # of those lists (actor salience, theme score; 0..1).
+    about_actors: list[str] = field(default_factory=list)
+    about_themes: list[str] = field(default_factory=list)
+    salience: dict[str, float] = field(default_factory=dict)
+    theme_scores: dict[str, float] = field(default_factory=dict)
+    scope_score: float | None = None  # 0..1, how surely international relations are the subject
+    scope_reason: str | None = None  # what decided `in_scope`, for a person to read
+    genre: str | None = None  # news | analysis | digest | official | other
 
 
 @dataclass(slots=True)

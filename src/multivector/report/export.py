@@ -32,10 +32,11 @@ def _text(store: Store, fmt: str, fh: IO[str]) -> int:
         if fmt == "jsonl":
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
+            flat = _flat(row)
             if writer is None:
-                writer = csv.DictWriter(fh, fieldnames=list(row))
+                writer = csv.DictWriter(fh, fieldnames=list(flat))
                 writer.writeheader()
-            writer.writerow(_flat(row))
+            writer.writerow(flat)
         n += 1
     return n
 
@@ -45,6 +46,9 @@ def _flat(row: dict) -> dict:
     flat = dict(row)
     flat["actors"] = ";".join(row["actors"])
     flat["themes"] = ";".join(row["themes"])
+    del flat["about"]
+    flat["about_actors"] = ";".join(row["about"]["actors"])
+    flat["about_themes"] = ";".join(row["about"]["themes"])
     flat["mentions"] = json.dumps(row["mentions"], ensure_ascii=False)
     return flat
 
@@ -64,7 +68,9 @@ def _parquet(store: Store, path: Path) -> int:
     )
     schema = pa.schema(
         [(name, pa.string()) for name in ("id", "source", "channel", "message_id", "author", "date", "url", "lang", "text", "forwarded_from", "duplicate_of")]
-        + [("in_scope", pa.bool_()), ("actors", pa.list_(pa.string())), ("themes", pa.list_(pa.string())), ("mentions", pa.list_(mention))]
+        + [("in_scope", pa.bool_()),
+           ("about", pa.struct([("actors", pa.list_(pa.string())), ("themes", pa.list_(pa.string()))])),
+           ("actors", pa.list_(pa.string())), ("themes", pa.list_(pa.string())), ("mentions", pa.list_(mention))]
     )  # fmt: skip
     n = 0
     batch: list[dict] = []

@@ -7,7 +7,7 @@ multivector keeps working. A database newer than this program is refused.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Migration N takes a database from version N-1 to N.
 MIGRATIONS: dict[int, str] = {
@@ -89,5 +89,30 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX dup_links_other ON dup_links(other);
     INSERT INTO dup_links(post, other)
         SELECT p.rowid, r.rowid FROM posts p JOIN posts r ON r.id = p.dup_root WHERE p.id <> p.dup_root;
+    """,
+    3: """
+    -- What a post is about (its subjects), beside everything it mentions: `about` marks the
+    -- actors and themes the post is about; `salience`/`score` say how strongly. The scope
+    -- decision keeps its score and the reason that decided it; `genre` is the kind of text.
+    ALTER TABLE posts ADD COLUMN scope_score REAL;
+    ALTER TABLE posts ADD COLUMN scope_reason TEXT;
+    ALTER TABLE posts ADD COLUMN genre TEXT;
+    ALTER TABLE post_actors ADD COLUMN about INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE post_actors ADD COLUMN salience REAL;
+    ALTER TABLE post_themes ADD COLUMN about INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE post_themes ADD COLUMN score REAL;
+    -- Corrections an analyst made to a post's tags: applied over every later annotation.
+    -- Keyed by the post's stable id (not rowid) so they travel between databases.
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        post TEXT NOT NULL,                 -- posts.id
+        field TEXT NOT NULL,                -- actor | theme | scope
+        value TEXT NOT NULL,                -- actor id, theme id, or "true"/"false" for scope
+        action TEXT NOT NULL,               -- add | remove (scope: set)
+        author TEXT,
+        created_at TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX corrections_post ON corrections(post);
     """,
 }

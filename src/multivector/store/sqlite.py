@@ -56,6 +56,16 @@ def _earliest_key(date: str | None, post_id: str) -> tuple[bool, str, str]:
     return (date is None, date or "", post_id)
 
 
+def _actor_rows(rowid: int, ann: Annotation) -> list[tuple]:
+    about = set(ann.about_actors)
+    return [(a, rowid, int(a in about), ann.salience.get(a)) for a in ann.actors]
+
+
+def _theme_rows(rowid: int, ann: Annotation) -> list[tuple]:
+    about = set(ann.about_themes)
+    return [(t, rowid, int(t in about), ann.theme_scores.get(t)) for t in ann.theme_ids]
+
+
 class Store:
     """A multivector database. Use `Store.open(path)`; close it or use it as a context manager."""
 
@@ -215,6 +225,9 @@ class Store:
             row["ingested_at"] = now
             ann = item.annotation
             row["in_scope"] = None if ann is None else int(ann.in_scope)
+            row["scope_score"] = None if ann is None else ann.scope_score
+            row["scope_reason"] = None if ann is None else ann.scope_reason
+            row["genre"] = None if ann is None else ann.genre
             row["annotated_with"] = None if ann is None else item.annotated_with
             rows.append(row)
         cols = list(rows[0])
@@ -240,16 +253,16 @@ class Store:
             [(r, m.actor, m.kind, m.start, m.end, m.text) for r, a in annotated for m in a.mentions],
         )
         conn.executemany(
-            "INSERT INTO post_actors(actor, post) VALUES (?, ?)",
-            [(x, r) for r, a in annotated for x in a.actors],
+            "INSERT INTO post_actors(actor, post, about, salience) VALUES (?, ?, ?, ?)",
+            [row for r, a in annotated for row in _actor_rows(r, a)],
         )
         conn.executemany(
             'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
             [(r, t.theme, t.start, t.end, t.text) for r, a in annotated for t in a.themes],
         )
         conn.executemany(
-            "INSERT INTO post_themes(theme, post) VALUES (?, ?)",
-            [(t, r) for r, a in annotated for t in a.theme_ids],
+            "INSERT INTO post_themes(theme, post, about, score) VALUES (?, ?, ?, ?)",
+            [row for r, a in annotated for row in _theme_rows(r, a)],
         )
 
     def _update(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
@@ -339,18 +352,18 @@ class Store:
             [(rowid, m.actor, m.kind, m.start, m.end, m.text) for m in ann.mentions],
         )
         conn.executemany(
-            "INSERT INTO post_actors(actor, post) VALUES (?, ?)", [(a, rowid) for a in ann.actors]
+            "INSERT INTO post_actors(actor, post, about, salience) VALUES (?, ?, ?, ?)", _actor_rows(rowid, ann)
         )
         conn.executemany(
             'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
             [(rowid, t.theme, t.start, t.end, t.text) for t in ann.themes],
         )
         conn.executemany(
-            "INSERT INTO post_themes(theme, post) VALUES (?, ?)", [(t, rowid) for t in ann.theme_ids]
+            "INSERT INTO post_themes(theme, post, about, score) VALUES (?, ?, ?, ?)", _theme_rows(rowid, ann)
         )
         conn.execute(
-            "UPDATE posts SET in_scope=?, annotated_with=? WHERE rowid=?",
-            (int(ann.in_scope), fingerprint, rowid),
+            "UPDATE posts SET in_scope=?, scope_score=?, scope_reason=?, genre=?, annotated_with=? WHERE rowid=?",
+            (int(ann.in_scope), ann.scope_score, ann.scope_reason, ann.genre, fingerprint, rowid),
         )
 
     def write_annotations(self, items: list[tuple[int, Annotation, str]], fingerprint: str | None) -> None:
@@ -467,8 +480,8 @@ class Store:
         posts.row_factory = sqlite3.Row
         posts.execute("SELECT rowid, * FROM posts ORDER BY rowid")
         side = {
-            "actors": self._stream("SELECT post, actor FROM post_actors ORDER BY post, actor"),
-            "themes": self._stream("SELECT post, theme FROM post_themes ORDER BY post, theme"),
+            "actors": self._stream("SELECT post, actor, about FROM post_actors ORDER BY post, actor"),
+            "themes": self._stream("SELECT post, theme, about FROM post_themes ORDER BY post, theme"),
             "mentions": self._stream('SELECT post, actor, kind, start, "end", text FROM mentions ORDER BY post, start, "end"'),
         }  # fmt: skip
         for row in posts:
@@ -487,6 +500,10 @@ class Store:
                 "forwarded_from": row["forwarded_from"],
                 "duplicate_of": row["dup_root"] if row["dup_root"] != row["id"] else None,
                 "in_scope": None if row["in_scope"] is None else bool(row["in_scope"]),
+                "about": {
+                    "actors": [r[1] for r in found["actors"] if r[2]],
+                    "themes": [r[1] for r in found["themes"] if r[2]],
+                },
                 "actors": [r[1] for r in found["actors"]],
                 "themes": [r[1] for r in found["themes"]],
                 "mentions": [
