@@ -352,7 +352,8 @@ class Store:
             [(rowid, m.actor, m.kind, m.start, m.end, m.text) for m in ann.mentions],
         )
         conn.executemany(
-            "INSERT INTO post_actors(actor, post, about, salience) VALUES (?, ?, ?, ?)", _actor_rows(rowid, ann)
+            "INSERT INTO post_actors(actor, post, about, salience) VALUES (?, ?, ?, ?)",
+            _actor_rows(rowid, ann),
         )
         conn.executemany(
             'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
