@@ -29,7 +29,7 @@ import yaml
 from multivector.annotate.tokens import WORD_RE
 from multivector.model import InputError
 
-KINDS = ("country", "org", "format", "company", "person")
+KINDS = ("country", "org", "format", "region", "company", "person")
 LANGS = ("ru", "kk", "en")
 TERM_LANGS = (*LANGS, "any")  # "any": the term is tried on posts of every language
 
@@ -43,6 +43,7 @@ ACTOR_KEYS = {
     "weak",
     "exclude",
     "country",
+    "represents",
     "partners",
     "note",
     "replace",
@@ -62,6 +63,7 @@ THEME_KEYS = {
 TOGETHER_KEYS = {"min", "actors", "unless"}
 PROFILE_KEYS = {"focus", "label", "vectors", "vector_labels", "note", "replace"}
 TERM_LISTS = ("aliases", "cased", "exact", "weak", "exclude")
+CUE_KINDS = ("passing", "relation")  # cues.yaml: how an actor is mentioned (annotate/about.py)
 
 # Ids follow DESIGN.md: ISO alpha-2 countries, upper-case acronyms and slugs for organisations,
 # companies and formats, lower-case slugs for people, snake_case themes and vectors.
@@ -70,6 +72,7 @@ _ID_RULES = {
     "org": (re.compile(r"[A-Z][A-Z0-9_]*"), "an upper-case acronym or slug"),
     "company": (re.compile(r"[A-Z][A-Z0-9_]*"), "an upper-case slug"),
     "format": (re.compile(r"[A-Z][A-Z0-9_]*"), "an upper-case slug"),
+    "region": (re.compile(r"[A-Z][A-Z0-9_]*"), "an upper-case slug"),
     "person": (re.compile(r"[a-z][a-z0-9_]*"), "a lower-case slug"),
 }
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
@@ -100,6 +103,7 @@ class Actor:
     kind: str
     names: dict[str, str] = field(default_factory=dict)
     country: str | None = None  # people and companies: the country they belong to
+    represents: str | None = None  # people who speak for an organisation (Guterres -> UN)
     partners: tuple[str, ...] = ()  # formats: the partner(s) meeting the focus region
     aliases: list[Term] = field(default_factory=list)  # matched on lemmas, any case
     cased: list[Term] = field(default_factory=list)  # matched on lemmas, case as written
@@ -156,7 +160,8 @@ class Profile:
     """A focus country and its partner vectors, with the resolution of any actor to a vector.
 
     Countries, organisations and blocs are listed in the profile's vectors directly. People and
-    companies resolve through their `country:`, formats through their `partners:` (a format with
+    companies resolve through their `country:` (people who speak for an organisation through
+    its id, `represents:`), formats through their `partners:` (a format with
     partners in several vectors has several vectors: see `vectors_of`). An actor listed in a
     vector directly always takes that vector, so a profile may place a person or a company
     elsewhere than their country.
@@ -203,7 +208,9 @@ class Profile:
             return []
         seen.add(actor_id)
         targets: Iterable[str] = ()
-        if actor.kind in ("person", "company") and actor.country:
+        if actor.represents:
+            targets = (actor.represents,)
+        elif actor.kind in ("person", "company") and actor.country:
             targets = (actor.country,)
         elif actor.kind == "format":
             targets = actor.partners
@@ -225,9 +232,11 @@ class Knowledge:
         profiles: dict[str, ProfileSpec],
         files: list[str],
         fingerprint: str,
+        cues: dict[str, list[Term]] | None = None,
     ):
         self.actors = actors
         self.themes = themes
+        self.cues: dict[str, list[Term]] = cues or {k: [] for k in CUE_KINDS}
         self.profile_specs = profiles
         self.files = files
         self.fingerprint = fingerprint
@@ -536,6 +545,10 @@ def _read_actors(f: _File, data: Any) -> list[tuple[_Map, Actor]]:
                 setattr(actor, key, _terms(f, entry, key, what))
         if "country" in entry:
             actor.country = _string(f, entry["country"], entry.key_lines["country"], f"{what}: country")
+        if "represents" in entry:
+            actor.represents = _string(
+                f, entry["represents"], entry.key_lines["represents"], f"{what}: represents"
+            )
         if "partners" in entry:
             partners = entry["partners"]
             pline = entry.key_lines["partners"]
@@ -679,6 +692,7 @@ def _merge_actor(old: Actor, new: Actor, entry: _Map) -> Actor:
         kind=new.kind or old.kind,
         names={**old.names, **new.names},
         country=new.country if "country" in entry else old.country,
+        represents=new.represents if "represents" in entry else old.represents,
         partners=new.partners if "partners" in entry else old.partners,
         where=new.where,
     )
@@ -738,7 +752,7 @@ class _Source:
 def _builtin_sources() -> list[tuple[str, _Source]]:
     root = resources.files("multivector.knowledge")
     out = []
-    for fname in ("actors.yaml", "themes.yaml"):
+    for fname in ("actors.yaml", "themes.yaml", "cues.yaml"):
         res = root.joinpath(fname)
         if res.is_file():
             out.append((fname, _Source(f"knowledge/{fname}", res.read_text(encoding="utf-8"), 0)))
@@ -759,7 +773,7 @@ def _dir_sources(d: Path, layer: int) -> list[tuple[str, _Source]]:
     if not d.is_dir():
         raise InputError(f"{d}: knowledge directory not found")
     out = []
-    for fname in ("actors.yaml", "themes.yaml"):
+    for fname in ("actors.yaml", "themes.yaml", "cues.yaml"):
         p = d / fname
         if p.is_file():
             out.append((fname, _Source(str(p), _read_text(p), layer)))
@@ -768,7 +782,9 @@ def _dir_sources(d: Path, layer: int) -> list[tuple[str, _Source]]:
         for p in sorted(pdir.glob("*.yaml")):
             out.append((f"profiles/{p.name}", _Source(str(p), _read_text(p), layer)))
     if not out:
-        raise InputError(f"{d}: no actors.yaml, themes.yaml or profiles/*.yaml in this knowledge directory")
+        raise InputError(
+            f"{d}: no actors.yaml, themes.yaml, cues.yaml or profiles/*.yaml in this knowledge directory"
+        )
     return out
 
 
@@ -791,6 +807,7 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
     actors: dict[str, Actor] = {}
     themes: dict[str, Theme] = {}
     profiles: dict[str, ProfileSpec] = {}
+    cues: dict[str, list[Term]] = {k: [] for k in CUE_KINDS}
     files = []
     for rel, src in sources:
         files.append(src.name)
@@ -809,6 +826,9 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
                             entry.line, f"actor '{actor.id}': missing 'kind' (one of {', '.join(KINDS)})"
                         )
                     actors[actor.id] = actor
+        elif rel == "cues.yaml":
+            for kind, terms in _read_cues(f, data).items():
+                cues[kind].extend(terms)
         elif rel == "themes.yaml":
             for entry, theme in _read_themes(f, data):
                 if theme.id in themes and not entry.get("replace"):
@@ -831,7 +851,25 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
             else:
                 profiles[code] = spec
     _check_references(actors, themes, profiles)
-    return Knowledge(actors, themes, profiles, files, digest.hexdigest())
+    return Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues)
+
+
+def _read_cues(f: _File, data: Any) -> dict[str, list[Term]]:
+    if data is None:
+        return {}
+    if not isinstance(data, _Map):
+        raise f.err(getattr(data, "line", 1), f"expected a mapping of cue kinds ({', '.join(CUE_KINDS)})")
+    _keys(f, data, set(CUE_KINDS), "cues")
+    out = {}
+    for kind in data:
+        terms = _terms(f, data, kind, f"cues: {kind}")
+        for t in terms:
+            try:
+                parse_pattern(t.text)
+            except ValueError as e:
+                raise InputError(f"{t.where}: cues: {kind}: '{t.text}': {e}") from None
+        out[kind] = terms
+    return out
 
 
 def _check_references(
@@ -845,6 +883,14 @@ def _check_references(
                 raise InputError(f"{what}: country '{actor.country}' is not a known actor")
             if target.kind != "country":
                 raise InputError(f"{what}: country '{actor.country}' is a {target.kind}, not a country")
+        if actor.represents is not None:
+            target = actors.get(actor.represents)
+            if actor.kind != "person":
+                raise InputError(f"{what}: only people have 'represents:'")
+            if target is None or target.kind != "org":
+                raise InputError(
+                    f"{what}: represents '{actor.represents}', which is not a known organisation"
+                )
         if actor.kind in ("person", "company") and actor.country is None:
             raise InputError(f"{what}: a {actor.kind} needs 'country:'")
         if actor.kind != "format" and actor.partners:
