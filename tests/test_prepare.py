@@ -22,6 +22,19 @@ def test_repeated_body_is_cut_to_one_copy():
     assert text == normalize(body)
 
 
+def test_title_then_body_twice_is_cut_to_title_and_body():
+    title = "Токаев провёл переговоры с Мирзиёевым"
+    body = "Стороны обсудили водные вопросы, транзит и торговлю. Подписано пять соглашений."
+    text, repeated = cut_repeated_body(normalize(f"{title}\n{body}\n{body}"))
+    assert repeated
+    assert text == f"{title}\n{body}"
+    # A title repeated with its body (title, body, title, body) is one copy too.
+    assert cut_repeated_body(f"{title}\n{body}\n{title}\n{body}") == (f"{title}\n{body}", True)
+    # The same words twice inside one paragraph, after a title, are not a pasted copy.
+    once = f"{title}\nДа, да, да, да, да, да, да, да, да, да, конец."
+    assert cut_repeated_body(once) == (once, False)
+
+
 def test_text_that_is_not_repeated_is_kept_whole():
     body = "Токаев провёл переговоры с Си Цзиньпином в Астане. Токаев провёл переговоры с Путиным в Москве."
     assert cut_repeated_body(body) == (body, False)

@@ -18,6 +18,7 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 _WORD = re.compile(r"\S+")
 
 MIN_REPEATED_WORDS = 5  # "Да. Да." is not a pasted-twice body
+MAX_TITLE_WORDS = 40  # a title pasted once before a doubled body is a line or two
 
 
 def normalize(text: str) -> str:
@@ -33,17 +34,28 @@ def normalize(text: str) -> str:
 
 
 def cut_repeated_body(text: str) -> tuple[str, bool]:
-    """If `text` is one block written twice in a row, return the first copy and True.
+    """If `text` is one block written twice in a row, possibly after a title line, return it
+    with the block once (title + body) and True.
 
-    Copying a post out of Telegram sometimes pastes its body twice; the two copies may
-    differ in whitespace only, so the comparison is over words.
+    Copying a post out of Telegram sometimes pastes its body twice, sometimes after the
+    post's title line (title, body, body); the copies may differ in whitespace only, so the
+    comparison is over words. A title is what comes before one of the first lines' breaks.
     """
-    words = _WORD.findall(text)
+    spans = [m.span() for m in _WORD.finditer(text)]
+    words = [text[a:b] for a, b in spans]
     n = len(words)
-    if n < 2 * MIN_REPEATED_WORDS or n % 2:
+    if n < 2 * MIN_REPEATED_WORDS:
         return text, False
-    half = n // 2
-    if words[:half] != words[half:]:
-        return text, False
-    end = [m.end() for m in _WORD.finditer(text)][half - 1]
-    return text[:end], True
+    # Where a title could end: no title, or the end of one of the first few lines.
+    heads = [0]
+    for k in range(1, min(n, MAX_TITLE_WORDS + 1)):
+        if "\n" in text[spans[k - 1][1] : spans[k][0]]:
+            heads.append(k)
+    for k in heads:
+        rest = n - k
+        if rest < 2 * MIN_REPEATED_WORDS or rest % 2:
+            continue
+        half = rest // 2
+        if words[k : k + half] == words[k + half :]:
+            return text[: spans[k + half - 1][1]], True
+    return text, False
