@@ -59,8 +59,8 @@ def worker_bertopic(db: Path, year: int, svd: int, out: Path) -> None:
     from sklearn.preprocessing import normalize
     from umap import UMAP
 
-    from multivector.analyze.stopwords import stop_lemmas
     from multivector.analyze.text import vectorize
+    from multivector.annotate.stopwords import stop_lemmas
 
     t0 = time.perf_counter()
     cur, lemmas = _load(db, year)

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
-from multivector.analyze.stopwords import is_stop
+from multivector.annotate.stopwords import is_stop
 
 
 @dataclass

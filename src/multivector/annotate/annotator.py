@@ -7,9 +7,10 @@
 `mentions` hold every gazetteer match (actor id and kind) and, for Russian posts, every
 natasha NER span (PER/LOC/ORG) that no gazetteer match overlaps, with `actor=None`, so names
 the knowledge files do not know yet can surface later. `actors` lists the ids found, people,
-companies and formats as themselves (the profile maps them to vectors later). `in_scope` is
-true when a post mentions any actor other than the focus country and its own people and
-companies, or has a theme.
+companies and formats as themselves (the profile maps them to vectors later), `theme_ids`
+every theme with evidence. What the post is *about* — `about_actors`, `about_themes`,
+`in_scope` with its score and reason, the genre — is decided by the trained aboutness model
+(`about.py`) from the whole post; the decision does not depend on the country profile.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from multivector.annotate.link import actor_index, link, make_stream
+from multivector.annotate.about import AboutModel, Observation, cue_index, observe
+from multivector.annotate.link import Stream, actor_index, link, make_stream
 from multivector.annotate.ner import NerSpan, NerTagger
-from multivector.annotate.themes import tag, theme_tables
+from multivector.annotate.themes import ThemeEvidence, evidence, theme_tables
 from multivector.knowledge.loader import Knowledge
-from multivector.model import Annotation, Mention
+from multivector.model import Annotation, Mention, ThemeHit
 
 NER_LANGS = ("ru",)
 
@@ -34,9 +36,16 @@ class Annotator:
         ner: bool = True,
         ner_langs: Sequence[str] = NER_LANGS,
         ner_batch: int = 16,
+        model: AboutModel | None | bool = True,
     ):
         self.knowledge = knowledge
+        # The profile is checked here so a wrong code fails at start; aboutness and scope do
+        # not depend on it (a post's subjects are the same whoever reads it).
         self.profile = knowledge.profile(profile)
+        # `model=False` keeps only what the patterns find (used to build training data).
+        self.model: AboutModel | None = (
+            AboutModel.load() if model is True else (model if isinstance(model, AboutModel) else None)
+        )
         self.ner = ner
         self.ner_langs = tuple(ner_langs)
         self._ner = NerTagger(batch_size=ner_batch) if ner else None
@@ -48,6 +57,7 @@ class Annotator:
         lang = lang if lang in ("ru", "kk", "en") else None
         actors = actor_index(self.knowledge, lang)
         themes = theme_tables(self.knowledge, lang)
+        cue_index(self.knowledge, lang)
         vocab = self._vocab.get(lang)
         if vocab is None:
             # Hyphenated words the actor tables know as a whole stay whole (АҚШ-тың, Китай-город);
@@ -79,24 +89,81 @@ class Annotator:
         for k, (text, lang) in enumerate(items):
             lang, actors, themes, vocab = self._tables(lang)
             stream = make_stream(text, lang, vocab)
-            out.append((self._annotate_stream(stream, actors, themes, ner_spans[k]), " ".join(stream.lemmas)))
+            out.append(
+                (self._annotate_stream(stream, lang, actors, themes, ner_spans[k]), " ".join(stream.lemmas))
+            )
         return out
 
     def _annotate(self, text: str, lang: str | None, ner_spans: list[NerSpan] | None) -> Annotation:
         lang, actors, themes, vocab = self._tables(lang)
-        return self._annotate_stream(make_stream(text, lang, vocab), actors, themes, ner_spans)
+        return self._annotate_stream(make_stream(text, lang, vocab), lang, actors, themes, ner_spans)
 
-    def _annotate_stream(self, stream, actors, themes, ner_spans: list[NerSpan] | None) -> Annotation:
-        mentions = link(stream, actors)
-        theme_ids, hits = tag(stream, mentions, themes)
+    def _annotate_stream(self, stream, lang, actors, themes, ner_spans: list[NerSpan] | None) -> Annotation:
+        mentions, ev, obs = self._observe(stream, lang, actors, themes)
         found = sorted({m.actor for m in mentions if m.actor is not None})
-        is_focus = self.profile.is_focus
-        in_scope = bool(theme_ids) or any(not is_focus(a) for a in found)
         if ner_spans:
             mentions = _merge_ner(stream.text, mentions, ner_spans)
+        if self.model is None:
+            # Patterns only: every mention is a subject, every rule theme is found.
+            theme_ids = ev.ids()
+            in_scope = bool(theme_ids) or len({obs.families.get(a, a) for a in found}) >= 2
+            return Annotation(
+                mentions=mentions, themes=ev.hits(stream.text), actors=found, theme_ids=theme_ids,
+                in_scope=in_scope, about_actors=found, about_themes=theme_ids if in_scope else [],
+            )  # fmt: skip
+        d = self.model.decide(obs)
+        theme_ids = sorted(set(ev.ids()) | set(d.about_themes))
+        hits = ev.hits(stream.text, theme_ids)
+        hits += _word_hits(stream, d.about_themes, d.why_themes, {h.theme for h in hits})
+        hits.sort(key=lambda h: (h.start, h.end, h.theme))
         return Annotation(
-            mentions=mentions, themes=hits, actors=found, theme_ids=theme_ids, in_scope=in_scope
-        )
+            mentions=mentions, themes=hits, actors=found, theme_ids=theme_ids, in_scope=d.in_scope,
+            about_actors=d.about_actors, about_themes=d.about_themes,
+            salience={a: round(v, 4) for a, v in d.salience.items()},
+            theme_scores={t: round(d.theme_scores.get(t, 0.0), 4) for t in theme_ids},
+            scope_score=round(d.scope_score, 4), scope_reason=d.scope_reason, genre=d.genre,
+        )  # fmt: skip
+
+    def _observe(
+        self, stream: Stream, lang, actors, themes
+    ) -> tuple[list[Mention], ThemeEvidence, Observation]:
+        mentions = link(stream, actors)
+        ev = evidence(stream, mentions, themes)
+        cues = cue_index(self.knowledge, lang)
+        return mentions, ev, observe(stream, mentions, ev, cues, self.knowledge)
+
+    def observe_many(
+        self, items: Sequence[tuple[str, str | None]]
+    ) -> list[tuple[Stream, list[Mention], Observation]]:
+        """The model's view of each text (for training and for explaining decisions)."""
+        out = []
+        for text, lang in items:
+            lang, actors, themes, vocab = self._tables(lang)
+            stream = make_stream(text, lang, vocab)
+            mentions, _, obs = self._observe(stream, lang, actors, themes)
+            out.append((stream, mentions, obs))
+        return out
+
+
+def _word_hits(
+    stream: Stream, themes: list[str], why: dict[str, list[str]], have: set[str]
+) -> list[ThemeHit]:
+    """Spans for themes the model found without a pattern hit: the first occurrence of each of
+    the words that weighed most for the theme, so every tag can be traced to the text."""
+    out = []
+    for theme_id in themes:
+        if theme_id in have:
+            continue
+        for key in why.get(theme_id, ()):
+            if key.startswith("@"):
+                continue
+            try:
+                i = stream.lemmas.index(key)
+            except ValueError:
+                continue
+            a, b = stream.starts[i], stream.ends[i]
+            out.append(ThemeHit(theme_id, a, b, stream.text[a:b]))
+    return out
 
 
 def _merge_ner(text: str, mentions: list[Mention], spans: list[NerSpan]) -> list[Mention]:

@@ -13,6 +13,7 @@ found theme is returned, so an analyst can see which words made the decision.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from multivector.annotate.link import (
@@ -40,7 +41,7 @@ class ThemeTables:
     country_of: dict[str, str]  # people and companies -> their country
 
 
-def _slot(alts: tuple[Alt, ...], lang: str | None) -> Slot:
+def pattern_slot(alts: tuple[Alt, ...], lang: str | None) -> Slot:
     lemmas: set[str] = set()
     prefixes: list[str] = []
     surfaces: set[str] = set()
@@ -64,8 +65,8 @@ def _slot(alts: tuple[Alt, ...], lang: str | None) -> Slot:
     )
 
 
-class _ThemePhrase:
-    """A Phrase (duck-typed) whose payload is (theme id, strength)."""
+class PatternPhrase:
+    """A Phrase (duck-typed) built from a pattern; its payload says what the pattern is for."""
 
     __slots__ = ("slots", "payload", "rank")
 
@@ -88,8 +89,8 @@ def build_theme_tables(knowledge: Knowledge, lang: str | None) -> ThemeTables:
                     if strength != EXCLUDE:
                         triggers[actor].append((theme.id, strength))
                     continue
-                slots = tuple(_slot(a, lang) for a in alts)
-                index.add(_ThemePhrase(slots, (theme.id, strength)))  # type: ignore[arg-type]
+                slots = tuple(pattern_slot(a, lang) for a in alts)
+                index.add(PatternPhrase(slots, (theme.id, strength)))  # type: ignore[arg-type]
     together = {t.id: t.together for t in knowledge.themes.values() if t.together is not None}
     unless = {t.id: t.unless for t in knowledge.themes.values() if t.unless}
     country_of = {
@@ -103,8 +104,38 @@ def theme_tables(knowledge: Knowledge, lang: str | None) -> ThemeTables:
     return knowledge.compiled(("themes", lang), lambda: build_theme_tables(knowledge, lang))
 
 
-def tag(s: Stream, mentions: list[Mention], tables: ThemeTables) -> tuple[list[str], list[ThemeHit]]:
-    """The themes of a post (sorted ids) and their hits (sorted by position)."""
+@dataclass(slots=True)
+class ThemeEvidence:
+    """What the patterns saw in one post, per theme: the raw hits (start, end, strength, key)
+    and the themes the pattern rules decide on, with their spans."""
+
+    raw: dict[str, list[tuple[int, int, str, tuple[str, ...]]]]
+    found: dict[str, list[tuple[int, int]]]
+    together: set[str]
+
+    def ids(self) -> list[str]:
+        return sorted(self.found)
+
+    def hits(self, text: str, themes: Iterable[str] | None = None) -> list[ThemeHit]:
+        """The hits of the given themes (default: the ones the rules found), by position;
+        a hit inside a longer hit of the same theme is left out."""
+        out: list[ThemeHit] = []
+        for theme_id in self.found if themes is None else themes:
+            spans = self.found.get(theme_id) or [
+                (a, b) for a, b, st, _ in self.raw.get(theme_id, ()) if st != EXCLUDE
+            ]
+            last_end = -1
+            for a, b in sorted(set(spans), key=lambda ab: (ab[0], -ab[1])):
+                if b <= last_end:
+                    continue
+                out.append(ThemeHit(theme_id, a, b, text[a:b]))
+                last_end = b
+        out.sort(key=lambda h: (h.start, h.end, h.theme))
+        return out
+
+
+def evidence(s: Stream, mentions: list[Mention], tables: ThemeTables) -> ThemeEvidence:
+    """Every pattern and trigger hit of a post, and the themes the pattern rules find."""
     raw: dict[str, list[tuple[int, int, str, tuple[str, ...]]]] = defaultdict(list)
     index = tables.index
     text = s.text
@@ -129,29 +160,29 @@ def tag(s: Stream, mentions: list[Mention], tables: ThemeTables) -> tuple[list[s
             for a, b, st, key in items
             if st != EXCLUDE and not any(ea <= a and b <= eb for ea, eb in excluded)
         ]
+        raw[theme_id] = kept
         strong = any(st == STRONG for _, _, st, _ in kept)
         weak_keys = {key for _, _, st, key in kept if st == WEAK}
         if strong or len(weak_keys) >= 2:
             found[theme_id] = [(a, b) for a, b, _, _ in kept]
+    together: set[str] = set()
     if tables.together:
-        _together(mentions, tables, raw, found)
+        together = _together(mentions, tables, raw, found)
     for theme_id in [t for t in found if any(u in found for u in tables.unless.get(t, ()))]:
         del found[theme_id]
-    hits: list[ThemeHit] = []
-    for theme_id, spans in found.items():
-        last_end = -1
-        for a, b in sorted(set(spans), key=lambda ab: (ab[0], -ab[1])):
-            if b <= last_end:
-                continue  # inside a longer hit of the same theme
-            hits.append(ThemeHit(theme_id, a, b, text[a:b]))
-            last_end = b
-    hits.sort(key=lambda h: (h.start, h.end, h.theme))
-    return sorted(found), hits
+    return ThemeEvidence(dict(raw), found, together)
+
+
+def tag(s: Stream, mentions: list[Mention], tables: ThemeTables) -> tuple[list[str], list[ThemeHit]]:
+    """The themes the pattern rules find in a post (sorted ids) and their hits (by position)."""
+    ev = evidence(s, mentions, tables)
+    return ev.ids(), ev.hits(s.text)
 
 
 def _together(
     mentions: list[Mention], tables: ThemeTables, raw: dict, found: dict[str, list[tuple[int, int]]]
-) -> None:
+) -> set[str]:
+    fired: set[str] = set()
     for theme_id, rule in tables.together.items():
         if theme_id in found or any(u in found for u in rule.unless):
             continue
@@ -167,3 +198,5 @@ def _together(
             found[theme_id] = [span for spans in named.values() for span in spans]
             # weak hits of the theme, if any, are evidence too
             found[theme_id] += [(a, b) for a, b, st, _ in raw.get(theme_id, ()) if st == WEAK]
+            fired.add(theme_id)
+    return fired
