@@ -1,0 +1,393 @@
+"""Fit the aboutness model (actor salience, themes, scope, genre) and write it into the package.
+
+    .venv/bin/python tools/train_about.py [--out src/multivector/annotate/models/about.json.gz]
+                                          [--report]
+
+Training data (labelled by people who had not seen the knowledge files, by subject):
+- `tests/data/about/train/*.jsonl`: written posts in ru/kk/en with scope, subject actors,
+  themes and genre;
+- `tests/data/news_labels/train.jsonl`: real posts of ../shared/corpora/tg_news_ru_nktkln
+  labelled for scope, subject actors and themes (texts read from the corpus, skipped if absent);
+- `tests/data/kaznerd_labels/train.jsonl`: real Kazakh TV-news sentences of
+  ../shared/corpora/kaznerd_kk, labelled the same way;
+- `tests/data/eval*/`: the older theme sets written for the project (themes only; a post with
+  a theme is in scope);
+- weak negatives: posts of the news corpus that its own category field puts in IT, science,
+  weather, games, ads, entertainment or personal stories (out of scope, no theme), a seeded
+  sample, never one of the labelled evaluation posts;
+The evaluation sets (`tests/data/about/eval`, `tests/data/news_labels/eval.jsonl`,
+`tests/data/kaznerd_labels/eval.jsonl`) are never read.
+
+Every model is a logistic regression (liblinear, deterministic); C and the decision thresholds
+are chosen by 5-fold cross-validation on the training data only. The result is byte-identical
+for the same inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from labelled import (  # noqa: E402
+    DATA,
+    MissingCorpus,
+    kaznerd_sentences,
+    labelled_keys,
+    load_kaznerd,
+    load_news,
+    load_written,
+    news_posts,
+)
+
+OUT = ROOT / "src" / "multivector" / "annotate" / "models" / "about.json.gz"
+WEAK_NEGATIVE_CATEGORIES = {"it", "science", "weather", "gaming", "advertisement", "stuff", "personal"}
+WEAK_NEGATIVES = 1500
+SEED = 2026
+REGION = "CENTRAL_ASIA"
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def load_training() -> list[dict]:
+    """Every training post as {text, lang, in_scope, about?, themes, genre?, source}."""
+    items: list[dict] = []
+
+    def add(d: dict, source: str) -> None:
+        items.append({
+            "text": d["text"], "lang": d.get("lang"), "in_scope": d["in_scope"], "about": d.get("about_actors"),
+            "themes": d["themes"], "genre": d.get("genre"), "source": source,
+        })  # fmt: skip
+
+    for d in load_written(DATA / "about" / "train"):
+        add(d, "written")
+    try:
+        news = news_posts()
+    except MissingCorpus as e:
+        print(f"{e}: trained without the real news posts", file=sys.stderr)
+        news = {}
+    if news:
+        for d in load_news(DATA / "news_labels" / "train.jsonl", news):
+            add(d, "news")
+        labelled = labelled_keys()
+        pool = sorted(
+            k for k, m in news.items() if m.get("category") in WEAK_NEGATIVE_CATEGORIES and k not in labelled
+        )
+        for k in random.Random(SEED).sample(pool, min(WEAK_NEGATIVES, len(pool))):
+            add({"text": news[k]["text"], "in_scope": False, "themes": []}, "weak")
+    try:
+        for d in load_kaznerd(DATA / "kaznerd_labels" / "train.jsonl", kaznerd_sentences()):
+            add(d, "kaznerd")
+    except MissingCorpus as e:
+        print(f"{e}: trained without the Kazakh news sentences", file=sys.stderr)
+    for folder in sorted(DATA.glob("eval*")):
+        for d in load_written(folder):
+            # The older sets label themes only; a post with a theme is in scope.
+            add({"text": d["text"], "lang": d["lang"], "in_scope": True if d["themes"] else None,
+                 "themes": d["themes"]}, "themes")  # fmt: skip
+    return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Features
+
+
+class Vocab:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        i = self.index.get(key)
+        if i is None:
+            i = self.index[key] = len(self.index)
+        return i
+
+    def names(self) -> list[str]:
+        out = [""] * len(self.index)
+        for k, i in self.index.items():
+            out[i] = k
+        return out
+
+
+def matrix(rows: list[dict[str, float]], vocab: Vocab) -> sp.csr_matrix:
+    data, indices, indptr = [], [], [0]
+    for r in rows:
+        for k, v in r.items():
+            if v:
+                indices.append(vocab(k))
+                data.append(float(v))
+        indptr.append(len(indices))
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(vocab.index)))
+
+
+def fit(
+    x: sp.csr_matrix, y: np.ndarray, grid=(0.1, 0.3, 1.0, 3.0)
+) -> tuple[LogisticRegression, float, np.ndarray]:
+    """The C with the best cross-validated log loss; also the out-of-fold probabilities."""
+    best = None
+    for c in grid:
+        oof = oof_proba(x, y, c)
+        eps = 1e-6
+        loss = -np.mean(y * np.log(oof + eps) + (1 - y) * np.log(1 - oof + eps))
+        if best is None or loss < best[0]:
+            best = (loss, c, oof)
+    assert best is not None
+    model = LogisticRegression(C=best[1], solver="liblinear", max_iter=2000, random_state=SEED)
+    model.fit(x, y)
+    return model, best[1], best[2]
+
+
+def oof_proba(x: sp.csr_matrix, y: np.ndarray, c: float, groups: np.ndarray | None = None) -> np.ndarray:
+    out = np.zeros(len(y))
+    folds = StratifiedKFold(5, shuffle=True, random_state=SEED)
+    for tr, te in folds.split(np.zeros(len(y)), y):
+        m = LogisticRegression(C=c, solver="liblinear", max_iter=2000, random_state=SEED)
+        m.fit(x[tr], y[tr])
+        out[te] = m.predict_proba(x[te])[:, 1]
+    return out
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, balanced: bool = False) -> float:
+    """The threshold with the best F1, or (`balanced`) with the best min(precision, recall)."""
+    best = (0.0, 0.5)
+    for t in np.arange(0.2, 0.81, 0.025):
+        pred = p >= t
+        tp = float(np.sum(pred & (y == 1)))
+        fp = float(np.sum(pred & (y == 0)))
+        fn = float(np.sum(~pred & (y == 1)))
+        if balanced:
+            value = min(tp / (tp + fp), tp / (tp + fn)) if tp else 0.0
+        else:
+            value = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if value > best[0] + 1e-9:
+            best = (value, round(float(t), 3))
+    return best[1]
+
+
+def weights(model: LogisticRegression, vocab: Vocab, min_abs: float = 0.0) -> dict[str, float]:
+    names = vocab.names()
+    coef = model.coef_[0]
+    return {names[i]: round(float(w), 4) for i, w in enumerate(coef) if abs(w) > min_abs}
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--report", action="store_true", help="print cross-validated figures")
+    args = ap.parse_args(argv)
+
+    from multivector.annotate.about import STATE_KINDS, AboutModel, scope_subject_feats
+    from multivector.annotate.annotator import Annotator
+    from multivector.knowledge import load_knowledge
+    from multivector.prepare.language import detect_many
+    from multivector.prepare.normalize import cut_repeated_body, normalize
+
+    items = load_training()
+    print(f"training posts: {Counter(d['source'] for d in items)}", file=sys.stderr)
+    knowledge = load_knowledge()
+    annotator = Annotator(knowledge, ner=False, model=False)
+    texts = [cut_repeated_body(normalize(d["text"]))[0] for d in items]
+    langs = [d["lang"] or lang for d, lang in zip(items, detect_many(texts), strict=True)]
+    views = annotator.observe_many(list(zip(texts, langs, strict=True)))
+    obs = [v[2] for v in views]
+
+    def project(actor_id: str) -> set[str]:
+        a = knowledge.actors.get(actor_id)
+        if a is None:
+            return {actor_id}
+        if a.represents:
+            return {a.represents}
+        if a.kind in ("person", "company"):
+            return {a.country} if a.country else set()
+        if a.kind == "format":
+            return {*a.partners, REGION}
+        return {actor_id}
+
+    # 1. Actor salience: one row per (post, mentioned actor), labelled by the post's subjects.
+    a_rows, a_y = [], []
+    for d, o in zip(items, obs, strict=True):
+        if d.get("about") is None:
+            continue
+        gold = set(d["about"])
+        for actor_id, feats in sorted(o.actor_feats.items()):
+            a_rows.append(feats)
+            a_y.append(1 if project(actor_id) & gold else 0)
+    a_vocab = Vocab()
+    xa = matrix(a_rows, a_vocab)
+    ya = np.array(a_y)
+    actor_model, actor_c, actor_oof = fit(xa, ya)
+    actor_w = weights(actor_model, a_vocab)
+    actor_w["a:bias"] = round(actor_w.get("a:bias", 0.0) + float(actor_model.intercept_[0]), 4)
+    # A subject list should be as exact as it is complete: precision and recall balanced.
+    actor_threshold = best_threshold(ya, actor_oof, balanced=True)
+    print(f"actors: {len(ya)} rows, C={actor_c}, threshold {actor_threshold}", file=sys.stderr)
+
+    provisional = AboutModel({
+        "actor": {"w": actor_w, "threshold": actor_threshold},
+        "theme": {"w": {}, "bias": {}, "default_bias": 0.0, "lemmas": {}, "threshold": 0.5},
+        "scope": {"w": {}, "bias": 0.0, "lemmas": {}, "threshold": 0.5},
+    })  # fmt: skip
+    abouts = [provisional.subjects(o, provisional.salience(o)) for o in obs]
+
+    # 2. Themes: one row per (post, theme); shared evidence weights, a bias and words per theme.
+    theme_ids = sorted(knowledge.themes)
+    lemma_df = Counter(k for o in obs for k in o.lemmas)
+    keep = {k for k, n in lemma_df.items() if n >= 2}
+    t_rows, t_y, t_post = [], [], []
+    for n, (d, o, about) in enumerate(zip(items, obs, abouts, strict=True)):
+        gold = set(d["themes"]) if d["in_scope"] is not False else set()
+        keys = (o.lemmas & keep) | {"@" + a for a in about} | {"@" + o.families.get(a, a) for a in about}
+        for t in theme_ids:
+            feats = {k: v for k, v in o.theme_feats.get(t, {}).items() if not k.startswith("_")}
+            trig = o.theme_feats.get(t, {}).get("_triggers") or set()
+            if trig & set(about):
+                feats["t:trigger_about"] = 1.0
+            feats[f"b:{t}"] = 1.0
+            for k in keys:
+                feats[f"{t}|{k}"] = 1.0
+            t_rows.append(feats)
+            t_y.append(1 if t in gold else 0)
+            t_post.append(n)
+    t_vocab = Vocab()
+    xt = matrix(t_rows, t_vocab)
+    yt = np.array(t_y)
+    theme_model, theme_c, theme_oof = fit(xt, yt, grid=(0.3, 1.0, 3.0))
+    theme_threshold = best_threshold(yt, theme_oof)
+    raw = weights(theme_model, t_vocab, min_abs=0.02)
+    theme_w = {k: v for k, v in raw.items() if k.startswith("t:")}
+    theme_bias = {
+        k[2:]: v + round(float(theme_model.intercept_[0]), 4) for k, v in raw.items() if k.startswith("b:")
+    }
+    for t in theme_ids:
+        theme_bias.setdefault(t, round(float(theme_model.intercept_[0]), 4))
+    lemma_w: dict[str, dict[str, float]] = defaultdict(dict)
+    for k, v in raw.items():
+        if "|" in k:
+            t, lem = k.split("|", 1)
+            lemma_w[lem][t] = v
+    default_bias = round(float(np.median(list(theme_bias.values()))), 4)
+    print(
+        f"themes: {len(yt)} rows, C={theme_c}, threshold {theme_threshold}, {len(lemma_w)} words",
+        file=sys.stderr,
+    )
+    theme_prob = defaultdict(dict)
+    for n, t, p in zip(t_post, (theme_ids * len(items)), theme_oof, strict=True):
+        theme_prob[n][t] = p
+
+    # 3. Scope, from subjects, out-of-fold theme probabilities and words.
+    s_rows, s_y, s_idx = [], [], []
+    for n, (d, o, about) in enumerate(zip(items, obs, abouts, strict=True)):
+        if d["in_scope"] is None:
+            continue
+        sal = provisional.salience(o)
+        feats = dict(o.doc_feats)
+        feats.update(scope_subject_feats(AboutModel.state_subjects(o, about), o, sal))
+        probs = theme_prob[n].values()
+        feats["s:theme_max"] = max(probs, default=0.0)
+        feats["s:themes_found"] = float(np.log1p(sum(p >= theme_threshold for p in probs)))
+        for k in o.lemmas & keep:
+            feats["w:" + k] = 1.0
+        s_rows.append(feats)
+        s_y.append(1 if d["in_scope"] else 0)
+        s_idx.append(n)
+    s_vocab = Vocab()
+    xs = matrix(s_rows, s_vocab)
+    ys = np.array(s_y)
+    scope_model, scope_c, scope_oof = fit(xs, ys)
+    scope_threshold = best_threshold(ys, scope_oof)
+    sw = weights(scope_model, s_vocab, min_abs=0.01)
+    scope_w = {k: v for k, v in sw.items() if not k.startswith("w:")}
+    scope_lemmas = {k[2:]: v for k, v in sw.items() if k.startswith("w:")}
+    print(f"scope: {len(ys)} posts, C={scope_c}, threshold {scope_threshold}", file=sys.stderr)
+
+    # 4. Genre (multinomial), on the posts that carry a genre label.
+    g_rows, g_y = [], []
+    classes = ["news", "analysis", "digest", "official", "other"]
+    for d, o in zip(items, obs, strict=True):
+        if not d.get("genre"):
+            continue
+        feats = dict(o.doc_feats)
+        for k in o.lemmas & keep:
+            feats["w:" + k] = 1.0
+        g_rows.append(feats)
+        g_y.append(classes.index(d["genre"]))
+    genre = None
+    if g_rows:
+        g_vocab = Vocab()
+        xg = matrix(g_rows, g_vocab)
+        gm = LogisticRegression(C=0.5, max_iter=3000, random_state=SEED)
+        gm.fit(xg, np.array(g_y))
+        present = [classes[i] for i in gm.classes_]
+        names = g_vocab.names()
+        gw: dict[str, list[float]] = {}
+        gl: dict[str, list[float]] = {}
+        for j, name in enumerate(names):
+            col = [round(float(gm.coef_[i][j]), 4) for i in range(len(present))]
+            if max(abs(c) for c in col) < 0.01:
+                continue
+            (gl if name.startswith("w:") else gw)[name[2:] if name.startswith("w:") else name] = col
+        genre = {
+            "classes": present,
+            "bias": [round(float(b), 4) for b in gm.intercept_],
+            "w": gw,
+            "lemmas": gl,
+        }
+        print(f"genre: {len(g_rows)} posts, classes {present}", file=sys.stderr)
+
+    model = {
+        "version": 1,
+        "trained_on": dict(sorted(Counter(d["source"] for d in items).items())),
+        "knowledge": knowledge.fingerprint,
+        "state_kinds": list(STATE_KINDS),
+        "actor": {"w": dict(sorted(actor_w.items())), "threshold": actor_threshold},
+        "theme": {
+            "w": dict(sorted(theme_w.items())), "bias": dict(sorted(theme_bias.items())),
+            "default_bias": default_bias, "threshold": theme_threshold,
+            "lemmas": {k: dict(sorted(v.items())) for k, v in sorted(lemma_w.items())},
+        },
+        "scope": {
+            "w": dict(sorted(scope_w.items())), "bias": round(float(scope_model.intercept_[0]), 4),
+            "lemmas": dict(sorted(scope_lemmas.items())), "threshold": scope_threshold,
+        },
+        "genre": genre,
+    }  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(model, ensure_ascii=False, sort_keys=False, separators=(",", ":")).encode()
+    with open(args.out, "wb") as raw_out, gzip.GzipFile(fileobj=raw_out, mode="wb", mtime=0) as gz:
+        gz.write(payload)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)", file=sys.stderr)
+    if args.report:
+        report(ya, actor_oof, actor_threshold, yt, theme_oof, theme_threshold, ys, scope_oof, scope_threshold)
+    return 0
+
+
+def report(ya, pa, ta, yt, pt, tt, ys, ps, ts) -> None:
+    for name, y, p, t in (("actor about", ya, pa, ta), ("themes", yt, pt, tt), ("scope", ys, ps, ts)):
+        pred = p >= t
+        tp = int(np.sum(pred & (y == 1)))
+        fp = int(np.sum(pred & (y == 0)))
+        fn = int(np.sum(~pred & (y == 1)))
+        prec = tp / (tp + fp) if tp + fp else 1.0
+        rec = tp / (tp + fn) if tp + fn else 1.0
+        print(f"cross-validated {name:<12} P {prec:.3f} R {rec:.3f} (tp {tp}, fp {fp}, fn {fn})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
