@@ -86,16 +86,21 @@ class Corpus:
         *,
         themes: dict[str, str] | None = None,
         actors: list[str] = (),
+        passing: list[str] = (),
         extra: list[str] = (),
         text: str | None = None,
         in_scope: bool = True,
         forwarded_from: str | None = None,
         message_id: str | None = None,
     ) -> Post:
-        """A post whose text names its actors and holds one phrase per theme (the theme's span)."""
+        """A post whose text names its actors and holds one phrase per theme (the theme's span).
+
+        The post is about its `actors` and themes; `passing` actors are named but not subjects."""
         themes = themes or {}
         if text is None:
-            phrases = [ACTOR_NAMES.get(a, a) for a in actors] + list(themes.values()) + list(extra)
+            phrases = (
+                [ACTOR_NAMES.get(a, a) for a in (*actors, *passing)] + list(themes.values()) + list(extra)
+            )
             text = self.text(phrases)
         d = date.fromisoformat(day) if isinstance(day, str) else day
         self.counter += 1
@@ -104,7 +109,8 @@ class Corpus:
             date=datetime(d.year, d.month, d.day, 9 + self.counter % 10, self.counter % 60),
             forwarded_from=forwarded_from, views=100, forwards=1,
         )  # fmt: skip
-        self.pending.append((post, {"themes": themes, "actors": list(actors), "in_scope": in_scope}))
+        meta = {"themes": themes, "actors": list(actors), "passing": list(passing), "in_scope": in_scope}
+        self.pending.append((post, meta))
         return post
 
     def copy(self, original: Post, channel: str, day: date | str, forwarded: bool = True) -> Post:
@@ -118,7 +124,8 @@ class Corpus:
             raise ValueError("copy() needs a post added in the same batch")
         return self.add(
             channel, day, themes=meta["themes"], actors=meta["actors"], text=original.text,
-            in_scope=meta["in_scope"], forwarded_from=original.channel if forwarded else None,
+            passing=meta["passing"], in_scope=meta["in_scope"],
+            forwarded_from=original.channel if forwarded else None,
         )  # fmt: skip
 
     def flush(self) -> None:
@@ -130,7 +137,7 @@ class Corpus:
         for item, (_, meta) in zip(prepared, batch, strict=True):
             text = item.post.text
             mentions, hits = [], []
-            for a in meta["actors"]:
+            for a in (*meta["actors"], *meta["passing"]):
                 name = ACTOR_NAMES.get(a, a)
                 at = text.find(name)
                 if at >= 0:
@@ -140,8 +147,9 @@ class Corpus:
                 if at >= 0:
                     hits.append(ThemeHit(theme, at, at + len(phrase), phrase))
             item.annotation = Annotation(
-                mentions=mentions, themes=hits, actors=sorted(set(meta["actors"])),
+                mentions=mentions, themes=hits, actors=sorted({*meta["actors"], *meta["passing"]}),
                 theme_ids=sorted(meta["themes"]), in_scope=meta["in_scope"],
+                about_actors=sorted(set(meta["actors"])), about_themes=sorted(meta["themes"]),
             )  # fmt: skip
             item.annotated_with = "test"
         self.store.write_batch(prepared)

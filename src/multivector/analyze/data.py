@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -57,13 +57,16 @@ class Content:
     copies: np.ndarray  # int32, other posts of the group dated before `end`
     forwards: np.ndarray  # int64, forwards summed over the group
     views: np.ndarray  # int64, views summed over the group
-    themes: sp.csr_matrix  # n x len(theme_ids), 0/1
-    actors: sp.csr_matrix  # n x len(actor_ids), 0/1
+    themes: sp.csr_matrix  # n x len(theme_ids), 0/1: the themes each post is about
+    actors: sp.csr_matrix  # n x len(actor_ids), 0/1: the actors each post is about
     reach: sp.csr_matrix  # n x len(channels), 0/1: channels where the group's posts appeared
     channels: list[str]
     langs: list[str]
     theme_ids: list[str]
     actor_ids: list[str]
+    # Every actor named, subject or in passing: the lighter measure users can still query.
+    mentioned: sp.csr_matrix | None = None  # n x len(mention_ids), 0/1
+    mention_ids: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rowid)
@@ -77,6 +80,7 @@ class Content:
             forwards=self.forwards[idx], views=self.views[idx], themes=self.themes[idx],
             actors=self.actors[idx], reach=self.reach[idx], channels=self.channels, langs=self.langs,
             theme_ids=self.theme_ids, actor_ids=self.actor_ids,
+            mentioned=None if self.mentioned is None else self.mentioned[idx], mention_ids=self.mention_ids,
         )  # fmt: skip
 
     def between(self, start: str, end: str) -> Content:
@@ -208,18 +212,24 @@ def load_content(conn: sqlite3.Connection, start: str, end: str) -> Content:
     # a root whose group lookup found nothing
     reach = _indicator(np.concatenate([np.arange(n), mp]), chan_codes, n, len(chan_names))
 
-    def pairs(table: str, col: str) -> tuple[list[str], sp.csr_matrix]:
-        sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT}"
+    def pairs(table: str, col: str, about_only: bool = True) -> tuple[list[str], sp.csr_matrix]:
+        about = "AND t.about = 1" if about_only else ""
+        sql = (
+            f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT} {about}"
+        )
         rs, ks = _columns(conn.execute(sql, args).fetchall(), 2)
         names, cols = _codes(list(ks))
         return names, _indicator(pos(rs) if rs else np.zeros(0, np.int64), cols, n, len(names))
 
+    # What posts are about carries every count; mentions in passing are kept apart.
     theme_ids, themes = pairs("post_themes", "theme")
     actor_ids, actors = pairs("post_actors", "actor")
+    mention_ids, mentioned = pairs("post_actors", "actor", about_only=False)
     return Content(
         start=start, end=end, rowid=rowid, ids=list(ids), day=day, channel=channel,
         lang=lang, copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
         channels=chan_names, langs=lang_names, theme_ids=theme_ids, actor_ids=actor_ids,
+        mentioned=mentioned, mention_ids=mention_ids,
     )  # fmt: skip
 
 
