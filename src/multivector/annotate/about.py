@@ -100,6 +100,24 @@ def _sentence_starts(text: str) -> list[int]:
     return starts
 
 
+_ADJECTIVE_END = re.compile(
+    r"(?:ский|ская|ское|ские|ского|ской|ских|скому|ским|скую|цкий|цкая|цкие|цкой|цких|"
+    r"лық|лік|дық|дік|тық|тік|ese|ian|ish|ean|ic|i)$",
+    re.IGNORECASE,
+)
+
+
+def _adjective(surface: str) -> bool:
+    """A country named by an adjective («китайские инвесторы», "Chinese", қытайлық): often a
+    qualifier of something else rather than a party."""
+    word = surface.split()[-1] if surface else ""
+    return (
+        bool(_ADJECTIVE_END.search(word))
+        and not word[:1].isupper()
+        or word.lower().endswith(("ese", "ian", "ish"))
+    )
+
+
 def _family(actor_id: str, knowledge: Knowledge) -> str:
     """The state-level subject an actor stands for: its country for people and companies, the
     organisation for the people who speak for one (Guterres -> UN)."""
@@ -168,6 +186,13 @@ def observe(
         near = [x for x in listed_words[max(0, k - 1) : k + 2] if x != w and abs(x - w) <= 2]
         return len(near) > 0
 
+    first_line_end = text.find("\n") if "\n" in text[: n_chars // 2 + 1] else 0
+
+    def sentence_opener(m: Mention) -> bool:
+        w = word_of[id(m)]
+        s = sentence_of(m.start)
+        return w == 0 or sentence_of(word_starts[w - 1]) != s or (w == 1 and is_stop(stream.lemmas[0]))
+
     actor_feats: dict[str, dict[str, float]] = {}
     for actor_id, own in by_actor.items():
         fam = families[actor_id]
@@ -189,6 +214,10 @@ def observe(
             "a:relation": 1.0 if sents & relation_sents else 0.0,
             "a:listed": sum(in_list(m) for m in group) / len(group),
             "a:long": math.log1p(n_sent),
+            # Opening a sentence is where the grammatical subject stands in ru/kk/en news.
+            "a:opens": sum(sentence_opener(m) for m in group) / len(group),
+            "a:title": 1.0 if first_line_end and first_pos < first_line_end else 0.0,
+            "a:adjective": sum(_adjective(m.text) for m in group) / len(group),
             f"a:kind_{kind}": 1.0,
         }
         # The function word before the first mention: «из Германии» (a tourist's origin),
@@ -296,6 +325,7 @@ class AboutModel:
         self.theme_default_bias: float = t["default_bias"]
         self.theme_lemmas: dict[str, dict[str, float]] = t["lemmas"]
         self.theme_threshold: float = t["threshold"]
+        self.theme_thresholds: dict[str, float] = t.get("thresholds", {})
         s = data["scope"]
         self.scope_w: dict[str, float] = s["w"]
         self.scope_bias: float = s["bias"]
@@ -358,7 +388,8 @@ class AboutModel:
         feats = dict(obs.doc_feats)
         feats.update(scope_subject_feats(subjects_state, obs, salience))
         feats["s:theme_max"] = max(scores.values(), default=0.0)
-        feats["s:themes_found"] = math.log1p(sum(p >= self.theme_threshold for p in scores.values()))
+        found = [t for t, p in scores.items() if p >= self.theme_thresholds.get(t, self.theme_threshold)]
+        feats["s:themes_found"] = math.log1p(len(found))
         word_parts = {k: self.scope_lemmas[k] for k in obs.lemmas if k in self.scope_lemmas}
         z = self.scope_bias + _dot(self.scope_w, feats) + sum(word_parts.values())
         scope_score = _sigmoid(z)

@@ -269,7 +269,7 @@ def _actor_terms(actor: Actor) -> list[tuple[str, Term]]:
     for lang, name in actor.names.items():
         if name not in strict:
             out.append(("lemma", Term(name, lang, actor.where, 0)))
-    out.extend(("lemma", t) for t in actor.aliases if t.text not in strict)
+    out.extend(("lemma", t) for t in (*actor.aliases, *actor.places) if t.text not in strict)
     out.extend(("cased", t) for t in actor.cased)
     out.extend(("exact", t) for t in actor.exact)
     out.extend(("weak", t) for t in actor.weak)

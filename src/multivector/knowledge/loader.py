@@ -38,6 +38,7 @@ ACTOR_KEYS = {
     "kind",
     "names",
     "aliases",
+    "places",
     "cased",
     "exact",
     "weak",
@@ -62,7 +63,7 @@ THEME_KEYS = {
 }
 TOGETHER_KEYS = {"min", "actors", "unless"}
 PROFILE_KEYS = {"focus", "label", "vectors", "vector_labels", "note", "replace"}
-TERM_LISTS = ("aliases", "cased", "exact", "weak", "exclude")
+TERM_LISTS = ("aliases", "places", "cased", "exact", "weak", "exclude")
 CUE_KINDS = ("passing", "relation")  # cues.yaml: how an actor is mentioned (annotate/about.py)
 
 # Ids follow DESIGN.md: ISO alpha-2 countries, upper-case acronyms and slugs for organisations,
@@ -106,6 +107,7 @@ class Actor:
     represents: str | None = None  # people who speak for an organisation (Guterres -> UN)
     partners: tuple[str, ...] = ()  # formats: the partner(s) meeting the focus region
     aliases: list[Term] = field(default_factory=list)  # matched on lemmas, any case
+    places: list[Term] = field(default_factory=list)  # cities and regions: matched like aliases
     cased: list[Term] = field(default_factory=list)  # matched on lemmas, case as written
     exact: list[Term] = field(default_factory=list)  # matched on the exact surface form
     weak: list[Term] = field(default_factory=list)  # like cased, only if named otherwise too
