@@ -67,6 +67,10 @@ class Content:
     # Every actor named, subject or in passing: the lighter measure users can still query.
     mentioned: sp.csr_matrix | None = None  # n x len(mention_ids), 0/1
     mention_ids: list[str] = field(default_factory=list)
+    # The kind of text of each post (annotate/about.py: news, analysis, digest, official, other;
+    # "" when not annotated), as an index into `genres`.
+    genre: np.ndarray | None = None  # int32
+    genres: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rowid)
@@ -81,6 +85,7 @@ class Content:
             actors=self.actors[idx], reach=self.reach[idx], channels=self.channels, langs=self.langs,
             theme_ids=self.theme_ids, actor_ids=self.actor_ids,
             mentioned=None if self.mentioned is None else self.mentioned[idx], mention_ids=self.mention_ids,
+            genre=None if self.genre is None else self.genre[idx], genres=self.genres,
         )  # fmt: skip
 
     def between(self, start: str, end: str) -> Content:
@@ -178,8 +183,11 @@ def load_content(conn: sqlite3.Connection, start: str, end: str) -> Content:
     """The in-scope content posts dated in [start, end), with their themes, actors and reach."""
     _groups_as_of(conn, end)
     args = (start, end)
-    sql = f"SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und') FROM posts p WHERE {_CONTENT} ORDER BY p.id"
-    rowids, ids, dates, chans, langs_ = _columns(conn.execute(sql, args).fetchall(), 5)
+    sql = (
+        "SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und'), coalesce(p.genre, '') "
+        f"FROM posts p WHERE {_CONTENT} ORDER BY p.id"
+    )
+    rowids, ids, dates, chans, langs_, genres_ = _columns(conn.execute(sql, args).fetchall(), 6)
     n = len(rowids)
     rowid = np.asarray(rowids, dtype=np.int64)
     day_of = {d: day_number(d) for d in set(dates)}
@@ -208,6 +216,7 @@ def load_content(conn: sqlite3.Connection, start: str, end: str) -> Content:
     channel = chan_codes[:n].astype(np.int32)
     lang_names, lang_codes = _codes(list(langs_))
     lang = lang_codes.astype(np.int32)
+    genre_names, genre_codes = _codes(list(genres_))
     # the root's own channel is in the join already; adding it again is harmless and covers
     # a root whose group lookup found nothing
     reach = _indicator(np.concatenate([np.arange(n), mp]), chan_codes, n, len(chan_names))
@@ -230,6 +239,7 @@ def load_content(conn: sqlite3.Connection, start: str, end: str) -> Content:
         lang=lang, copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
         channels=chan_names, langs=lang_names, theme_ids=theme_ids, actor_ids=actor_ids,
         mentioned=mentioned, mention_ids=mention_ids,
+        genre=genre_codes.astype(np.int32), genres=genre_names,
     )  # fmt: skip
 
 

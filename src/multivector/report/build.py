@@ -449,6 +449,8 @@ def _concat(a: Content, b: Content) -> Content:
         themes=sp.vstack([a.themes, b.themes], format="csr"), actors=sp.vstack([a.actors, b.actors], format="csr"),
         reach=sp.vstack([a.reach, b.reach], format="csr"), channels=a.channels, langs=a.langs,
         theme_ids=a.theme_ids, actor_ids=a.actor_ids,
+        genre=None if a.genre is None or b.genre is None or a.genres != b.genres else np.concatenate([a.genre, b.genre]),
+        genres=a.genres,
     )  # fmt: skip
 
 
