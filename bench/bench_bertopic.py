@@ -29,12 +29,12 @@ from measure import run  # noqa: E402
 
 
 def _load(db: Path, year: int):
-    from multivector.analyze.data import load_content, load_lemmas, year_range
+    from multivector.store.base import year_range
     from multivector.store.sqlite import Store
 
     with Store.open(db, create=False) as store:
-        cur = load_content(store.conn, *year_range(year))
-        lemmas = load_lemmas(store.conn, cur)
+        cur = store.content(*year_range(year))
+        lemmas = store.lemmas(cur)
     return cur, lemmas
 
 
@@ -94,17 +94,17 @@ def worker_bertopic(db: Path, year: int, svd: int, out: Path) -> None:
 
 
 def worker_ours(db: Path, year: int, out: Path) -> None:
-    from multivector.analyze.data import load_content, load_lemmas, year_range
     from multivector.analyze.text import vectorize
     from multivector.analyze.topics import find_topics
+    from multivector.store.base import year_range
     from multivector.store.sqlite import Store
 
     t0 = time.perf_counter()
     with Store.open(db, create=False) as store:
-        cur = load_content(store.conn, *year_range(year))
-        prev = load_content(store.conn, *year_range(year - 1))
-        features = vectorize(load_lemmas(store.conn, cur))
-        _, prev_tfidf = features.transform(load_lemmas(store.conn, prev))
+        cur = store.content(*year_range(year))
+        prev = store.content(*year_range(year - 1))
+        features = vectorize(store.lemmas(cur))
+        _, prev_tfidf = features.transform(store.lemmas(prev))
     model = find_topics(cur, features, prev_tfidf)
     rows = []
     for t in [*model.topics, *model.dropped]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from multivector.analyze.attention import attention, period_label, period_span
-from multivector.analyze.data import day_number, load_content, year_range
 from multivector.analyze.trends import TrendOptions
 from multivector.report.build import ReportOptions, build_report
+from multivector.store.base import day_number, year_range
 from multivector.store.sqlite import Store
 from test_analyze_corpus import Corpus, lexicon
 
@@ -26,7 +26,7 @@ def test_a_forwarded_post_counts_once_as_content(store):
     c.add("news", "2024-03-03", themes={"trade": "товарооборот"}, actors=["CN"])
     c.add("analyst", "2024-04-03", themes={"nuclear": "атомная станция"}, actors=["CN"])
     c.flush()
-    content = load_content(store.conn, *year_range(2024))
+    content = store.content(*year_range(2024))
     assert len(content) == 3  # 5 posts, one group of 3
     series = attention(content, "theme")
     nuclear = series.keys.index("nuclear")
@@ -56,7 +56,7 @@ def test_off_topic_and_other_years_are_not_counted(store):
     c.add("a", "2023-12-31", themes={"x": "водные ресурсы"})
     c.add("a", "2025-01-01", themes={"x": "водные ресурсы"})
     c.flush()
-    assert len(load_content(store.conn, *year_range(2024))) == 1
+    assert len(store.content(*year_range(2024))) == 1
 
 
 def test_weeks():
@@ -78,12 +78,12 @@ def test_a_later_post_bridging_two_groups_does_not_merge_them_for_an_earlier_yea
     b = c.add("beta", "2024-09-01", themes={"water": "водные ресурсы"}, text=f"Водные ресурсы. {y} {z}")
     c.flush()
     year = year_range(2024)
-    assert len(load_content(store.conn, *year)) == 2
+    assert len(store.content(*year)) == 2
     c.add("gamma", "2025-01-10", themes={"water": "водные ресурсы"}, text=f"Водные ресурсы. {x} {y} {z}")
     c.flush()
     roots = {r for (r,) in store.conn.execute("SELECT DISTINCT dup_root FROM posts")}
     assert roots == {a.id}, "the store merges the groups through the 2025 post"
     # ... but as of the end of 2024 they are still two pieces of content.
-    assert len(load_content(store.conn, *year)) == 2
-    assert b.id in load_content(store.conn, *year).ids
-    assert len(load_content(store.conn, "2024-01-01", "2026-01-01")) == 1
+    assert len(store.content(*year)) == 2
+    assert b.id in store.content(*year).ids
+    assert len(store.content("2024-01-01", "2026-01-01")) == 1

@@ -28,8 +28,8 @@ from rich.table import Table
 
 from multivector import __version__
 from multivector.model import InputError, Problem
+from multivector.store import Store, open_store
 from multivector.store.query import QueryError
-from multivector.store.sqlite import Store
 
 app = typer.Typer(
     name="multivector",
@@ -53,7 +53,7 @@ ProfileOpt = Annotated[str, typer.Option("--profile", help="Country profile for 
 
 
 class State:
-    db: Path = Path("multivector.db")
+    db: str = "multivector.db"  # a file path, or a postgresql:// URL
     knowledge: tuple[Path, ...] = ()
 
 
@@ -66,7 +66,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     db: Annotated[
-        Path | None, typer.Option("--db", help="Database file. Default: $MULTIVECTOR_DB or ./multivector.db.")
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database: an SQLite file, or postgresql://user@host:port/db. "
+            "Default: $MULTIVECTOR_DB or ./multivector.db.",
+        ),
     ] = None,
     knowledge: Annotated[
         list[Path] | None,
@@ -79,12 +84,12 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    State.db = db or Path(os.environ.get("MULTIVECTOR_DB", "multivector.db"))
+    State.db = db or os.environ.get("MULTIVECTOR_DB", "multivector.db")
     State.knowledge = tuple(knowledge or ())
 
 
 def _open(create: bool = False) -> Store:
-    return Store.open(State.db, create=create)
+    return open_store(State.db, create=create)
 
 
 def _problem_printer():
@@ -253,7 +258,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
     """Full-text search that understands Russian, Kazakh and English word forms."""
-    from multivector.store.sqlite import SearchFilters
+    from multivector.store.base import SearchFilters
 
     for name, value in (("--from", date_from), ("--to", date_to)):
         if value:
@@ -267,8 +272,8 @@ def search(
     )  # fmt: skip
     with _open() as store:
         rows = store.search(query, limit, filters)
-        rowids = [r["rowid"] for r in rows]
-        actors, themes = store.actors_of(rowids), store.themes_of(rowids)
+        ids = [r["id"] for r in rows]
+        actors, themes = store.actors_of(ids), store.themes_of(ids)
     results = [
         {
             "id": r["id"],
@@ -276,9 +281,9 @@ def search(
             "date": r["date"],
             "lang": r["lang"],
             "duplicate_of": r["dup_root"] if r["dup_root"] != r["id"] else None,
-            "score": round(-r["score"], 4),
-            "actors": actors[r["rowid"]],
-            "themes": themes[r["rowid"]],
+            "score": round(r["score"], 4),
+            "actors": actors[r["id"]],
+            "themes": themes[r["id"]],
             "text": r["text"],
         }  # fmt: skip
         for r in rows
@@ -322,7 +327,7 @@ def _stats(store: Store, profile: str = "kz") -> dict:
     """The store's figures plus posts per partner vector of the profile."""
     s = store.stats()
     resolver = _knowledge().profile(profile)
-    known = [a for (a,) in store.conn.execute("SELECT DISTINCT actor FROM post_actors")]
+    known = store.known_actors()
     s["top_vectors"] = store.vector_counts({a: resolver.vectors_of(a) for a in known})
     return s
 
@@ -401,7 +406,7 @@ def demo(
     db = folder / "multivector.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    State.db = db
+    State.db = str(db)
     out.print(f"[bold]multivector demo[/]: reading the bundled sample into {db}")
     with _open(create=True) as store:
         code = run_ingest(
@@ -473,10 +478,10 @@ def _analysis_year(store: Store, year: int | None) -> int:
         if not 1900 <= year <= 2999:
             raise InputError(f"--year {year}: expected a four-digit year")
         return year
-    row = store.conn.execute("SELECT max(date) FROM posts").fetchone()
-    if not row or not row[0]:
+    latest = store.latest_date()
+    if not latest:
         raise InputError(f"{State.db}: no dated posts; ingest something first")
-    return int(row[0][:4])
+    return int(latest[:4])
 
 
 def _parse_weights(items: list[str] | None) -> dict[str, float] | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -39,7 +38,8 @@ from multivector.sources.collect_config import (
     load_config,
 )
 from multivector.sources.feeds_http import FetchError, HttpClient, extract_article
-from multivector.store.sqlite import Store, WriteResult
+from multivector.store import database_errors, open_store
+from multivector.store.base import Store, WriteResult
 
 ARTICLE_TRIES = 3
 TELEGRAM_CHUNK = 500  # posts per commit-and-move-the-cursor step
@@ -321,7 +321,7 @@ def _contained(result: SourceResult) -> Iterator[None]:
     """
     try:
         yield
-    except (InputError, sqlite3.Error):
+    except (InputError, *database_errors()):
         raise
     except Exception as e:  # noqa: BLE001 - one odd feed or channel must not stop the others
         if os.environ.get("MULTIVECTOR_DEBUG"):
@@ -497,7 +497,7 @@ def run_cli(
         )
         return report.exit_code
 
-    with Store.open(db_path, create=True) as store:
+    with open_store(db_path, create=True) as store:
         if watch_minutes is None:
             return one_round(config, store)
         while True:

@@ -27,7 +27,7 @@ from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 from multivector.sources import iter_input_files, read_path
 from multivector.sources.base import ReadContext
-from multivector.store.sqlite import DEFAULT_DUP_THRESHOLD, Store, WriteResult
+from multivector.store.base import DEFAULT_DUP_THRESHOLD, Store, WriteResult
 
 T = TypeVar("T")
 
@@ -135,15 +135,15 @@ class Preparer:
             prepared.lemmas = lemmas
         return out
 
-    def annotate_rows(self, rows: Sequence[tuple[int, str, str | None]]) -> list[tuple[int, Annotation, str]]:
-        """Re-annotation of stored posts: (rowid, text, lang) in, (rowid, annotation, lemmas) out.
+    def annotate_rows(self, rows: Sequence[tuple[str, str, str | None]]) -> list[tuple[str, Annotation, str]]:
+        """Re-annotation of stored posts: (id, text, lang) in, (id, annotation, lemmas) out.
 
         The lemmas are returned too, so a stemmer or knowledge change also refreshes the index.
         """
         assert self.annotator is not None
         items = [(text[:MAX_ANALYSED_CHARS], lang or "und") for _, text, lang in rows]
         results = self.annotator.annotate_for_index(items)
-        return [(rowid, a, lemmas) for (rowid, _, _), (a, lemmas) in zip(rows, results, strict=True)]
+        return [(pid, a, lemmas) for (pid, _, _), (a, lemmas) in zip(rows, results, strict=True)]
 
 
 # ---- worker-process plumbing --------------------------------------------------------------
@@ -330,14 +330,14 @@ def reannotate(
     """
     preparer_fingerprint = _knowledge_fingerprint(annotate)
     stale = None if everything else preparer_fingerprint
-    total = store.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    total = store.count_posts()
     executor = _Executor(annotate, choose_workers(workers, total * 600))
     done = 0
     try:
-        # Only the row ids are listed up front (writing while a cursor walks the same table
+        # Only the ids are listed up front (writing while a cursor walks the same table
         # is unsafe); the texts are read a batch at a time.
-        rowids = store.rowids_to_annotate(since=since, only_stale=stale)
-        batches = (store.texts(chunk) for chunk in _batches(rowids, BATCH_SIZE))
+        ids = store.ids_to_annotate(since=since, only_stale=stale)
+        batches = (store.texts(chunk) for chunk in _batches(ids, BATCH_SIZE))
         for result in executor.map("annotate_rows", batches):
             store.write_annotations(result, preparer_fingerprint)
             done += len(result)

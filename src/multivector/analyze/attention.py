@@ -14,8 +14,8 @@ from datetime import date
 import numpy as np
 import scipy.sparse as sp
 
-from multivector.analyze.data import EPOCH, Content, day_number
 from multivector.analyze.lexicon import Lexicon
+from multivector.store.base import EPOCH, Content, day_number
 
 PERIODS = ("month", "week")
 

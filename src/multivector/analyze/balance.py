@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from multivector.analyze.attention import attention, vector_matrix
-from multivector.analyze.data import Content
 from multivector.analyze.lexicon import Lexicon
+from multivector.store.base import Content
 
 
 def normalised_entropy(shares: Sequence[float], k: int | None = None) -> float:

@@ -51,7 +51,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from multivector.analyze.data import Content
+from multivector.store.base import Content
 
 DEFAULT_EVENT_WEIGHTS: dict[str, float] = {"sources": 0.35, "volume": 0.30, "duration": 0.15, "actors": 0.20}
 

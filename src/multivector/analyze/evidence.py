@@ -19,14 +19,13 @@ For a group of posts (a theme's posts in the year, a topic, an event):
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from multivector.analyze.data import Content, iso_day, load_texts, load_theme_spans
 from multivector.analyze.text import TextFeatures
+from multivector.store.base import Content, Store, iso_day
 
 
 @dataclass
@@ -99,7 +98,7 @@ def _sentence_spans(text: str, sentenize) -> list[tuple[int, int]]:
 
 
 def sentences(
-    conn: sqlite3.Connection,
+    store: Store,
     cur: Content,
     features: TextFeatures,
     members: np.ndarray,
@@ -116,16 +115,15 @@ def sentences(
         return []
     c = centroid(features.tfidf, members)
     top, post_sims = central_members(features.tfidf, members, cur.ids, opt.candidates)
-    rowids = [int(cur.rowid[p]) for p in top]
-    texts = load_texts(conn, rowids)
-    spans = load_theme_spans(conn, rowids, theme) if theme else {}
+    ids = [cur.ids[p] for p in top]
+    texts = store.texts_by_id(ids)
+    spans = store.theme_spans(ids, theme) if theme else {}
     raw: list[tuple[int, int, int, str, float, bool, bool]] = []
     lemma_strings: list[str] = []
     for p, psim in zip(top, post_sims, strict=True):
-        rowid = int(cur.rowid[p])
-        text = texts.get(rowid, "")
+        text = texts.get(cur.ids[p], "")
         lang = cur.langs[cur.lang[p]]
-        post_spans = spans.get(rowid, [])
+        post_spans = spans.get(cur.ids[p], [])
         for start, stop in _sentence_spans(text, sentenize):
             if stop - start < opt.floor_chars:
                 continue

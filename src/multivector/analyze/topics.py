@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from multivector.analyze.data import Content
 from multivector.analyze.text import TextFeatures, class_tfidf, top_terms
+from multivector.store.base import Content
 
 
 @dataclass

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from multivector.analyze.data import Content
+from multivector.store.base import Content
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "salience": 0.25,

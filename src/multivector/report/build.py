@@ -36,7 +36,6 @@ import scipy.sparse as sp
 
 from multivector.analyze.attention import period_index, period_span, vector_matrix
 from multivector.analyze.balance import balance as balance_of
-from multivector.analyze.data import Content, corpus_summary, iso_day, load_content, load_lemmas, year_range
 from multivector.analyze.events import EventOptions, find_events
 from multivector.analyze.evidence import EvidenceOptions, as_evidence, pick, sentences, title
 from multivector.analyze.lexicon import Lexicon
@@ -52,6 +51,7 @@ from multivector.analyze.trends import (
     score_candidates,
     theme_candidates,
 )
+from multivector.store.base import Content, iso_day, year_range
 
 DIGITS = 4
 
@@ -105,15 +105,15 @@ def _lexicon(knowledge: Any, country: str) -> Lexicon:
 def load_year(store, lexicon: Lexicon, year: int, with_prev_text: bool = True) -> YearData:
     start_prev, _ = year_range(year - 1)
     start, end = year_range(year)
-    both = load_content(store.conn, start_prev, end)
+    both = store.content(start_prev, end)
     cur = both.between(start, end)
     prev = both.between(start_prev, start)
     last = int(cur.day.max()) if len(cur) else (int(prev.day.max()) if len(prev) else None)
     periods = period_span(start_prev, end, "month", last) if last is not None else []
     year_periods = [p for p in periods if p.startswith(f"{year:04d}-")]
-    features = vectorize(load_lemmas(store.conn, cur), extra_stop=lexicon.focus_terms)
+    features = vectorize(store.lemmas(cur), extra_stop=lexicon.focus_terms)
     vectors, vmatrix = vector_matrix(cur, lexicon)
-    prev_lemmas = load_lemmas(store.conn, prev) if with_prev_text and len(prev) else None
+    prev_lemmas = store.lemmas(prev) if with_prev_text and len(prev) else None
     return YearData(year, cur, prev, features, periods, year_periods, lexicon, vectors, vmatrix, prev_lemmas)
 
 
@@ -172,9 +172,7 @@ def trend_dicts(
         ch_order = np.lexsort((np.arange(len(ch_counts)), -ch_counts))
         langs = np.bincount(cur.lang[m], minlength=len(cur.langs)) / max(len(m), 1)
         vm_counts = np.asarray(data.vmatrix[m].sum(axis=0)).ravel() if len(data.vectors) else []
-        cand = sentences(
-            store.conn, cur, data.features, m, s.key if s.kind == "theme" else None, opt.evidence
-        )
+        cand = sentences(store, cur, data.features, m, s.key if s.kind == "theme" else None, opt.evidence)
         out.append(
             {
                 "rank": rank,
@@ -216,7 +214,7 @@ def event_dicts(store, data: YearData, opt: ReportOptions) -> list[dict]:
     found = find_events(cur, data.features.tfidf, focus, opt.event)[: opt.events]
     out = []
     for rank, e in enumerate(found, start=1):
-        cand = sentences(store.conn, cur, data.features, e.members, None, opt.evidence)
+        cand = sentences(store, cur, data.features, e.members, None, opt.evidence)
         head = title(cand, opt.evidence.title_chars)
         out.append(
             {
@@ -326,7 +324,7 @@ def build_balance(
     lexicon = _lexicon(knowledge, country)
     start_prev, _ = year_range(year - 1)
     start, end = year_range(year)
-    both = load_content(store.conn, start_prev, end)
+    both = store.content(start_prev, end)
     cur, prev = both.between(start, end), both.between(start_prev, start)
     last = int(cur.day.max()) if len(cur) else None
     periods = period_span(start, end, period, last) if last is not None else []
@@ -404,7 +402,7 @@ def build_report(
 
     start_prev, _ = year_range(year - 1)
     _, end = year_range(year)
-    summary = corpus_summary(store.conn, start_prev, end)
+    summary = store.corpus_summary(start_prev, end)
     summary.update(
         content_posts=len(data.cur),
         content_posts_prev=len(data.prev),
@@ -434,7 +432,7 @@ def build_report(
 
 
 def _day(iso: str) -> int:
-    from multivector.analyze.data import day_number
+    from multivector.store.base import day_number
 
     return day_number(iso)
 
@@ -442,7 +440,7 @@ def _day(iso: str) -> int:
 def _concat(a: Content, b: Content) -> Content:
     """Two Content sets with the same key lists (both from one load) as one."""
     return Content(
-        start=a.start, end=b.end, rowid=np.concatenate([a.rowid, b.rowid]), ids=a.ids + b.ids,
+        start=a.start, end=b.end, ids=a.ids + b.ids,
         day=np.concatenate([a.day, b.day]), channel=np.concatenate([a.channel, b.channel]),
         lang=np.concatenate([a.lang, b.lang]), copies=np.concatenate([a.copies, b.copies]),
         forwards=np.concatenate([a.forwards, b.forwards]), views=np.concatenate([a.views, b.views]),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from multivector.store.sqlite import Store
+from multivector.store.base import Store
 
 _PARQUET_BATCH = 5000
 _LIST_FIELDS = ("actors", "themes", "mentions")

@@ -11,36 +11,30 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from multivector.model import Annotation, InputError, PreparedPost
 from multivector.prepare.dedup import band_keys, band_rows, similarity
+from multivector.store.base import (
+    DEFAULT_DUP_THRESHOLD,
+    Content,
+    SearchFilters,
+    WriteResult,
+    chunks,
+    codes,
+    day_number,
+    earliest_root,
+    indicator,
+)
 from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-DEFAULT_DUP_THRESHOLD = 0.6
 LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
-
-
-@dataclass
-class WriteResult:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-@dataclass
-class SearchFilters:
-    actors: list[str] = field(default_factory=list)
-    themes: list[str] = field(default_factory=list)
-    langs: list[str] = field(default_factory=list)
-    channels: list[str] = field(default_factory=list)
-    date_from: str | None = None  # inclusive, ISO date
-    date_to: str | None = None  # inclusive, ISO date
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -49,11 +43,6 @@ def _iso(dt: datetime | None) -> str | None:
 
 def _now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _earliest_key(date: str | None, post_id: str) -> tuple[bool, str, str]:
-    # Undated posts can head a group only when no member has a date.
-    return (date is None, date or "", post_id)
 
 
 def _actor_rows(rowid: int, ann: Annotation) -> list[tuple]:
@@ -66,12 +55,17 @@ def _theme_rows(rowid: int, ann: Annotation) -> list[tuple]:
     return [(t, rowid, int(t in about), ann.theme_scores.get(t)) for t in ann.theme_ids]
 
 
-class Store:
-    """A multivector database. Use `Store.open(path)`; close it or use it as a context manager."""
+class SqliteStore:
+    """A multivector database in one SQLite file (the `Store` interface of store/base.py).
+
+    Use `SqliteStore.open(path)`; close it or use it as a context manager.
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, dup_threshold: float = DEFAULT_DUP_THRESHOLD):
         self.conn = conn
         self.path = path
+        self.location = str(path)
+        self._asof_end: str | None = None  # the date `asof_copy` was last built for
         self.dup_threshold = dup_threshold
         self._rows = band_rows(dup_threshold)
 
@@ -79,7 +73,7 @@ class Store:
     @classmethod
     def open(
         cls, path: str | Path, *, create: bool = True, dup_threshold: float = DEFAULT_DUP_THRESHOLD
-    ) -> Store:
+    ) -> SqliteStore:
         path = Path(path)
         if not create and not path.exists():
             raise InputError(f"{path}: no such database (run `multivector ingest` first)")
@@ -129,7 +123,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> SqliteStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -165,6 +159,7 @@ class Store:
         result = WriteResult()
         if not items:
             return result
+        self._asof_end = None  # duplicate groups may change
         with self.transaction() as conn:
             known = self.revisions(p.post.id for p in items)
             fresh: list[PreparedPost] = []
@@ -289,7 +284,7 @@ class Store:
             "SELECT id, date FROM posts WHERE dup_root=? AND id<>?", (old_root, old_root)
         ).fetchall()
         if members:
-            new_root = min(members, key=lambda m: _earliest_key(m[1], m[0]))[0]
+            new_root = earliest_root((m[0], m[1], m[0]) for m in members)
             conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old_root))
 
     def _group(self, conn: sqlite3.Connection, rowid: int, item: PreparedPost) -> None:
@@ -336,7 +331,7 @@ class Store:
         heads = [(pid, _iso(item.post.date))]
         q = f"SELECT id, date FROM posts WHERE id IN ({','.join('?' * len(roots))})"
         heads += conn.execute(q, sorted(roots)).fetchall()
-        new_root = min(heads, key=lambda h: _earliest_key(h[1], h[0]))[0]
+        new_root = earliest_root((h[0], h[1], h[0]) for h in heads)
         for old in sorted(roots | {pid}):
             if old != new_root:
                 conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old))
@@ -367,10 +362,14 @@ class Store:
             (int(ann.in_scope), ann.scope_score, ann.scope_reason, ann.genre, fingerprint, rowid),
         )
 
-    def write_annotations(self, items: list[tuple[int, Annotation, str]], fingerprint: str | None) -> None:
-        """Replace the annotations and indexed lemmas of stored posts: (rowid, annotation, lemmas)."""
+    def write_annotations(self, items: list[tuple[str, Annotation, str]], fingerprint: str | None) -> None:
+        """Replace the annotations and indexed lemmas of stored posts: (post id, annotation, lemmas)."""
         with self.transaction() as conn:
-            for rowid, annotation, lemmas in items:
+            rowids = self._rowids(conn, [pid for pid, _, _ in items])
+            for pid, annotation, lemmas in items:
+                rowid = rowids.get(pid)
+                if rowid is None:
+                    continue  # deleted meanwhile
                 self._write_annotation(conn, rowid, annotation, fingerprint)
                 conn.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
                 conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, lemmas))
@@ -399,9 +398,22 @@ class Store:
     def count_posts(self) -> int:
         return self.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
 
-    def rowids_to_annotate(self, since: str | None = None, only_stale: str | None = None) -> list[int]:
-        """Row ids of posts to (re-)annotate: dated from `since`, and/or not annotated with `only_stale`."""
-        q = "SELECT rowid FROM posts WHERE 1=1"
+    def _rowids(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for chunk in chunks(ids):
+            q = f"SELECT id, rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update(conn.execute(q, list(chunk)))
+        return out
+
+    def latest_date(self) -> str | None:
+        return self.conn.execute("SELECT max(date) FROM posts").fetchone()[0]
+
+    def known_actors(self) -> list[str]:
+        return [a for (a,) in self.conn.execute("SELECT DISTINCT actor FROM post_actors ORDER BY actor")]
+
+    def ids_to_annotate(self, since: str | None = None, only_stale: str | None = None) -> list[str]:
+        """Ids of posts to (re-)annotate: dated from `since`, and/or not annotated with `only_stale`."""
+        q = "SELECT id FROM posts WHERE 1=1"
         args: list = []
         if since:
             q += " AND date >= ?"
@@ -411,27 +423,36 @@ class Store:
             args.append(only_stale)
         return [r for (r,) in self.conn.execute(q + " ORDER BY rowid", args)]
 
-    def texts(self, rowids: list[int]) -> list[tuple[int, str, str | None]]:
-        """(rowid, text, lang) of the given posts, in the given order."""
-        q = f"SELECT rowid, text, lang FROM posts WHERE rowid IN ({','.join('?' * len(rowids))})"
-        found = {r[0]: r for r in self.conn.execute(q, rowids)}
-        return [found[r] for r in rowids if r in found]
+    def texts(self, ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
+        """(id, text, lang) of the given posts, in the given order."""
+        found: dict[str, tuple] = {}
+        for chunk in chunks(list(ids)):
+            q = f"SELECT id, text, lang FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
+            found.update((r[0], r) for r in self.conn.execute(q, list(chunk)))
+        return [found[i] for i in ids if i in found]
 
-    def search(self, query: str, limit: int = 20, filters: SearchFilters | None = None) -> list[sqlite3.Row]:
-        """Posts matching a lemma-aware query, best first (BM25), with optional filters."""
+    def search(
+        self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
+    ) -> list[dict]:
+        """Posts matching a lemma-aware query, best first (BM25), with optional filters.
+
+        Each hit: {id, channel, date, lang, text, dup_root, url, score}; a higher score is a
+        better match."""
         fts = to_fts(query)
         where, args = self._filter_sql(filters or SearchFilters())
         sql = (
-            "SELECT p.rowid, p.id, p.channel, p.date, p.lang, p.text, p.dup_root, p.url, bm25(posts_fts) AS score "
+            "SELECT p.id, p.channel, p.date, p.lang, p.text, p.dup_root, p.url, bm25(posts_fts) AS score "
             "FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid "
-            f"WHERE posts_fts MATCH ? {where} ORDER BY score, p.date, p.id LIMIT ?"
+            f"WHERE posts_fts MATCH ? {where} ORDER BY score, p.date, p.id LIMIT ? OFFSET ?"
         )
         cur = self.conn.cursor()
         cur.row_factory = sqlite3.Row
         try:
-            return cur.execute(sql, [fts, *args, limit]).fetchall()
+            rows = cur.execute(sql, [fts, *args, limit, offset]).fetchall()
         except sqlite3.OperationalError as e:
             raise QueryError(f"cannot search for {query!r}: {e}") from None
+        # bm25() is lower for better matches; the interface promises higher-is-better.
+        return [{**dict(r), "score": -r["score"]} for r in rows]
 
     @staticmethod
     def _filter_sql(f: SearchFilters) -> tuple[str, list]:
@@ -457,21 +478,26 @@ class Store:
             args.append(f.date_to)
         return " ".join(parts), args
 
-    def actors_of(self, rowids: list[int]) -> dict[int, list[str]]:
+    def actors_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every actor each post names (sorted), keyed by post id."""
         return self._grouped(
-            "SELECT post, actor FROM post_actors WHERE post IN ({}) ORDER BY post, actor", rowids
+            "SELECT p.id, a.actor FROM post_actors a JOIN posts p ON p.rowid = a.post "
+            "WHERE p.id IN ({}) ORDER BY p.id, a.actor",
+            ids,
         )
 
-    def themes_of(self, rowids: list[int]) -> dict[int, list[str]]:
+    def themes_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every theme each post has evidence of (sorted), keyed by post id."""
         return self._grouped(
-            "SELECT post, theme FROM post_themes WHERE post IN ({}) ORDER BY post, theme", rowids
+            "SELECT p.id, t.theme FROM post_themes t JOIN posts p ON p.rowid = t.post "
+            "WHERE p.id IN ({}) ORDER BY p.id, t.theme",
+            ids,
         )
 
-    def _grouped(self, sql: str, rowids: list[int]) -> dict[int, list[str]]:
-        out: dict[int, list[str]] = {r: [] for r in rowids}
-        for start in range(0, len(rowids), 900):
-            chunk = rowids[start : start + 900]
-            for post, value in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
+    def _grouped(self, sql: str, ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {i: [] for i in ids}
+        for chunk in chunks(list(ids)):
+            for post, value in self.conn.execute(sql.format(",".join("?" * len(chunk))), list(chunk)):
                 out[post].append(value)
         return out
 
@@ -574,6 +600,178 @@ class Store:
                 "SELECT theme, count(*) AS n FROM post_themes GROUP BY theme ORDER BY n DESC, theme LIMIT 25"
             ).fetchall(),
         }
+
+    # ---- frames for analysis ------------------------------------------------------------
+    def content(self, start: str, end: str) -> Content:
+        """The in-scope content posts dated in [start, end), with what they are about and their reach."""
+        conn = self.conn
+        self._groups_as_of(end)
+        args = (start, end)
+        sql = (
+            "SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und'), coalesce(p.genre, '') "
+            f"FROM posts p WHERE {_CONTENT} ORDER BY p.id"
+        )
+        rowids, ids, dates, chans, langs_, genres_ = _columns(conn.execute(sql, args).fetchall(), 6)
+        n = len(rowids)
+        rowid = np.asarray(rowids, dtype=np.int64)
+        day_of = {d: day_number(d) for d in set(dates)}
+        day = np.fromiter(map(day_of.__getitem__, dates), dtype=np.int32, count=n)
+        order = np.argsort(rowid, kind="stable")
+        sorted_rowid = rowid[order]
+
+        def pos(rs) -> np.ndarray:
+            return order[np.searchsorted(sorted_rowid, np.asarray(rs, dtype=np.int64))]
+
+        # Group members (the root included) dated before `end`: reach and amplification.
+        sql = (
+            "SELECT p.rowid, p.channel, coalesce(p.forwards, 0), coalesce(p.views, 0) FROM posts p "
+            f"WHERE {_CONTENT} UNION ALL "
+            "SELECT p.rowid, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM posts p "
+            f"JOIN asof_copy a ON a.root = p.rowid JOIN posts m ON m.rowid = a.rowid WHERE {_CONTENT}"
+        )
+        m_post, m_chan, m_fw, m_vw = _columns(conn.execute(sql, (*args, *args)).fetchall(), 4)
+        mp = pos(m_post) if m_post else np.zeros(0, np.int64)
+        fw = np.bincount(mp, weights=np.asarray(m_fw, dtype=np.float64), minlength=n).astype(np.int64)
+        vw = np.bincount(mp, weights=np.asarray(m_vw, dtype=np.float64), minlength=n).astype(np.int64)
+        size = np.bincount(mp, minlength=n)
+        copies = np.maximum(size - 1, 0).astype(np.int32)
+
+        chan_names, chan_codes = codes(list(chans) + list(m_chan))
+        channel = chan_codes[:n].astype(np.int32)
+        lang_names, lang_codes = codes(list(langs_))
+        genre_names, genre_codes = codes(list(genres_))
+        # the root's own channel is in the join already; adding it again is harmless and covers
+        # a root whose group lookup found nothing
+        reach = indicator(np.concatenate([np.arange(n), mp]), chan_codes, n, len(chan_names))
+
+        def pairs(table: str, col: str, about_only: bool = True):
+            about = "AND t.about = 1" if about_only else ""
+            sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT} {about}"
+            rs, ks = _columns(conn.execute(sql, args).fetchall(), 2)
+            names, cols = codes(list(ks))
+            return names, indicator(pos(rs) if rs else np.zeros(0, np.int64), cols, n, len(names))
+
+        # What posts are about carries every count; mentions in passing are kept apart.
+        theme_ids, themes = pairs("post_themes", "theme")
+        actor_ids, actors = pairs("post_actors", "actor")
+        mention_ids, mentioned = pairs("post_actors", "actor", about_only=False)
+        return Content(
+            start=start, end=end, ids=list(ids), day=day, channel=channel, lang=lang_codes.astype(np.int32),
+            copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
+            channels=chan_names, langs=lang_names, theme_ids=theme_ids, actor_ids=actor_ids,
+            mentioned=mentioned, mention_ids=mention_ids, genre=genre_codes.astype(np.int32), genres=genre_names,
+        )  # fmt: skip
+
+    def _groups_as_of(self, end: str) -> None:
+        """Duplicate groups as they stood before `end`, into the temporary table `asof_copy`.
+
+        The store keeps one group per text across all time, rooted at its earliest post. A post
+        dated after `end` may have bridged two groups that were apart before it; rebuilding the
+        groups from the direct matches (`dup_links`) among posts dated before `end` keeps such a
+        later post from changing the counts of an earlier year (no look-ahead).
+        """
+        if self._asof_end == end:
+            return  # built for this date already, and no post was written since
+        conn = self.conn
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS asof_copy (rowid INTEGER PRIMARY KEY, root INTEGER NOT NULL)"
+        )
+        conn.execute("DELETE FROM asof_copy")
+        links = conn.execute(
+            "SELECT l.post, l.other FROM dup_links l JOIN posts a ON a.rowid = l.post "
+            "JOIN posts b ON b.rowid = l.other WHERE a.date < ? AND b.date < ?",
+            (end, end),
+        ).fetchall()
+        key: dict[int, tuple[str | None, str]] = {}
+        everyone = sorted({x for link in links for x in link})
+        for chunk in chunks(everyone):
+            q = f"SELECT rowid, date, id FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+            key.update((r, (d, i)) for r, d, i in conn.execute(q, list(chunk)))
+        copies = []
+        for group in union_groups(links):
+            root = earliest_root((m, *key[m]) for m in group)  # as the store roots its groups
+            copies.extend((m, root) for m in group if m != root)
+        conn.executemany("INSERT INTO asof_copy(rowid, root) VALUES (?, ?)", copies)
+        self._asof_end = end
+
+    def lemmas(self, content: Content) -> list[str]:
+        """The lemma string (full-text index) of every post of `content`, in its order."""
+        where = {pid: i for i, pid in enumerate(content.ids)}
+        out = [""] * len(content)
+        for chunk in chunks(content.ids):
+            q = (
+                "SELECT p.id, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid "
+                f"WHERE p.id IN ({','.join('?' * len(chunk))})"
+            )
+            for pid, lem in self.conn.execute(q, list(chunk)):
+                out[where[pid]] = lem or ""
+        return out
+
+    def texts_by_id(self, ids: Iterable[str]) -> dict[str, str]:
+        """Post id -> stored text, for a few posts."""
+        out: dict[str, str] = {}
+        for chunk in chunks(sorted(set(ids))):
+            q = f"SELECT id, text FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(q, list(chunk)).fetchall())
+        return out
+
+    def theme_spans(self, ids: Iterable[str], theme: str) -> dict[str, list[tuple[int, int]]]:
+        """Post id -> the spans where `theme` matched, for a few posts."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for chunk in chunks(sorted(set(ids))):
+            q = (
+                'SELECT p.id, h.start, h."end" FROM theme_hits h JOIN posts p ON p.rowid = h.post '
+                f"WHERE h.theme = ? AND p.id IN ({','.join('?' * len(chunk))}) ORDER BY p.id, h.start"
+            )
+            for pid, a, b in self.conn.execute(q, [theme, *chunk]):
+                out.setdefault(pid, []).append((a, b))
+        return out
+
+    def corpus_summary(self, start: str, end: str) -> dict:
+        """What the posts dated in [start, end) are: all of them, duplicates and off-topic included."""
+        n, channels, first, last = self.conn.execute(
+            "SELECT count(*), count(DISTINCT channel), min(date), max(date) FROM posts WHERE date >= ? AND date < ?",
+            (start, end),
+        ).fetchone()
+        return {
+            "posts": n,
+            "channels": channels,
+            "first_date": first[:10] if first else None,
+            "last_date": last[:10] if last else None,
+        }
+
+
+# `asof_copy` (filled by `_groups_as_of`) lists the posts that are copies as of the range's end.
+_CONTENT = "p.in_scope = 1 AND p.date >= ? AND p.date < ? AND p.rowid NOT IN (SELECT rowid FROM asof_copy)"
+
+
+def _columns(rows: list[tuple], k: int) -> list[list]:
+    return [[r[i] for r in rows] for i in range(k)]
+
+
+def union_groups(links: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Connected groups of the pairs (union-find), each a list of its members."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[int]] = {}
+    for x in parent:
+        members.setdefault(find(x), []).append(x)
+    return list(members.values())
+
+
+# The store under its interface's name, for code that opens a file directly.
+Store = SqliteStore
 
 
 class _MergeStream:
