@@ -39,7 +39,8 @@ from typing import Any
 from multivector.annotate.link import PhraseIndex, Stream
 from multivector.annotate.stopwords import is_stop
 from multivector.annotate.themes import STRONG, WEAK, PatternPhrase, ThemeEvidence, pattern_slot
-from multivector.knowledge.loader import Knowledge, parse_pattern
+from multivector.knowledge.loader import Knowledge
+from multivector.knowledge.patterns import parse_pattern
 from multivector.model import Mention
 
 GENRES = ("news", "analysis", "digest", "official", "other")

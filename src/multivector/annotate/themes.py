@@ -26,7 +26,8 @@ from multivector.annotate.link import (
     reads_as_kazakh,
 )
 from multivector.annotate.tokens import lemma
-from multivector.knowledge.loader import Alt, Knowledge, Together, parse_pattern
+from multivector.knowledge.loader import Knowledge, Together
+from multivector.knowledge.patterns import Alt, parse_pattern
 from multivector.model import Mention, ThemeHit
 
 STRONG, WEAK, EXCLUDE = "strong", "weak", "exclude"

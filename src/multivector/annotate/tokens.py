@@ -14,9 +14,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from multivector.annotate import kazakh
+from multivector.knowledge.patterns import WORD_RE
 
-# A word: letters and digits, with inner hyphens or apostrophes (Северо-Запад, АҚШ-тың, Xi's).
-WORD_RE = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]", re.IGNORECASE)
 _KAZAKH_ONLY = re.compile(r"[әғқңөұүһі]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
