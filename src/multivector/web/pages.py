@@ -297,7 +297,9 @@ def make_router() -> APIRouter:
         if days:
             from datetime import date, timedelta
 
-            first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
+            # three days either side: an event is a burst against its quiet neighbours
+            first = date.fromisoformat(min(days)) - timedelta(3)
+            last = date.fromisoformat(max(days)) + timedelta(3)
             span = [(first + timedelta(d)).isoformat() for d in range((last - first).days + 1)]
             timeline = svg.bar_chart(
                 span,

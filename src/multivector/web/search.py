@@ -103,7 +103,7 @@ def parse_search(
     if about not in (None, "", "0", "1", "true", "false", "on"):
         raise HTTPProblem(400, f"about {about!r}: expected 1 or 0")
     sq.about = about in ("1", "true", "on")
-    sq.sort = sort or ("relevance" if sq.q else "newest")
+    sq.sort = sort or "relevance"  # without words to rank by, relevance lists the newest first
     if sq.sort not in SORTS:
         raise HTTPProblem(400, f"sort {sort!r}: expected {', '.join(SORTS)}")
     try:
