@@ -235,3 +235,20 @@ def test_serve_refuses_a_short_token_and_a_busy_port(sample_db, tmp_path):  # no
         stop_server(srv)
     missing = multivector("--db", str(tmp_path / "none.db"), "serve")
     assert missing.returncode == 2 and "no such database" in missing.stderr
+
+
+@pytest.mark.parametrize("offset", [0, 3])
+def test_a_filtered_search_ranks_as_the_unfiltered_one_does(server, monkeypatch, offset):
+    """The fast path (filter the index's best matches) gives the page the full ranking gives."""
+    import multivector.store.sqlite as sqlite_store
+
+    with Store.open(server.db, create=False) as s:
+        everything = s.search_page("саммит", limit=500)["results"]
+        expected = [r["id"] for r in everything if r["lang"] == "ru" and r["duplicate_of"] is None][
+            offset : offset + 4
+        ]
+        monkeypatch.setattr(sqlite_store, "PROBE_SLACK", 0)  # take the fast path on a small corpus
+        fast = s.search_page("саммит", SearchFilters(langs=["ru"]), duplicates="hide", limit=4, offset=offset)
+        monkeypatch.setattr(sqlite_store, "PROBE_SLACK", 10**9)  # and the slow one
+        slow = s.search_page("саммит", SearchFilters(langs=["ru"]), duplicates="hide", limit=4, offset=offset)
+    assert [r["id"] for r in fast["results"]] == [r["id"] for r in slow["results"]] == expected

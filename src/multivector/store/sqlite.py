@@ -25,6 +25,7 @@ from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DUP_THRESHOLD = 0.6
 LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
+PROBE_SLACK = 50  # extra best matches read when a filtered search tries the index's best first
 
 
 @dataclass
@@ -816,6 +817,17 @@ class Store:
         newest or oldest. Without filters the total is exact (the index counts it); with them it
         is counted up to `count_limit`, and `total_exact` says whether it got there.
         """
+        try:
+            return self._search_page(query, filters, duplicates, about, sort, limit, offset, count_limit)
+        except sqlite3.OperationalError as e:
+            if "fts5" not in str(e).lower() and "syntax" not in str(e).lower():
+                raise  # a locked or broken file is not the user's query
+            raise QueryError(f"cannot search for {query!r}: {e}") from None
+
+    def _search_page(
+        self, query: str | None, filters: SearchFilters | None, duplicates: str, about: bool, sort: str,
+        limit: int, offset: int, count_limit: int,
+    ) -> dict:  # fmt: skip
         fts = to_fts(query) if query and query.strip() else None
         where, args = self._dashboard_filters(filters, duplicates, about)
         if not where:
@@ -831,8 +843,14 @@ class Store:
                 f"SELECT count(*) FROM ({inner} LIMIT ?)", [*inner_args, count_limit + 1]
             ).fetchone()[0]
             total, exact = min(n, count_limit), n <= count_limit
-        sql, sql_args = self._search_ids(fts, where, args, sort)
-        page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
+        page = None
+        if exact and total <= offset:  # counted every match already: nothing on this page
+            page = []
+        elif fts is not None and where and sort == "relevance":
+            page = self._probe_page(fts, where, args, total, limit, offset)
+        if page is None:
+            sql, sql_args = self._search_ids(fts, where, args, sort)
+            page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
         found = self._search_rows([r for r, _ in page])
         rows = []
         for rowid, score in page:
@@ -841,6 +859,33 @@ class Store:
             rows.append(row)
         self._attach_tags(rows)
         return {"results": rows, "total": total, "total_exact": exact}
+
+    def _probe_page(
+        self, fts: str, where: str, args: list, total: int, limit: int, offset: int
+    ) -> list[tuple] | None:
+        """The page of a filtered relevance search from the index's best matches alone, when the
+        filters let enough of them through: ranking a common word over tens of thousands of
+        posts, then reading every one of those posts to filter it, is what makes such a search
+        slow. None when the best matches do not fill the page (then every match is read)."""
+        matches = self.conn.execute(
+            "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", [fts]
+        ).fetchone()[0]
+        need = offset + limit
+        passing = max(total / max(matches, 1), 1e-6)  # the share of matches the filters keep
+        k = int(need / passing * 1.5) + PROBE_SLACK
+        if k >= matches // 2:
+            return None
+        best = self.conn.execute(
+            "SELECT rowid, bm25(posts_fts) AS s FROM posts_fts WHERE posts_fts MATCH ? ORDER BY s, rowid LIMIT ?",
+            [fts, k],
+        ).fetchall()
+        kept: set[int] = set()
+        for start in range(0, len(best), 900):
+            chunk = [r for r, _ in best[start : start + 900]]
+            q = f"SELECT p.rowid FROM posts p WHERE p.rowid IN ({','.join('?' * len(chunk))}) {where}"
+            kept.update(r for (r,) in self.conn.execute(q, [*chunk, *args]))
+        ordered = [row for row in best if row[0] in kept]
+        return ordered[offset:need] if len(ordered) >= need else None
 
     def iter_search(
         self, query: str | None, filters: SearchFilters | None = None, *, duplicates: str = "show",

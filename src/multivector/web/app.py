@@ -20,6 +20,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from multivector import __version__
 from multivector.web import api, pages
+from multivector.web.cache import Computing
 from multivector.web.security import CSRF_COOKIE, Guard, same_origin, security_headers
 from multivector.web.site import HTTPProblem, Site, WebConfig
 
@@ -139,6 +140,12 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.exception_handler(HTTPProblem)
     async def on_problem(request: Request, exc: HTTPProblem):
         return problem(request, exc.status, exc.message)
+
+    @app.exception_handler(Computing)
+    async def on_computing(request: Request, exc: Computing):
+        if request.url.path.startswith("/api/"):
+            return problem(request, 503, "the analysis is still being computed; try again in a minute")
+        return pages.computing_page(request, "the figures", exc.started)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException):
