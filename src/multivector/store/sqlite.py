@@ -807,7 +807,7 @@ class Store:
 
     def search_page(
         self, query: str | None, filters: SearchFilters | None = None, *, duplicates: str = "show",
-        about: bool = False, sort: str = "relevance", limit: int = 20, offset: int = 0, count_limit: int = 10_000,
+        about: bool = False, sort: str = "relevance", limit: int = 20, offset: int = 0, count_limit: int = 2_000,
     ) -> dict:  # fmt: skip
         """One page of a search: `{results: [post dicts], total, total_exact}`.
 
