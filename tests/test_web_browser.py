@@ -75,7 +75,9 @@ class Tab:
     def shot(self, name: str) -> None:
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+            height = min(2200, self.page.evaluate("() => document.documentElement.scrollHeight"))
+            self.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True,
+                                 clip={"x": 0, "y": 0, "width": 1280, "height": height})  # fmt: skip
 
     def clean(self) -> None:
         assert self.blocked == [], f"requests left the server: {self.blocked}"
