@@ -265,11 +265,7 @@ def test_a_change_made_by_another_process_reaches_the_served_report(server):
     )
     assert done.returncode == 0, done.stderr
     after = server.json("/api/report?year=2024")
-    moved = (
-        next(t for t in after["trends"] if t["theme"] == trend["theme"])
-        if any(t["theme"] == trend["theme"] for t in after["trends"])
-        else None
-    )
-    assert after["generated_from"] == before["generated_from"] or True
-    assert moved is None or moved["posts"] == trend["posts"] - 1
+    moved = [t for t in after["trends"] if t["theme"] == trend["theme"]]
+    assert not moved or moved[0]["posts"] == trend["posts"] - 1  # one post fewer, or out of the top
+    assert after != before
     assert server.json(f"/api/posts/{post}")["in_scope"] is False
