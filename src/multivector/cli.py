@@ -743,6 +743,216 @@ def report(
         err.print(f"report for {y} written to {out_path}", markup=False)
 
 
+# ---- the dashboard, and corrections to the machine's tags -------------------------------------
+EDIT_TOKEN_ENV = "MULTIVECTOR_EDIT_TOKEN"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on. Anything but loopback exposes the database.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: any free port; the URL is printed).")] = 8000,
+    edit_token: Annotated[
+        str | None,
+        typer.Option(
+            "--edit-token", help=f"Allow corrections to whoever gives this token (or set ${EDIT_TOKEN_ENV})."
+        ),
+    ] = None,
+    country: CountryOpt = "KZ",
+    profile: ProfileOpt = "kz",
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option("--allow-host", help="Another Host name the server answers to (repeatable)."),
+    ] = None,
+    no_warm: Annotated[
+        bool, typer.Option("--no-warm", help="Do not compute the latest year's analysis at start.")
+    ] = False,
+    no_ner: Annotated[
+        bool,
+        typer.Option("--no-ner", help="Re-tag posts whose correction is withdrawn without NER (faster)."),
+    ] = False,
+) -> None:
+    """The dashboard and JSON API in a browser: search, trends, events, posts, corrections."""
+    import socket
+
+    token = edit_token or os.environ.get(EDIT_TOKEN_ENV) or None
+    if token is not None and len(token) < 8:
+        raise InputError("--edit-token: use at least 8 characters (a long random string is best)")
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port}: expected 0 to 65535")
+    open_store(State.db, create=False).close()  # a missing or foreign database fails here, in one line
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Connections inherit it: without it a small answer on a kept-alive connection waits 40 ms
+    # for the client's delayed ACK (headers and body go out as two writes).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise InputError(
+            f"--host {host} --port {port}: cannot listen there ({e.strerror or e}); choose another --port"
+        ) from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    bound = sock.getsockname()[1]
+    loopback = host in LOOPBACK or host.startswith("127.")
+    hosts = ["*"] if not loopback and not allow_host else [*LOOPBACK, "[::1]", host, *(allow_host or [])]
+    serve_dashboard(
+        sock, host, bound, token, country, profile, hosts, warm=not no_warm, ner=not no_ner, loopback=loopback
+    )
+
+
+def serve_dashboard(sock, host: str, port: int, token: str | None, country: str, profile: str, hosts: list[str],
+                    *, warm: bool, ner: bool, loopback: bool) -> None:  # fmt: skip
+    import uvicorn
+
+    from multivector.web.app import create_app
+    from multivector.web.site import WebConfig
+
+    config = WebConfig(
+        db=State.db, knowledge_dirs=State.knowledge, country=country, profile=profile, edit_token=token,
+        warm=warm, ner=ner, allowed_hosts=hosts,
+    )  # fmt: skip
+    application = create_app(config)
+    shown = f"[{host}]" if ":" in host else host
+    mode = "corrections on (edit token required)" if token else "read-only"
+    err.print(
+        f"multivector: serving {State.db} on http://{shown}:{port}/ ({mode}); Ctrl-C stops", markup=False
+    )
+    if not loopback:
+        err.print(
+            f"warning: listening on {host}: anyone who can reach this machine can read the database",
+            markup=False,
+        )
+    sys.stderr.flush()
+    server = uvicorn.Server(uvicorn.Config(application, log_level="warning", access_log=False, lifespan="on"))
+    server.run(sockets=[sock])
+
+
+corrections_app = typer.Typer(
+    help="An analyst's corrections of actors, themes and scope: list, add, withdraw, export, import.",
+    no_args_is_help=True,
+)
+app.add_typer(corrections_app, name="corrections")
+
+
+@corrections_app.command("export")
+def corrections_export(
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Every correction as JSONL, one per line (the format is in docs/contracts.md)."""
+    from multivector.corrections import write_jsonl
+
+    with _open() as store:
+        if out_path is None:
+            n = write_jsonl(store.iter_corrections(), sys.stdout)
+        else:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            with out_path.open("w", encoding="utf-8") as fh:
+                n = write_jsonl(store.iter_corrections(), fh)
+    err.print(f"{n} corrections exported" + (f" to {out_path}" if out_path else ""), markup=False)
+
+
+@corrections_app.command("import")
+def corrections_import(
+    path: Annotated[Path, typer.Argument(help="A JSONL file of corrections (from `corrections export`).")],
+) -> None:
+    """Add corrections made elsewhere; bad lines are reported and skipped, known ones skipped."""
+    from multivector.corrections import read_jsonl
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    problems: list[Problem] = []
+    show = _problem_printer()
+
+    def on_problem(p: Problem) -> None:
+        problems.append(p)
+        show(p)
+
+    with _open() as store:
+        records = list(read_jsonl(path, on_problem))
+        added, skipped = store.import_corrections(records)
+        posts = {r["post"] for r in records}
+        missing = len(posts) - len(store.posts_brief(posts, 1))
+    note = (
+        f"; {missing} of the posts are not in this database yet (applied when they are ingested)"
+        if missing
+        else ""
+    )
+    err.print(
+        f"{added} corrections added, {skipped} already there, {len(problems)} bad lines skipped{note}",
+        markup=False,
+    )
+    raise typer.Exit(2 if problems else 0)
+
+
+@corrections_app.command("list")
+def corrections_list(
+    post: Annotated[str | None, typer.Option("--post", help="Only this post's corrections.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The corrections, oldest first."""
+    with _open() as store:
+        rows = store.corrections(post)
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        err.print("no corrections", markup=False)
+        return
+    table = Table(title=f"{len(rows)} corrections")
+    for col in ("id", "post", "field", "action", "value", "author", "created_at", "note"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            *(
+                str(r[k] or "")
+                for k in ("id", "post", "field", "action", "value", "author", "created_at", "note")
+            )
+        )
+    out.print(table)
+
+
+@corrections_app.command("add")
+def corrections_add(
+    post: Annotated[str, typer.Argument(help="The post id.")],
+    field: Annotated[str, typer.Argument(help="actor, theme or scope.")],
+    action: Annotated[str, typer.Argument(help="add or remove (scope: set).")],
+    value: Annotated[str, typer.Argument(help='The actor or theme id; for scope "true" or "false".')],
+    author: Annotated[str | None, typer.Option(help="Who makes it (default: $USER).")] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+) -> None:
+    """Correct one post's tags; applied at once and kept over later annotation."""
+    with _open() as store:
+        if not store.posts_brief([post], 1):
+            raise InputError(f"post {post}: not in {State.db}")
+        cid = store.add_correction(post, field, value, action, author or os.environ.get("USER"), note)
+    err.print(f"correction {cid} saved and applied to post {post}", markup=False)
+
+
+@corrections_app.command("delete")
+def corrections_delete(
+    correction_id: Annotated[int, typer.Argument(help="The correction's id (see `corrections list`).")],
+    no_ner: NoNerOpt = False,
+    profile: ProfileOpt = "kz",
+) -> None:
+    """Withdraw a correction; the post is tagged again by the machine."""
+    from multivector.corrections import Retagger
+
+    with _open() as store:
+        gone = store.delete_correction(correction_id)
+        if gone is None:
+            raise InputError(f"no correction {correction_id} in {State.db}")
+        Retagger(State.knowledge, profile, ner=not no_ner).retag(store, [gone["post"]])
+    err.print(f"correction {correction_id} withdrawn; post {gone['post']} tagged again", markup=False)
+
+
 def main() -> None:
     try:
         app()

@@ -16,6 +16,7 @@ earlier year). The other posts of the group dated before the end are its **ampli
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import scipy.sparse as sp
 
-from multivector.model import Annotation, PreparedPost
+from multivector.model import Annotation, InputError, PreparedPost
 
 EPOCH = date(1970, 1, 1).toordinal()
 CHUNK = 900  # ids per IN (...) list: below SQLite's default limit of bound parameters
@@ -145,6 +146,32 @@ def earliest_root(members: Iterable[tuple[Any, str | None, str]]) -> Any:
     """The key of the earliest member of a duplicate group: (key, date, post id) triples, the
     earliest date first, then the smallest id; undated posts only when nobody has a date."""
     return min(members, key=lambda m: (m[1] is None, m[1] or "", m[2]))[0]
+
+
+# ---- corrections: what a record may say (see the stores' add_correction) ------------------------------
+CORRECTION_FIELDS = {"actor": ("add", "remove"), "theme": ("add", "remove"), "scope": ("set",)}
+CORRECTION_KEYS = ("id", "post", "field", "value", "action", "author", "created_at", "note")
+_POST_ID = re.compile(r"[0-9a-f]{16}")
+_TAG_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_:.\-]{0,79}")
+
+
+def check_correction(post: object, field: object, value: object, action: object) -> None:
+    """Raise InputError with one clear line when a correction cannot be applied."""
+    if not isinstance(post, str) or not _POST_ID.fullmatch(post):
+        raise InputError(f"post {post!r}: expected a post id of 16 hex characters")
+    if field not in CORRECTION_FIELDS:
+        raise InputError(f"field {field!r}: expected actor, theme or scope")
+    if action not in CORRECTION_FIELDS[field]:
+        raise InputError(
+            f"action {action!r}: a {field} correction is {' or '.join(CORRECTION_FIELDS[field])}"
+        )
+    if field == "scope":
+        if value not in ("true", "false"):
+            raise InputError(f"value {value!r}: a scope correction sets true or false")
+    elif not isinstance(value, str) or not _TAG_ID.fullmatch(value):
+        raise InputError(
+            f"value {value!r}: expected an {field} id such as {'RU' if field == 'actor' else 'nuclear_energy'}"
+        )
 
 
 @runtime_checkable

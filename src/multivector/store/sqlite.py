@@ -21,10 +21,12 @@ import numpy as np
 from multivector.model import Annotation, InputError, PreparedPost
 from multivector.prepare.dedup import band_keys, band_rows, similarity
 from multivector.store.base import (
+    CORRECTION_KEYS,
     DEFAULT_DUP_THRESHOLD,
     Content,
     SearchFilters,
     WriteResult,
+    check_correction,
     chunks,
     codes,
     day_number,
@@ -35,6 +37,7 @@ from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
+PROBE_SLACK = 50  # extra best matches read when a filtered search tries the index's best first
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -53,6 +56,9 @@ def _actor_rows(rowid: int, ann: Annotation) -> list[tuple]:
 def _theme_rows(rowid: int, ann: Annotation) -> list[tuple]:
     about = set(ann.about_themes)
     return [(t, rowid, int(t in about), ann.theme_scores.get(t)) for t in ann.theme_ids]
+
+
+_CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
 
 
 class SqliteStore:
@@ -259,6 +265,7 @@ class SqliteStore:
             "INSERT INTO post_themes(theme, post, about, score) VALUES (?, ?, ?, ?)",
             [row for r, a in annotated for row in _theme_rows(r, a)],
         )
+        self._apply_corrections(conn, [r for r, _ in annotated])
 
     def _update(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
         row = self._row(item)
@@ -361,6 +368,7 @@ class SqliteStore:
             "UPDATE posts SET in_scope=?, scope_score=?, scope_reason=?, genre=?, annotated_with=? WHERE rowid=?",
             (int(ann.in_scope), ann.scope_score, ann.scope_reason, ann.genre, fingerprint, rowid),
         )
+        self._apply_corrections(conn, [rowid])
 
     def write_annotations(self, items: list[tuple[str, Annotation, str]], fingerprint: str | None) -> None:
         """Replace the annotations and indexed lemmas of stored posts: (post id, annotation, lemmas)."""
@@ -739,6 +747,535 @@ class SqliteStore:
             "first_date": first[:10] if first else None,
             "last_date": last[:10] if last else None,
         }
+
+    # ==== corrections: an analyst's overrides of the machine's tags ===========================
+    # A correction is keyed by the post's stable id, so it survives re-ingest and travels between
+    # databases. It is applied to the stored annotation at once, and again after every write of
+    # an annotation (`_insert_many`, `_write_annotation`), so re-annotating never loses it.
+
+    def add_correction(
+        self, post: str, field: str, value: str, action: str, author: str | None = None,
+        note: str | None = None, created_at: str | None = None,
+    ) -> int:  # fmt: skip
+        """Store one correction and apply it to the post (if stored and annotated); returns its id."""
+        check_correction(post, field, value, action)
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO corrections(post, field, value, action, author, created_at, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (post, field, value, action, author, created_at or _now(), note),
+            )
+            rowids = [r for (r,) in conn.execute("SELECT rowid FROM posts WHERE id = ?", (post,))]
+            self._apply_corrections(conn, rowids)
+            return int(cur.lastrowid)
+
+    def corrections(self, post: str | None = None) -> list[dict]:
+        """Corrections in the order they were made, of one post or of all posts."""
+        sql = f"SELECT {_CORRECTION_COLUMNS} FROM corrections"
+        args: tuple = ()
+        if post is not None:
+            sql += " WHERE post = ?"
+            args = (post,)
+        return [
+            dict(zip(CORRECTION_KEYS, row, strict=True))
+            for row in self.conn.execute(sql + " ORDER BY id", args)
+        ]
+
+    def count_corrections(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM corrections").fetchone()[0]
+
+    def delete_correction(self, correction_id: int) -> dict | None:
+        """Remove a correction; returns it, or None when there is no such id.
+
+        The post's stored tags still carry what the correction did, so the post is marked for
+        re-annotation (`multivector annotate` redoes it); the remaining corrections stay applied.
+        """
+        with self.transaction() as conn:
+            row = conn.execute(
+                f"SELECT {_CORRECTION_COLUMNS} FROM corrections WHERE id = ?", (correction_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            found = dict(zip(CORRECTION_KEYS, row, strict=True))
+            conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,))
+            conn.execute("UPDATE posts SET annotated_with = NULL WHERE id = ?", (found["post"],))
+        return found
+
+    def import_corrections(self, records: Iterable[dict]) -> tuple[int, int]:
+        """Add corrections made elsewhere (dicts with post, field, value, action, author,
+        created_at, note); one that is already stored is skipped. Returns (added, skipped)."""
+        added = skipped = 0
+        with self.transaction() as conn:
+            touched: set[str] = set()
+            for r in records:
+                check_correction(r["post"], r["field"], r["value"], r["action"])
+                key = (
+                    r["post"],
+                    r["field"],
+                    r["value"],
+                    r["action"],
+                    r.get("author"),
+                    r["created_at"],
+                    r.get("note"),
+                )
+                # Written by hand without a time: the same line imported again is still the same.
+                when = "AND created_at IS ?" if key[5] is not None else "AND (? IS NULL)"
+                same = conn.execute(
+                    "SELECT 1 FROM corrections WHERE post = ? AND field IS ? AND value IS ? AND action IS ? "
+                    f"AND author IS ? {when} AND note IS ?",
+                    key,
+                ).fetchone()
+                if same:
+                    skipped += 1
+                    continue
+                conn.execute(
+                    "INSERT INTO corrections(post, field, value, action, author, created_at, note) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (*key[:5], key[5] or _now(), key[6]),
+                )
+                touched.add(r["post"])
+                added += 1
+            rowids: list[int] = []
+            ids = sorted(touched)
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                q = f"SELECT rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
+                rowids += [r for (r,) in conn.execute(q, chunk)]
+            self._apply_corrections(conn, rowids)
+        return added, skipped
+
+    def _apply_corrections(self, conn: sqlite3.Connection, rowids: list[int]) -> None:
+        """Lay the corrections of these posts over their stored annotation, oldest first, so the
+        latest word on an actor, theme or scope wins. Posts not annotated yet are left alone."""
+        if not rowids or conn.execute("SELECT 1 FROM corrections LIMIT 1").fetchone() is None:
+            return
+        found: list[tuple] = []
+        for start in range(0, len(rowids), 900):
+            chunk = rowids[start : start + 900]
+            found += conn.execute(
+                "SELECT p.rowid, c.field, c.value, c.action, c.id FROM corrections c JOIN posts p ON p.id = c.post "
+                f"WHERE p.rowid IN ({','.join('?' * len(chunk))}) AND p.in_scope IS NOT NULL",
+                chunk,
+            ).fetchall()
+        for rowid, field_, value, action, _ in sorted(found, key=lambda r: r[4]):
+            if field_ == "scope":
+                conn.execute(
+                    "UPDATE posts SET in_scope = ?, scope_reason = ? WHERE rowid = ?",
+                    (int(value == "true"), "set by a correction", rowid),
+                )
+                continue
+            table, column, spans = (
+                ("post_actors", "actor", "mentions")
+                if field_ == "actor"
+                else ("post_themes", "theme", "theme_hits")
+            )
+            if action == "remove":
+                conn.execute(f"DELETE FROM {table} WHERE post = ? AND {column} = ?", (rowid, value))
+                conn.execute(f"DELETE FROM {spans} WHERE post = ? AND {column} = ?", (rowid, value))
+            else:  # add: the post is about it, whatever the machine said
+                conn.execute(
+                    f"INSERT INTO {table}({column}, post, about) VALUES (?, ?, 1) "
+                    f"ON CONFLICT({column}, post) DO UPDATE SET about = 1",
+                    (value, rowid),
+                )
+
+    def iter_corrections(self) -> Iterator[dict]:
+        """Every correction, oldest first, for `multivector corrections export`."""
+        cur = self.conn.execute(f"SELECT {_CORRECTION_COLUMNS} FROM corrections ORDER BY id")
+        for row in cur:
+            yield dict(zip(CORRECTION_KEYS, row, strict=True))
+
+    # ==== reading for the dashboard ===========================================================
+    # Everything the web layer shows comes from these methods (web/ runs no SQL): plain dicts
+    # and lists, posts named by their stable ids. Each is one or a few indexed queries, so a
+    # page stays fast on a few hundred thousand posts; whole-corpus figures are cached by the
+    # caller and refreshed when `data_version` changes.
+
+    def data_version(self) -> int:
+        """A number that changes when another connection (any process) commits a change."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def dashboard_overview(self) -> dict:
+        """Corpus size, dates, coverage by month and language, channels, annotation state."""
+        c = self.conn
+        posts, channels, first, last, undated, annotated, in_scope, copies, forwards = c.execute(
+            "SELECT count(*), count(DISTINCT channel), min(date), max(date), count(*) - count(date), "
+            "count(in_scope), coalesce(sum(in_scope), 0), coalesce(sum(dup_root <> id), 0), "
+            "count(forwarded_from) FROM posts"
+        ).fetchone()
+        months = [
+            {"month": m, "posts": n, "content": k, "in_scope": s}
+            for m, n, k, s in c.execute(
+                "SELECT substr(date, 1, 7) AS m, count(*), coalesce(sum(dup_root = id), 0), "
+                "coalesce(sum(in_scope), 0) FROM posts WHERE date IS NOT NULL GROUP BY m ORDER BY m"
+            )
+        ]
+        return {
+            "posts": posts,
+            "channels": channels,
+            "first_date": first,
+            "last_date": last,
+            "undated": undated,
+            "annotated": annotated,
+            "in_scope": in_scope,
+            "duplicates": copies,
+            "forwards": forwards,
+            "corrections": self.count_corrections(),
+            "months": months,
+            "languages": [
+                {"lang": lang, "posts": n}
+                for lang, n in c.execute(
+                    "SELECT coalesce(lang, 'und'), count(*) AS n FROM posts GROUP BY 1 ORDER BY n DESC, 1"
+                )
+            ],
+            "top_channels": [
+                {"channel": ch, "posts": n, "first_date": f, "last_date": la}
+                for ch, n, f, la in c.execute(
+                    "SELECT channel, count(*) AS n, min(date), max(date) FROM posts GROUP BY channel "
+                    "ORDER BY n DESC, channel LIMIT 30"
+                )
+            ],
+        }
+
+    def search_page(
+        self, query: str | None, filters: SearchFilters | None = None, *, duplicates: str = "show",
+        about: bool = False, sort: str = "relevance", limit: int = 20, offset: int = 0, count_limit: int = 2_000,
+    ) -> dict:  # fmt: skip
+        """One page of a search: `{results: [post dicts], total, total_exact}`.
+
+        `query` None or blank lists the filtered posts newest first. `duplicates`: show (all
+        posts), hide (one post per duplicate group: its earliest), only (copies only). `about`:
+        the actor/theme filters match only posts that are about them. `sort`: relevance,
+        newest or oldest. Without filters the total is exact (the index counts it); with them it
+        is counted up to `count_limit`, and `total_exact` says whether it got there.
+        """
+        try:
+            return self._search_page(query, filters, duplicates, about, sort, limit, offset, count_limit)
+        except sqlite3.OperationalError as e:
+            if "fts5" not in str(e).lower() and "syntax" not in str(e).lower():
+                raise  # a locked or broken file is not the user's query
+            raise QueryError(f"cannot search for {query!r}: {e}") from None
+
+    def _search_page(
+        self, query: str | None, filters: SearchFilters | None, duplicates: str, about: bool, sort: str,
+        limit: int, offset: int, count_limit: int,
+    ) -> dict:  # fmt: skip
+        fts = to_fts(query) if query and query.strip() else None
+        where, args = self._dashboard_filters(filters, duplicates, about)
+        if not where:
+            sql = (
+                "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?"
+                if fts
+                else "SELECT count(*) FROM posts"
+            )
+            total, exact = self.conn.execute(sql, [fts] if fts else []).fetchone()[0], True
+        else:
+            inner, inner_args = self._search_ids(fts, where, args, None)
+            n = self.conn.execute(
+                f"SELECT count(*) FROM ({inner} LIMIT ?)", [*inner_args, count_limit + 1]
+            ).fetchone()[0]
+            total, exact = min(n, count_limit), n <= count_limit
+        page = None
+        if exact and total <= offset:  # counted every match already: nothing on this page
+            page = []
+        elif fts is not None and where and sort == "relevance":
+            page = self._probe_page(fts, where, args, total, limit, offset)
+        if page is None:
+            sql, sql_args = self._search_ids(fts, where, args, sort)
+            page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
+        found = self._search_rows([r for r, _ in page])
+        rows = []
+        for rowid, score in page:
+            row = found[rowid]
+            row["score"] = None if score is None else round(-score, 4)
+            rows.append(row)
+        self._attach_tags(rows)
+        return {"results": rows, "total": total, "total_exact": exact}
+
+    def _probe_page(
+        self, fts: str, where: str, args: list, total: int, limit: int, offset: int
+    ) -> list[tuple] | None:
+        """The page of a filtered relevance search from the index's best matches alone, when the
+        filters let enough of them through: ranking a common word over tens of thousands of
+        posts, then reading every one of those posts to filter it, is what makes such a search
+        slow. None when the best matches do not fill the page (then every match is read)."""
+        matches = self.conn.execute(
+            "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", [fts]
+        ).fetchone()[0]
+        need = offset + limit
+        passing = max(total / max(matches, 1), 1e-6)  # the share of matches the filters keep
+        k = int(need / passing * 1.5) + PROBE_SLACK
+        if k >= matches // 2:
+            return None
+        best = self.conn.execute(
+            "SELECT rowid, bm25(posts_fts) AS s FROM posts_fts WHERE posts_fts MATCH ? ORDER BY s, rowid LIMIT ?",
+            [fts, k],
+        ).fetchall()
+        kept: set[int] = set()
+        for start in range(0, len(best), 900):
+            chunk = [r for r, _ in best[start : start + 900]]
+            q = f"SELECT p.rowid FROM posts p WHERE p.rowid IN ({','.join('?' * len(chunk))}) {where}"
+            kept.update(r for (r,) in self.conn.execute(q, [*chunk, *args]))
+        ordered = [row for row in best if row[0] in kept]
+        return ordered[offset:need] if len(ordered) >= need else None
+
+    def iter_search(
+        self, query: str | None, filters: SearchFilters | None = None, *, duplicates: str = "show",
+        about: bool = False, sort: str = "relevance", limit: int = 1_000_000,
+    ) -> Iterator[dict]:  # fmt: skip
+        """Every post of a search, in pages of 500 (for downloads). Holds a read cursor: use a
+        connection of its own while the rest of the program writes."""
+        fts = to_fts(query) if query and query.strip() else None
+        where, args = self._dashboard_filters(filters, duplicates, about)
+        sql, sql_args = self._search_ids(fts, where, args, sort)
+        cur = self.conn.execute(f"{sql} LIMIT ?", [*sql_args, limit])
+        while True:
+            page = cur.fetchmany(500)
+            if not page:
+                return
+            found = self._search_rows([r for r, _ in page])
+            rows = []
+            for rowid, score in page:
+                row = found[rowid]
+                row["score"] = None if score is None else round(-score, 4)
+                rows.append(row)
+            self._attach_tags(rows)
+            yield from rows
+
+    def _dashboard_filters(
+        self, filters: SearchFilters | None, duplicates: str, about: bool
+    ) -> tuple[str, list]:
+        f = filters or SearchFilters()
+        plain = SearchFilters(langs=f.langs, channels=f.channels, date_from=f.date_from, date_to=f.date_to)
+        where, args = self._filter_sql(plain)
+        about_sql = " AND about = 1" if about else ""
+        for actor in f.actors:
+            where += (
+                f" AND EXISTS (SELECT 1 FROM post_actors a WHERE a.post = p.rowid AND a.actor = ?{about_sql})"
+            )
+            args.append(actor)
+        for theme in f.themes:
+            where += (
+                f" AND EXISTS (SELECT 1 FROM post_themes t WHERE t.post = p.rowid AND t.theme = ?{about_sql})"
+            )
+            args.append(theme)
+        if duplicates == "hide":
+            where += " AND p.dup_root = p.id"
+        elif duplicates == "only":
+            where += " AND p.dup_root <> p.id"
+        return where.strip(), args
+
+    @staticmethod
+    def _search_ids(fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
+        """(rowid, bm25) of the matching posts, in the asked order: narrow rows, so sorting many
+        matches moves no text; the page's posts are read afterwards."""
+        if fts is not None:
+            order = {"newest": "p.date DESC, p.rowid DESC", "oldest": "p.date, p.rowid"}.get(
+                sort or "", "s, p.rowid"
+            )
+            if where or sort in ("newest", "oldest"):
+                sql = (
+                    "SELECT p.rowid, bm25(posts_fts) AS s FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid "
+                    f"WHERE posts_fts MATCH ? {where}"
+                )
+            else:  # the index alone: no post row is read until the page is chosen
+                sql = "SELECT rowid, bm25(posts_fts) AS s FROM posts_fts WHERE posts_fts MATCH ?"
+                order = "s, rowid"
+            return sql + (f" ORDER BY {order}" if sort else ""), [fts, *args]
+        # Browsing without words: the date index gives the order.
+        order = "p.date, p.rowid" if sort == "oldest" else "p.date DESC, p.rowid DESC"
+        sql = f"SELECT p.rowid, NULL AS s FROM posts p WHERE 1 = 1 {where}"
+        return sql + (f" ORDER BY {order}" if sort else ""), list(args)
+
+    def _search_rows(self, rowids: list[int]) -> dict[int, dict]:
+        out: dict[int, dict] = {}
+        for start in range(0, len(rowids), 900):
+            chunk = rowids[start : start + 900]
+            q = (
+                "SELECT rowid, id, channel, date, lang, text, dup_root, forwarded_from, in_scope, url "
+                f"FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+            )
+            for r in self.conn.execute(q, chunk):
+                out[r[0]] = {
+                    "id": r[1], "channel": r[2], "date": r[3], "lang": r[4], "text": r[5],
+                    "duplicate_of": r[6] if r[6] != r[1] else None, "forwarded_from": r[7],
+                    "in_scope": None if r[8] is None else bool(r[8]), "url": r[9], "_rowid": r[0],
+                }  # fmt: skip
+        return out
+
+    def _attach_tags(self, rows: list[dict]) -> None:
+        """Add `actors`, `themes` and `about` to post dicts that carry their `_rowid` (removed)."""
+        rowids = [r.pop("_rowid") for r in rows]
+        actors = self._tag_rows(
+            "SELECT post, actor, about FROM post_actors WHERE post IN ({}) ORDER BY post, actor", rowids
+        )
+        themes = self._tag_rows(
+            "SELECT post, theme, about FROM post_themes WHERE post IN ({}) ORDER BY post, theme", rowids
+        )
+        for r, rowid in zip(rows, rowids, strict=True):
+            r["actors"] = [a for a, _ in actors.get(rowid, [])]
+            r["themes"] = [t for t, _ in themes.get(rowid, [])]
+            r["about"] = {
+                "actors": [a for a, about in actors.get(rowid, []) if about],
+                "themes": [t for t, about in themes.get(rowid, []) if about],
+            }
+
+    def _tag_rows(self, sql: str, rowids: list[int]) -> dict[int, list[tuple[str, int]]]:
+        out: dict[int, list[tuple[str, int]]] = {}
+        for start in range(0, len(rowids), 900):
+            chunk = rowids[start : start + 900]
+            for post, value, about in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                out.setdefault(post, []).append((value, about))
+        return out
+
+    def post_detail(self, post_id: str, group_limit: int = 200) -> dict | None:
+        """A post with everything found in it: tags with about flags and weights, spans,
+        its duplicate group (earliest first) and corrections; None when there is no such post."""
+        cur = self.conn.cursor()
+        cur.row_factory = sqlite3.Row
+        row = cur.execute("SELECT rowid, * FROM posts WHERE id = ?", (post_id,)).fetchone()
+        if row is None:
+            return None
+        rowid = row["rowid"]
+        post = {k: row[k] for k in row.keys() if k not in ("rowid", "minhash", "revision", "content_hash")}  # noqa: SIM118 - Row iterates values
+        for key in ("links", "hashtags"):
+            post[key] = json.loads(post[key]) if post[key] else []
+        post["in_scope"] = None if post["in_scope"] is None else bool(post["in_scope"])
+        post["repeated_body"] = bool(post["repeated_body"])
+        post["duplicate_of"] = post["dup_root"] if post["dup_root"] != post["id"] else None
+        c = self.conn
+        post["actors"] = [
+            {"actor": a, "about": bool(ab), "salience": s}
+            for a, ab, s in c.execute(
+                "SELECT actor, about, salience FROM post_actors WHERE post = ? ORDER BY actor", (rowid,)
+            )
+        ]
+        post["themes"] = [
+            {"theme": t, "about": bool(ab), "score": s}
+            for t, ab, s in c.execute(
+                "SELECT theme, about, score FROM post_themes WHERE post = ? ORDER BY theme", (rowid,)
+            )
+        ]
+        post["mentions"] = [
+            {"actor": a, "kind": k, "start": s, "end": e, "text": t}
+            for a, k, s, e, t in c.execute(
+                'SELECT actor, kind, start, "end", text FROM mentions WHERE post = ? ORDER BY start, "end"',
+                (rowid,),
+            )
+        ]
+        post["theme_hits"] = [
+            {"theme": th, "start": s, "end": e, "text": t}
+            for th, s, e, t in c.execute(
+                'SELECT theme, start, "end", text FROM theme_hits WHERE post = ? ORDER BY start, "end"',
+                (rowid,),
+            )
+        ]
+        root = post["dup_root"]
+        size = c.execute("SELECT count(*) FROM posts WHERE dup_root = ?", (root,)).fetchone()[0]
+        post["group"] = {
+            "root": root,
+            "size": size,
+            "posts": [
+                {"id": i, "channel": ch, "date": d, "lang": lg, "forwarded_from": fw, "views": v, "url": u}
+                for i, ch, d, lg, fw, v, u in c.execute(
+                    "SELECT id, channel, date, lang, forwarded_from, views, url FROM posts WHERE dup_root = ? "
+                    "ORDER BY date IS NULL, date, id LIMIT ?",
+                    (root, group_limit),
+                )
+            ]
+            if size > 1
+            else [],
+        }
+        post["corrections"] = self.corrections(post_id)
+        return post
+
+    def posts_brief(self, post_ids: Iterable[str], text_chars: int = 400) -> dict[str, dict]:
+        """id -> {id, channel, date, lang, text (cut), duplicate_of, forwarded_from, in_scope}."""
+        ids = list(dict.fromkeys(post_ids))
+        out: dict[str, dict] = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            q = (
+                "SELECT id, channel, date, lang, substr(text, 1, ?), length(text), dup_root, forwarded_from, in_scope "
+                f"FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
+            )
+            for i, ch, d, lg, text, n, root, fw, sc in self.conn.execute(q, [text_chars, *chunk]):
+                out[i] = {
+                    "id": i, "channel": ch, "date": d, "lang": lg, "text": text, "cut": n > text_chars,
+                    "duplicate_of": root if root != i else None, "forwarded_from": fw,
+                    "in_scope": None if sc is None else bool(sc),
+                }  # fmt: skip
+        return out
+
+    def actor_overview(self, actor: str, top: int = 15, recent: int = 10) -> dict:
+        """Attention to one actor over time (all posts, content posts, posts about it), the
+        themes, actors and channels that come with it, and its latest posts."""
+        return self._entity_overview(
+            "FROM post_actors x JOIN posts p ON p.rowid = x.post WHERE x.actor = ?", (actor,), top, recent,
+            about="x.about", skip_actor=actor,
+        )  # fmt: skip
+
+    def channel_overview(self, channel: str, top: int = 15, recent: int = 10) -> dict:
+        """A channel's posts over time, languages, themes, actors, forwards and latest posts."""
+        out = self._entity_overview("FROM posts p WHERE p.channel = ?", (channel,), top, recent, about=None)
+        c = self.conn
+        out["languages"] = [
+            {"lang": lg, "posts": n}
+            for lg, n in c.execute(
+                "SELECT coalesce(lang, 'und'), count(*) AS n FROM posts WHERE channel = ? GROUP BY 1 ORDER BY n DESC, 1",
+                (channel,),
+            )
+        ]
+        out["forwarded_from"] = [
+            {"channel": fw, "posts": n}
+            for fw, n in c.execute(
+                "SELECT forwarded_from, count(*) AS n FROM posts WHERE channel = ? AND forwarded_from IS NOT NULL "
+                "GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?",
+                (channel, top),
+            )
+        ]
+        return out
+
+    def _entity_overview(
+        self, base: str, args: tuple, top: int, recent: int, about: str | None, skip_actor: str | None = None
+    ) -> dict:
+        c = self.conn
+        about_sum = f"coalesce(sum({about}), 0)" if about else "NULL"
+        total, content, about_n, first, last = c.execute(
+            f"SELECT count(*), coalesce(sum(p.dup_root = p.id), 0), {about_sum}, min(p.date), max(p.date) {base}",
+            args,
+        ).fetchone()
+        months = [
+            {"month": m, "posts": n, "content": k, "about": ab}
+            for m, n, k, ab in c.execute(
+                f"SELECT substr(p.date, 1, 7) AS m, count(*), coalesce(sum(p.dup_root = p.id), 0), {about_sum} "
+                f"{base} AND p.date IS NOT NULL GROUP BY m ORDER BY m",
+                args,
+            )
+        ]
+
+        def tally(join: str, col: str, extra: str = "", extra_args: tuple = ()) -> list[dict]:
+            sql = (
+                f"SELECT {col}, count(*) AS n {base.replace('WHERE', join + ' WHERE', 1)} {extra} "
+                f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
+            )
+            return [{"id": k, "posts": n} for k, n in c.execute(sql, (*args, *extra_args, top))]
+
+        themes = tally("JOIN post_themes t ON t.post = p.rowid", "t.theme")
+        actors = tally(
+            "JOIN post_actors o ON o.post = p.rowid", "o.actor", "AND o.actor IS NOT ?", (skip_actor,)
+        )
+        channels = tally("", "p.channel")
+        latest = [
+            i
+            for (i,) in c.execute(
+                f"SELECT p.id {base} ORDER BY p.date IS NULL, p.date DESC, p.id LIMIT ?", (*args, recent)
+            )
+        ]
+        return {
+            "posts": total, "content": content, "about": about_n, "first_date": first, "last_date": last,
+            "months": months, "themes": themes, "actors": actors, "channels": channels, "latest": latest,
+        }  # fmt: skip
 
 
 # `asof_copy` (filled by `_groups_as_of`) lists the posts that are copies as of the range's end.

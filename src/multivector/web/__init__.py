@@ -1,0 +1,1 @@
+"""The dashboard and JSON API (`multivector serve`): a thin shell over the store and the report."""
