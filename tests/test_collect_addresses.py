@@ -184,7 +184,7 @@ def test_a_local_test_feed_may_stay_local(server, tmp_path):
         ("100.64.0.1", "non-public"), ("255.255.255.255", "private"), ("::1", "loopback"),
         ("::", "unspecified"), ("fe80::1%eth0", "link-local"), ("fc00::1", "private"), ("ff02::1", "multicast"),
         ("::ffff:10.0.0.1", "private"), ("::ffff:169.254.169.254", "link-local"), ("::127.0.0.1", "loopback"),
-        ("2002:7f00:1::", "loopback"), ("64:ff9b::a00:1", "private"),
+        ("2002:7f00:1::", "loopback"), ("64:ff9b::a00:1", "private"), ("fec0::1", "site-local"),
     ],
 )  # fmt: skip
 def test_non_public_addresses(ip, kind):

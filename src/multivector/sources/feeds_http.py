@@ -130,6 +130,7 @@ def address_problem(ip: str) -> str | None:
         ("multicast", addr.is_multicast),
         ("private", addr.is_private),
         ("reserved", addr.is_reserved),
+        ("site-local", isinstance(addr, ipaddress.IPv6Address) and addr.is_site_local),
     ):
         if test:
             return kind
