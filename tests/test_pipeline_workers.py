@@ -167,3 +167,36 @@ def test_sigterm_or_ctrl_c_keep_committed_batches_and_stop_the_workers(tmp_path,
     assert again.returncode == 0, again.stderr
     assert f"{2000 - kept} new, 0 updated, {kept} unchanged" in again.stderr
     assert stored() == 2000
+
+
+def test_an_interrupted_pool_shuts_down_even_with_half_a_result_in_its_pipe():
+    """A worker killed while sending its result leaves half a message behind; close() must not hang.
+
+    White-box: the half message is written into the pool's result pipe by hand, which is what a
+    worker killed mid-send leaves (seen as a hang of Ctrl-C on a loaded machine). The pool runs
+    in a thread of its own, so that a hang fails the test instead of stopping the suite.
+    """
+    import struct
+
+    from multivector.model import Post
+    from multivector.pipeline import AnnotateOptions, _Executor, revision
+
+    text = "Казахстан и Китай подписали соглашение о транзите через Каспий. " * 300
+    posts = [Post("text", "c", str(i), f"{text} {i}") for i in range(3000)]
+    batches = ([(p, revision(p)) for p in posts[i : i + 300]] for i in range(0, len(posts), 300))
+    steps: list[str] = []
+
+    def scenario() -> None:
+        executor = _Executor(AnnotateOptions(enabled=False), 2)
+        results = executor.map("prepare", batches)
+        assert len(next(results)) == 300  # the pool works; more batches are in flight
+        steps.append("first result")
+        writer = executor.pool._result_queue._writer  # type: ignore[union-attr]
+        os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"half a result")
+        executor.close()
+        steps.append("closed")
+
+    thread = threading.Thread(target=scenario, daemon=True)
+    thread.start()
+    thread.join(GUARD)
+    assert steps == ["first result", "closed"], "close() hung on a half-sent result"

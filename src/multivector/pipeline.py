@@ -247,6 +247,26 @@ class _Executor:
             if main:
                 self._catch_sigterm()
 
+    def _abort(self) -> None:
+        """Interrupted or failed mid-run: stop the workers now instead of waiting for their batches
+        (their results would be thrown away anyway)."""
+        assert self.pool is not None
+        for f in self._pending:
+            f.cancel()
+        processes = list((self.pool._processes or {}).values())
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        for process in processes:
+            process.join(timeout=10)
+        # A worker killed while it was sending a result leaves half a message in the result pipe,
+        # and the pool's manager thread would wait for the rest forever (seen: Ctrl-C hung on a
+        # loaded machine). With every worker gone, closing our own copy of the pipe's write end
+        # turns that wait into end-of-file: the pool then counts as broken and shuts down.
+        writer = getattr(getattr(self.pool, "_result_queue", None), "_writer", None)
+        if writer is not None and not writer.closed:
+            writer.close()
+
     def _catch_sigterm(self) -> None:
         import signal
 
@@ -280,21 +300,17 @@ class _Executor:
         if self.pool is None:
             return
         if any(not f.done() for f in self._pending):
-            # Interrupted or failed mid-run: the batches in flight would be thrown away anyway,
-            # so the workers are stopped now instead of being waited for.
-            for f in self._pending:
-                f.cancel()
-            for process in list((self.pool._processes or {}).values()):
-                if process.is_alive():
-                    process.terminate()
+            self._abort()
         self._pending = []
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = None
         if self._old_sigterm is not None:
             import signal
+            import threading
 
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, self._old_sigterm)
+                self._old_sigterm = None
 
 
 def choose_workers(requested: int, input_bytes: int) -> int:
