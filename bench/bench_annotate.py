@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_annotate.py [--corpus DIR] [--limit N] [--ner-limit N]
 
-Reads the JSON arrays in `DIR/*.json` (posts with a `text` field; default: the Russian
-Telegram news set in ../shared/corpora/tg_news_ru_nktkln/raw), then times, on one core:
+Reads the JSON arrays in `DIR/*.json` and the lines of `DIR/*.jsonl` (posts with a `text`
+field; default: the Russian Telegram news set in ../shared/corpora/tg_news_ru_nktkln/raw; a
+clean checkout can use tests/data/eval), then times, on one core:
 1. `Annotator(ner=False).annotate_many` over the first `--limit` posts (lemma caches start
    cold, as in a fresh `ingest`);
 2. `Annotator(ner=True).annotate_many` over the first `--ner-limit` posts;
@@ -36,10 +37,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT.parent / "shared" / "corpora" / "tg_news_ru_nktkln" / "raw"
 
 
+def _items(corpus: Path):
+    """Posts of `DIR/*.json` (JSON arrays) and `DIR/*.jsonl` (one object a line), in name order."""
+    for f in sorted([*corpus.glob("*.json"), *corpus.glob("*.jsonl")]):
+        if f.suffix == ".jsonl":
+            with f.open(encoding="utf-8") as lines:
+                yield from (json.loads(line) for line in lines if line.strip())
+        else:
+            yield from json.loads(f.read_text(encoding="utf-8"))
+
+
 def load_posts(corpus: Path) -> list[str]:
     texts = []
-    for f in sorted(corpus.glob("*.json")):
-        for item in json.loads(f.read_text(encoding="utf-8")):
+    for item in _items(corpus):
+        if isinstance(item, dict):
             text = item.get("text")
             if isinstance(text, list):  # Telegram export style: a list of strings and entities
                 text = "".join(t if isinstance(t, str) else t.get("text", "") for t in text)

@@ -439,10 +439,11 @@ def build(n: int, out: Path, seed: int, start_year: int) -> None:
         )
     ch_weights = [c.rate for c in channels]
 
-    # Events: ~40 per year, on themes (and bursts of `elections`).
+    # Events: ~40 per year, on themes (and bursts of `elections`); fewer in a tiny corpus, whose
+    # events (8 posts at least) would otherwise outnumber the posts asked for.
     events: list[Event] = []
     theme_by_id = {t.id: t for t in THEMES}
-    for e in range(80):
+    for e in range(min(80, max(4, n // 50))):
         theme = (
             theme_by_id["elections"] if e % 8 == 0 else rng.choice([t for t in THEMES if t.path != "bursts"])
         )
@@ -634,7 +635,10 @@ def make_copy(src: PreparedPost, ch: Channel, date: datetime, mid: int) -> Prepa
     p = src.post
     post = Post(SOURCE_TELEGRAM, ch.name, str(mid), p.text, date=date, forwarded_from=p.channel, lang=p.lang,
                 views=p.views, forwards=0)  # fmt: skip
-    return PreparedPost(post, f"r{mid}", src.lemmas, src.content_hash, None, src.annotation, "synthetic")
+    return PreparedPost(
+        post=post, revision=f"r{mid}", lemmas=src.lemmas, content_hash=src.content_hash,
+        annotation=src.annotation, annotated_with="synthetic",
+    )  # fmt: skip
 
 
 def finish(
@@ -643,15 +647,30 @@ def finish(
     text = tb.text
     post = Post(SOURCE_TELEGRAM, ch.name, str(mid), text, date=date, lang=ch.lang, author=author,
                 views=int(ch.rate * 1000) + mid % 997, forwards=mid % 7)  # fmt: skip
+    actors = sorted({m.actor for m in tb.mentions if m.actor})
+    themes = sorted({h.theme for h in tb.hits})
+    # Keywords only: Annotation and PreparedPost grow fields with the schema (schema 3 added
+    # the "about" fields, PreparedPost the LSH bands); a positional call breaks silently.
+    # Every planted actor and theme is what the post is about: the plan put them there.
     ann = Annotation(
         mentions=tb.mentions,
         themes=tb.hits,
-        actors=sorted({m.actor for m in tb.mentions if m.actor}),
-        theme_ids=sorted({h.theme for h in tb.hits}),
+        actors=actors,
+        theme_ids=themes,
         in_scope=in_scope,
+        about_actors=actors,
+        about_themes=themes,
+        salience=dict.fromkeys(actors, 1.0),
+        theme_scores=dict.fromkeys(themes, 1.0),
+        scope_score=1.0 if in_scope else 0.0,
+        scope_reason="synthetic: planted by bench/make_corpus.py",
+        genre="news",
     )
     digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-    return PreparedPost(post, f"r{mid}", lemma_text(text, ch.lang), digest, None, ann, "synthetic")
+    return PreparedPost(
+        post=post, revision=f"r{mid}", lemmas=lemma_text(text, ch.lang), content_hash=digest,
+        annotation=ann, annotated_with="synthetic",
+    )  # fmt: skip
 
 
 def main() -> None:

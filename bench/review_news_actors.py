@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/review_news_actors.py [--n 100] [--seed 20250611] [--cut 600] [--full]
 
-The sample is drawn from /work/shared/corpora/tg_news_ru_nktkln/raw/*.json (JSON arrays of
-`{message_id, text, date, channel, ...}`). Posts with fewer than 5 words are skipped before
-sampling. Files and items are read in a fixed order (files sorted by name, items in file order)
+The sample is drawn from ../shared/corpora/tg_news_ru_nktkln/raw/*.json (JSON arrays of
+`{message_id, text, date, channel, ...}`; `--corpus GLOB` reads others, `.jsonl` files too).
+Posts with fewer than 5 words are skipped before sampling. Files and items are read in a fixed order (files sorted by name, items in file order)
 and the draw uses `random.Random(seed)`, so the same seed gives the same 100 posts.
 
 For each post: its number, channel, message_id, detected language, the text (cut at `--cut`
@@ -19,12 +19,16 @@ import glob
 import json
 import random
 import sys
+from pathlib import Path
 
 from multivector.annotate.annotator import Annotator
 from multivector.knowledge import load_knowledge
 from multivector.prepare.language import detect_many
 
-CORPUS = "/work/shared/corpora/tg_news_ru_nktkln/raw/*.json"
+# ../shared/corpora beside the repository, wherever it is checked out.
+CORPUS = str(
+    Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tg_news_ru_nktkln" / "raw" / "*.json"
+)
 SEED = 20250611
 N = 100
 MIN_WORDS = 5
@@ -34,7 +38,10 @@ def load_posts(pattern: str) -> list[dict]:
     posts = []
     for path in sorted(glob.glob(pattern)):
         with open(path, encoding="utf-8") as f:
-            items = json.load(f)
+            if path.endswith(".jsonl"):  # one object a line (tests/data/eval/*.jsonl)
+                items = [json.loads(line) for line in f if line.strip()]
+            else:
+                items = json.load(f)
         for item in items:
             text = item.get("text") or ""
             if len(text.split()) < MIN_WORDS:

@@ -33,14 +33,17 @@ def test_a_good_file_with_every_option(tmp_path):
         tmp_path,
         "http:\n  timeout: 5\n  retries: 1\n  backoff: 0.5\n  per_host_interval: 2\n  max_feed_mb: 1\n"
         "  max_article_mb: 0.5\n  user_agent: test-agent\n"
+        "limits:\n  request: 30\n  source: 120.5\n  run: 0\n"
         "feeds:\n  - name: astana-times\n    url: https://astanatimes.com/feed/\n    fetch_articles: true\n"
-        "  - name: tengri\n    url: http://tengrinews.kz/rss\n"
+        "  - name: tengri\n    url: http://tengrinews.kz/rss\n    allow_private: true\n"
         "telegram:\n  - channel: '@kzdiplomacy'\n    name: KZ Diplomacy\n  - channel: https://t.me/s/other_chan/42\n"
         "  - '@third_channel'\n",
     )
     config = load_config(path, env={"MULTIVECTOR_TG_API_ID": "123", "MULTIVECTOR_TG_API_HASH": HASH})
     assert [f.name for f in config.feeds] == ["astana-times", "tengri"]
     assert config.feeds[0].fetch_articles and not config.feeds[1].fetch_articles
+    assert not config.feeds[0].allow_private and config.feeds[1].allow_private
+    assert (config.limits.request, config.limits.source, config.limits.run) == (30.0, 120.5, 0.0)
     assert [t.channel for t in config.telegram] == ["kzdiplomacy", "other_chan", "third_channel"]
     assert config.telegram[0].name == "KZ Diplomacy" and config.telegram[1].name is None
     h = config.http
@@ -131,3 +134,11 @@ def test_bad_channels_and_only(tmp_path):
     assert error(path, only=["b"]) == f"--only 'b': no such source in {path} (sources: a)"
     assert parse_channel("t.me/kzdiplomacy/123") == "kzdiplomacy"
     assert parse_channel("-1001234567890") == "-1001234567890"
+
+
+def test_feed_flags_must_be_true_or_false(tmp_path):
+    for key in ("fetch_articles", "allow_private"):
+        path = write(
+            tmp_path, f"feeds:\n  - name: a\n    url: https://example.org/rss\n    {key}: yes please\n"
+        )
+        assert error(path) == f"{path}: line 4: feeds[1].{key}: expected true or false"

@@ -35,6 +35,7 @@ class Route:
     fail_times: int = 0  # the first N requests get `fail_status`
     fail_status: int = 500
     gzip: bool = False
+    location: str | None = None  # answer `status` (a 3xx) with this Location header
     hits: int = 0
 
 
@@ -74,6 +75,12 @@ def _handler(server: FeedServer):
                 time.sleep(route.delay)
             if route.hits <= route.fail_times:
                 self.send_error(route.fail_status)
+                return
+            if route.location is not None:
+                self.send_response(route.status)
+                self.send_header("Location", route.location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             if route.status != 200:
                 self.send_error(route.status)

@@ -5,6 +5,10 @@ the same prepare/annotate/store path as `ingest` (`pipeline.Ingestor.add_posts`:
 post id, an edit updates the post), and only then move the cursor. One failing source never
 stops the others: it becomes one line in the summary, and the run ends with exit code 2.
 
+Time is bounded three ways (`limits:` in sources.yaml): each HTTP request, each source and the
+whole run. A source that runs out of time keeps what it had stored ("partial"); sources not
+reached when the run's time is up are reported "skipped". Both make the exit code 2.
+
 Cursors (JSON in the `cursors` table):
 - ``feed:<name>``: ``{"url", "etag", "modified", "checked", "article_retry": {post id: tries}}``.
   The ETag and Last-Modified of the last answer make the next request conditional; a 304
@@ -37,7 +41,15 @@ from multivector.sources.collect_config import (
     TelegramSource,
     load_config,
 )
-from multivector.sources.feeds_http import FetchError, HttpClient, extract_article
+from multivector.sources.feeds_http import (
+    Deadline,
+    ExtractorUnavailable,
+    FetchError,
+    HttpClient,
+    extract_article,
+    is_local_url,
+    load_extractor,
+)
 from multivector.store import database_errors, open_store
 from multivector.store.base import Store, WriteResult
 
@@ -51,7 +63,7 @@ HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 class SourceResult:
     label: str
     kind: str  # "feed" | "telegram"
-    status: str = "ok"  # ok | not modified | failed
+    status: str = "ok"  # ok | not modified | partial (stored some, not all) | skipped | failed
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -65,6 +77,11 @@ class SourceResult:
     def failed(self) -> bool:
         return self.status == "failed"
 
+    @property
+    def incomplete(self) -> bool:
+        """Read in part (out of time, articles missing) or not at all (the run's time was up)."""
+        return self.status in ("partial", "skipped")
+
     def add(self, result: WriteResult) -> None:
         self.new += result.new
         self.updated += result.updated
@@ -72,6 +89,12 @@ class SourceResult:
 
     def fail(self, message: str) -> None:
         self.status = "failed"
+        self.problems.insert(0, message)
+
+    def partial(self, message: str) -> None:
+        """What was read is stored, but not everything: the run must not look like a success."""
+        if self.status != "failed":
+            self.status = "partial"
         self.problems.insert(0, message)
 
 
@@ -84,8 +107,12 @@ class CollectReport:
         return [s for s in self.sources if s.failed]
 
     @property
+    def incomplete(self) -> list[SourceResult]:
+        return [s for s in self.sources if s.incomplete]
+
+    @property
     def exit_code(self) -> int:
-        return 2 if self.failed else 0
+        return 2 if self.failed or self.incomplete else 0
 
     def total(self, attr: str) -> int:
         return sum(getattr(s, attr) for s in self.sources)
@@ -166,11 +193,15 @@ def collect_feed(
     config: CollectConfig,
     options: CollectOptions,
     result: SourceResult,
+    deadline: Deadline | None = None,
 ) -> None:
     from multivector.sources.feeds import parse_feed_bytes
 
     cursor = _load_cursor(store, source.cursor_key)
     same_url = cursor.get("url") == source.url
+    # A feed on this machine or the LAN (its own URL says so) may stay there; any other may not
+    # be redirected, nor link articles, to loopback, private or link-local addresses.
+    allow_private = source.allow_private or is_local_url(source.url)
     try:
         response = http.get(
             source.url,
@@ -178,6 +209,8 @@ def collect_feed(
             etag=cursor.get("etag") if same_url else None,
             modified=cursor.get("modified") if same_url else None,
             accept=FEED_ACCEPT,
+            allow_private=allow_private,
+            deadline=deadline,
         )
     except FetchError as e:
         result.fail(f"{source.url}: {e}")
@@ -212,12 +245,13 @@ def collect_feed(
             if post.id in known and post.id not in retry:
                 result.unchanged += 1  # stored with its article before: not fetched again
                 continue
-            _add_article(post, http, config, result, retry)
             todo.append(post)
         posts = todo
+        _add_articles(posts, http, config, result, retry, allow_private, deadline)
         live = {p.id for p in posts}
         retry = {k: v for k, v in retry.items() if k in live or k in known}
 
+    # The items parsed are stored even when their articles were not all fetched.
     result.add(ingestor.add_posts(posts))
     # A body read leniently (cut short, broken XML) may have lost items: no validators are kept,
     # so the next run asks for the whole feed again instead of getting a 304.
@@ -235,14 +269,71 @@ def collect_feed(
     )
 
 
-def _add_article(
-    post: Post, http: HttpClient, config: CollectConfig, result: SourceResult, retry: dict[str, int]
+def _add_articles(
+    posts: list[Post],
+    http: HttpClient,
+    config: CollectConfig,
+    result: SourceResult,
+    retry: dict[str, int],
+    allow_private: bool,
+    deadline: Deadline | None,
 ) -> None:
-    """Replace the feed's summary with the article's main text; keep the summary on failure."""
-    if not post.url:
+    """Fetch the article page of each post that links one; report a feed whose pages all fail.
+
+    Items whose page was not even tried (no extractor, no time left) keep their summary and
+    stay on the retry list without using up a try.
+    """
+    wanted = [p for p in posts if p.url]
+    if not wanted:
         return
     try:
-        page = http.get(post.url, max_bytes=config.http.max_article_bytes, accept=HTML_ACCEPT)
+        load_extractor()
+    except ExtractorUnavailable as e:
+        for post in wanted:
+            retry.setdefault(post.id, 0)
+        result.article_fallbacks += len(wanted)
+        result.partial(f"articles not fetched for {len(wanted)} items: {e}; kept the feed's summaries")
+        return
+    tried = taken = 0
+    for index, post in enumerate(wanted):
+        if deadline is not None and time.monotonic() >= deadline.at:
+            left = wanted[index:]
+            for rest in left:
+                retry.setdefault(rest.id, 0)
+            result.article_fallbacks += len(left)
+            result.partial(
+                f"articles not fetched for {len(left)} items: {deadline.reason} was reached; "
+                "kept the feed's summaries; will try again next run"
+            )
+            break
+        tried += 1
+        if _add_article(post, http, config, result, retry, allow_private, deadline):
+            taken += 1
+    if tried and not taken:
+        result.partial(f"no article page could be used ({tried} tried); kept the feed's summaries")
+
+
+def _add_article(
+    post: Post,
+    http: HttpClient,
+    config: CollectConfig,
+    result: SourceResult,
+    retry: dict[str, int],
+    allow_private: bool = False,
+    deadline: Deadline | None = None,
+) -> bool:
+    """Replace the feed's summary with the article's main text; keep the summary on failure.
+
+    True when the page was fetched and read (its text taken, or a teaser the summary beats).
+    """
+    try:
+        page = http.get(
+            post.url or "",
+            max_bytes=config.http.max_article_bytes,
+            accept=HTML_ACCEPT,
+            allow_private=allow_private,
+            deadline=deadline,
+        )
         article = extract_article(page)
     except FetchError as e:
         tries = retry.get(post.id, 0) + 1
@@ -254,18 +345,40 @@ def _add_article(
             retry.pop(post.id, None)
             later = ""
         result.problems.append(f"article {post.url}: {e}; kept the feed's summary{later}")
-        return
+        return False
     retry.pop(post.id, None)
     title, body = _split_title(post.text)
     if len(article) < len(body):
         # A teaser or a paywall: the feed said more than the page did.
         result.article_fallbacks += 1
-        return
+        return True
     result.articles += 1
     post.text = article if not title or article.startswith(title) else f"{title}\n\n{article}"
+    return True
 
 
 # ---- Telegram -------------------------------------------------------------------------------------
+class _OutOfTime(Exception):
+    """A FloodWait would outlast the source's or the run's time limit."""
+
+    def __init__(self, deadline: Deadline):
+        super().__init__(deadline.reason)
+        self.deadline = deadline
+
+
+class _BoundedSleep:
+    """The Telegram reader's sleep: a wait that would end past the current deadline stops the channel."""
+
+    def __init__(self, sleep: Callable[[float], None]):
+        self.sleep = sleep
+        self.deadline: Deadline | None = None
+
+    def __call__(self, seconds: float) -> None:
+        if self.deadline is not None and time.monotonic() + seconds >= self.deadline.at:
+            raise _OutOfTime(self.deadline)
+        self.sleep(seconds)
+
+
 def collect_channel(
     source: TelegramSource,
     store: Store,
@@ -273,6 +386,7 @@ def collect_channel(
     reader,
     options: CollectOptions,
     result: SourceResult,
+    deadline: Deadline | None = None,
 ) -> None:
     from multivector.sources.telegram_live import ReadStats, TelegramError
 
@@ -283,6 +397,9 @@ def collect_channel(
         info = reader.resolve(source)
     except TelegramError as e:
         result.fail(str(e))
+        return
+    except _OutOfTime as e:
+        result.fail(f"not read: {e.deadline.reason} was reached while Telegram asked to wait")
         return
     channel = source.name or info.title or f"@{source.channel}"
     committed = min_id
@@ -298,11 +415,17 @@ def collect_channel(
                 store, source.cursor_key, {"min_id": committed, "channel_id": info.id, "title": info.title}
             )
 
+    out_of_time: Deadline | None = None
     try:
         for post in reader.posts(info, channel, min_id=min_id, since=options.since, stats=stats):
             chunk.append(post)
             if len(chunk) >= TELEGRAM_CHUNK:
                 flush()
+            if deadline is not None and time.monotonic() >= deadline.at:
+                out_of_time = deadline
+                break
+    except _OutOfTime as e:
+        out_of_time = e.deadline
     except TelegramError as e:
         result.fail(str(e))
     except (OSError, ConnectionError) as e:
@@ -310,6 +433,11 @@ def collect_channel(
     finally:
         result.service += stats.service
         flush()  # what was read before a failure is kept, and the cursor says so
+    if out_of_time is not None:
+        result.partial(
+            f"stopped: {out_of_time.reason} was reached; what was read is stored and the next run "
+            f"goes on after message {committed}"
+        )
 
 
 # ---- one round over every source --------------------------------------------------------------------
@@ -329,6 +457,38 @@ def _contained(result: SourceResult) -> Iterator[None]:
         result.fail(f"unexpected error: {type(e).__name__}: {e} (set MULTIVECTOR_DEBUG=1 for details)")
 
 
+class _Budget:
+    """The run's and each source's time limits as deadlines (`limits:` in sources.yaml)."""
+
+    def __init__(self, config: CollectConfig):
+        self.limits = config.limits
+        run = self.limits.run
+        self.run = (
+            Deadline(time.monotonic() + run, f"the run's time limit (limits.run: {run:g} s)") if run else None
+        )
+
+    def run_over(self) -> bool:
+        return self.run is not None and time.monotonic() >= self.run.at
+
+    def for_source(self) -> Deadline | None:
+        limit = self.limits.source
+        own = (
+            Deadline(time.monotonic() + limit, f"the source's time limit (limits.source: {limit:g} s)")
+            if limit
+            else None
+        )
+        if own is None or (self.run is not None and self.run.at <= own.at):
+            return self.run
+        return own
+
+
+def _skipped(result: SourceResult, budget: _Budget) -> SourceResult:
+    assert budget.run is not None
+    result.status = "skipped"
+    result.problems.insert(0, f"not collected: {budget.run.reason} was reached before this source")
+    return result
+
+
 def collect(
     store: Store,
     config: CollectConfig,
@@ -343,7 +503,10 @@ def collect(
     options = options or CollectOptions()
     progress = progress or CollectProgress()
     report = CollectReport()
-    http = http or HttpClient(config.http, sleep=sleep, notify=progress.on_note)
+    budget = _Budget(config)
+    http = http or HttpClient(
+        config.http, sleep=sleep, notify=progress.on_note, request_deadline=config.limits.request
+    )
     ingestor = _LazyIngestor(store, options.ingest, progress)
     sources = config.sources
     try:
@@ -352,24 +515,36 @@ def collect(
             progress.on_source(source.name, index, len(sources))
             index += 1
             result = SourceResult(source.name, "feed")
+            if budget.run_over():
+                report.sources.append(_skipped(result, budget))
+                progress.on_done(result)
+                continue
             started = time.monotonic()
             with _contained(result):
-                collect_feed(source, store, ingestor, http, config, options, result)
+                collect_feed(source, store, ingestor, http, config, options, result, budget.for_source())
             result.seconds = time.monotonic() - started
             report.sources.append(result)
             progress.on_done(result)
         if config.telegram:
             _collect_telegram(
-                config, store, ingestor, options, progress, report, telegram_client, sleep, index
+                config, store, ingestor, options, progress, report, telegram_client, sleep, index, budget
             )
     finally:
         ingestor.close()
     return report
 
 
-def _collect_telegram(config, store, ingestor, options, progress, report, client, sleep, index) -> None:
+def _collect_telegram(
+    config, store, ingestor, options, progress, report, client, sleep, index, budget: _Budget
+) -> None:
     from multivector.sources.telegram_live import ChannelReader, TelegramError, connect, session_path
 
+    if budget.run_over():
+        for source in config.telegram:
+            result = _skipped(SourceResult(source.label, "telegram"), budget)
+            report.sources.append(result)
+            progress.on_done(result)
+        return
     own_client = client is None
     if own_client:
         started = time.monotonic()
@@ -385,15 +560,21 @@ def _collect_telegram(config, store, ingestor, options, progress, report, client
                 report.sources.append(result)
                 progress.on_done(result)
             return
-    reader = ChannelReader(client, config.telegram_api, sleep=sleep, notify=progress.on_note)
+    bounded = _BoundedSleep(sleep)
+    reader = ChannelReader(client, config.telegram_api, sleep=bounded, notify=progress.on_note)
     try:
         for source in config.telegram:
             progress.on_source(source.label, index, len(config.sources))
             index += 1
             result = SourceResult(source.label, "telegram")
+            if budget.run_over():
+                report.sources.append(_skipped(result, budget))
+                progress.on_done(result)
+                continue
             started = time.monotonic()
+            bounded.deadline = budget.for_source()
             with _contained(result):
-                collect_channel(source, store, ingestor, reader, options, result)
+                collect_channel(source, store, ingestor, reader, options, result, bounded.deadline)
             result.seconds = time.monotonic() - started
             report.sources.append(result)
             progress.on_done(result)
@@ -426,7 +607,7 @@ def summary_table(report: CollectReport):
         status = s.status
         if s.kind == "feed" and (s.articles or s.article_fallbacks):
             status += f" ({s.articles} articles, {s.article_fallbacks} summaries kept)"
-        style = "red" if s.failed else None
+        style = "red" if s.failed else "yellow" if s.incomplete else None
         table.add_row(
             s.label, s.kind, status, str(s.new), str(s.updated), str(s.unchanged), str(len(s.problems)),
             f"{s.seconds:.1f} s", style=style,
@@ -489,10 +670,12 @@ def run_cli(
         console.print(summary_table(report))
         for s in report.sources:
             for problem in s.problems:
-                console.print(f"{s.label}: {problem}", markup=False, style="red" if s.failed else None)
+                style = "red" if s.failed else "yellow" if s.incomplete else None
+                console.print(f"{s.label}: {problem}", markup=False, style=style)
         console.print(
             f"{len(report.sources)} sources: {report.total('new')} new, {report.total('updated')} updated, "
-            f"{report.total('unchanged')} unchanged posts; {len(report.failed)} sources failed",
+            f"{report.total('unchanged')} unchanged posts; {len(report.failed)} sources failed"
+            + (f", {len(report.incomplete)} incomplete" if report.incomplete else ""),
             markup=False,
         )
         return report.exit_code

@@ -148,11 +148,58 @@ class Preparer:
 
 # ---- worker-process plumbing --------------------------------------------------------------
 _WORKER: Preparer | None = None
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _init_worker(annotate: AnnotateOptions) -> None:
+def _init_worker(annotate: AnnotateOptions, parent_pid: int | None = None, pdeathsig: bool = False) -> None:
     global _WORKER
+    if parent_pid is not None:
+        _die_with_parent(parent_pid, pdeathsig)
     _WORKER = Preparer(annotate)
+
+
+def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
+    """Make this worker end as soon as the process that started it is gone, however it went.
+
+    A parent killed with SIGKILL cannot stop its pool; workers blocked on the task queue (or in
+    the middle of a batch) would then live on for minutes, holding the parent's stdout and
+    stderr, so a cron job reading the output never sees it end.
+    - Ctrl-C reaches the whole process group: workers ignore it; the parent ends the pool.
+    - Linux: the kernel sends SIGKILL when the parent goes (PR_SET_PDEATHSIG). It is tied to
+      the parent *thread* that started the worker, hence only when that is the main thread.
+    - Everywhere: a watchdog thread wakes when the parent's end of the spawn pipe closes (the
+      kernel closes it when the parent dies) or the parent pid changes, and exits at once.
+    """
+    import signal
+    import sys
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if pdeathsig and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watchdog below still covers it
+    if os.getppid() != parent_pid:  # the parent died before we could ask to follow it
+        os._exit(1)
+    parent = multiprocessing.parent_process()
+    sentinel = parent.sentinel if parent is not None else None
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        while True:
+            if sentinel is not None and wait([sentinel], timeout=1.0):
+                os._exit(1)  # the pipe from the parent closed: the parent is gone
+            if sentinel is None:
+                threading.Event().wait(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _run_worker(method: str, batch: list) -> list:
@@ -172,21 +219,64 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 class _Executor:
-    """Runs a Preparer method in-process or in a bounded pool, yielding results in input order."""
+    """Runs a Preparer method in-process or in a bounded pool, yielding results in input order.
+
+    Workers end with their parent, even one killed with SIGKILL (see `_die_with_parent`). While
+    the pool runs in the main thread, SIGTERM is turned into KeyboardInterrupt, as Ctrl-C is: the
+    batches already written stay, the workers are stopped, and the command ends cleanly.
+    """
 
     def __init__(self, annotate: AnnotateOptions, workers: int):
         self.workers = workers
         self.local = Preparer(annotate) if workers <= 1 else None
         self.pool = None
+        self._pending: list[Future] = []
+        self._old_sigterm = None
         if workers > 1:
             # Each worker is one core's worth of work: BLAS threads inside numpy/natasha would
             # only fight each other (seen: NER ten times slower with two threads per worker).
             for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
                 os.environ.setdefault(var, "1")
+            import threading
+
+            main = threading.current_thread() is threading.main_thread()
             ctx = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_init_worker, initargs=(annotate,)
+                workers, mp_context=ctx, initializer=_init_worker, initargs=(annotate, os.getpid(), main)
             )
+            if main:
+                self._catch_sigterm()
+
+    def _abort(self) -> None:
+        """Interrupted or failed mid-run: stop the workers now instead of waiting for their batches
+        (their results would be thrown away anyway)."""
+        assert self.pool is not None
+        for f in self._pending:
+            f.cancel()
+        processes = list((self.pool._processes or {}).values())
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        for process in processes:
+            process.join(timeout=10)
+        # A worker killed while it was sending a result leaves half a message in the result pipe,
+        # and the pool's manager thread would wait for the rest forever (seen: Ctrl-C hung on a
+        # loaded machine). With every worker gone, closing our own copy of the pipe's write end
+        # turns that wait into end-of-file: the pool then counts as broken and shuts down.
+        writer = getattr(getattr(self.pool, "_result_queue", None), "_writer", None)
+        if writer is not None and not writer.closed:
+            writer.close()
+
+    def _catch_sigterm(self) -> None:
+        import signal
+
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return  # the application has its own handler
+
+        def interrupt(signum, frame) -> None:
+            raise KeyboardInterrupt
+
+        self._old_sigterm = signal.signal(signal.SIGTERM, interrupt)
 
     def map(self, method: str, batches: Iterable[list]) -> Iterator[list]:
         if self.local is not None:
@@ -195,18 +285,32 @@ class _Executor:
                 yield fn(batch)
             return
         assert self.pool is not None
-        pending: list[Future] = []
+        pending = self._pending = []
         for batch in batches:
             pending.append(self.pool.submit(_run_worker, method, batch))
             # Keep a few batches in flight per worker, never the whole corpus.
             while len(pending) > 2 * self.workers:
-                yield pending.pop(0).result()
+                yield pending[0].result()
+                pending.pop(0)
         while pending:
-            yield pending.pop(0).result()
+            yield pending[0].result()
+            pending.pop(0)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is None:
+            return
+        if any(not f.done() for f in self._pending):
+            self._abort()
+        self._pending = []
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
+        if self._old_sigterm is not None:
+            import signal
+            import threading
+
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, self._old_sigterm)
+                self._old_sigterm = None
 
 
 def choose_workers(requested: int, input_bytes: int) -> int:

@@ -8,13 +8,17 @@ Telethon installed) raises `InputError` with one line naming the file and the li
 Shape (every block is optional, but there must be at least one source)::
 
     http:                       # defaults shown
-      timeout: 20               # seconds for connecting and for each read
+      timeout: 20               # seconds for connecting and for each read (a silent server)
       retries: 3                # on 5xx, 429, timeouts and dropped connections
       backoff: 1                # first retry after 1 s, then 2 s, 4 s ...
       per_host_interval: 1      # at least this many seconds between two requests to one host
       max_feed_mb: 5
       max_article_mb: 5
       user_agent: "multivector/0.1 (+https://...)"
+    limits:                     # wall-clock limits in seconds (defaults shown); 0: none
+      request: 60               # one HTTP request in all: lookup, connect, headers, body, redirects
+      source: 600               # one source: a feed with its article pages, or a Telegram channel
+      run: 3600                 # one round over all sources
     telegram_api:               # or MULTIVECTOR_TG_API_ID / MULTIVECTOR_TG_API_HASH (env wins)
       api_id: 123456
       api_hash: 0123456789abcdef0123456789abcdef
@@ -26,6 +30,7 @@ Shape (every block is optional, but there must be at least one source)::
       - name: astana-times      # becomes the channel name of its posts
         url: https://example.org/rss
         fetch_articles: false
+        allow_private: false    # true: it may reach loopback/private addresses (an intranet feed)
     telegram:
       - channel: "@some_channel"   # @username, username or a t.me link
         name: Some Channel         # optional: the channel name of its posts (default: its title)
@@ -66,6 +71,15 @@ class HttpOptions:
 
 
 @dataclass
+class Limits:
+    """Wall-clock limits in seconds. 0 means no limit (not allowed for `request`)."""
+
+    request: float = 60.0  # one HTTP request: lookup, connect, TLS, headers, body and redirects
+    source: float = 600.0  # one source: a feed with its article pages, or one Telegram channel
+    run: float = 3600.0  # one round over every source
+
+
+@dataclass
 class TelegramApi:
     """API credentials and Telegram behaviour. The hash never appears in a repr or a message."""
 
@@ -82,6 +96,9 @@ class FeedSource:
     name: str
     url: str
     fetch_articles: bool = False
+    # May it (its redirects and article links) reach loopback, private, link-local ... addresses?
+    # Always so when its own URL names such an address (http://127.0.0.1:8000/feed.xml).
+    allow_private: bool = False
     line: int = 0
 
     kind = "feed"
@@ -118,6 +135,7 @@ class CollectConfig:
     feeds: list[FeedSource] = field(default_factory=list)
     telegram: list[TelegramSource] = field(default_factory=list)
     http: HttpOptions = field(default_factory=HttpOptions)
+    limits: Limits = field(default_factory=Limits)
     telegram_api: TelegramApi = field(default_factory=TelegramApi)
     warnings: list[str] = field(default_factory=list)
 
@@ -263,12 +281,14 @@ def _parse(path: Path, text: str, env: dict[str, str], only: list[str] | None) -
     if doc is None:
         raise _ConfigError(1, "file is empty: list some feeds or telegram channels")
     if not isinstance(doc, _Map):
-        raise _ConfigError(1, "expected keys feeds:, telegram:, http:, telegram_api:")
-    _unknown_keys(doc, ("feeds", "telegram", "http", "telegram_api"), "top level")
+        raise _ConfigError(1, "expected keys feeds:, telegram:, http:, limits:, telegram_api:")
+    _unknown_keys(doc, ("feeds", "telegram", "http", "limits", "telegram_api"), "top level")
     config = CollectConfig(path=path)
 
     if "http" in doc:
         config.http = _http(_block(doc, "http"))
+    if "limits" in doc:
+        config.limits = _limits(_block(doc, "limits"))
     api_block = _block(doc, "telegram_api") if "telegram_api" in doc else None
     config.telegram_api = _telegram_api(api_block, env, path.parent)
 
@@ -283,17 +303,16 @@ def _parse(path: Path, text: str, env: dict[str, str], only: list[str] | None) -
         where = f"feeds[{i + 1}]"
         if not isinstance(item, _Map):
             raise _ConfigError(doc.key_lines["feeds"], f"{where}: expected name: and url:, got {item!r}")
-        _unknown_keys(item, ("name", "url", "fetch_articles"), where)
+        _unknown_keys(item, ("name", "url", "fetch_articles", "allow_private"), where)
         name = _text(item, "name", where, required=True)
         url = _text(item, "url", where, required=True)
         _check_url(url, item.key_lines["url"], where)
-        fetch = item.get("fetch_articles", False)
-        if not isinstance(fetch, bool):
-            raise _ConfigError(
-                item.key_lines["fetch_articles"], f"{where}.fetch_articles: expected true or false"
-            )
+        fetch = _flag(item, "fetch_articles", where)
+        allow_private = _flag(item, "allow_private", where)
         claim(name, item.line, where)
-        config.feeds.append(FeedSource(name=name, url=url, fetch_articles=fetch, line=item.line))
+        config.feeds.append(
+            FeedSource(name=name, url=url, fetch_articles=fetch, allow_private=allow_private, line=item.line)
+        )
 
     for i, item in enumerate(_list(doc, "telegram")):
         where = f"telegram[{i + 1}]"
@@ -380,6 +399,26 @@ def _http(m: _Map) -> HttpOptions:
         max_article_bytes=int(_number(m, "max_article_mb", "http", d.max_article_bytes / _MB) * _MB),
         user_agent=agent,
     )
+
+
+def _limits(m: _Map) -> Limits:
+    _unknown_keys(m, ("request", "source", "run"), "limits")
+    d = Limits()
+    request = _number(m, "request", "limits", d.request)
+    if request <= 0:
+        raise _ConfigError(m.key_lines["request"], "limits.request: must be more than 0 seconds")
+    return Limits(
+        request=float(request),
+        source=float(_number(m, "source", "limits", d.source)),
+        run=float(_number(m, "run", "limits", d.run)),
+    )
+
+
+def _flag(m: _Map, key: str, where: str) -> bool:
+    value = m.get(key, False)
+    if not isinstance(value, bool):
+        raise _ConfigError(m.key_lines[key], f"{where}.{key}: expected true or false")
+    return value
 
 
 def _telegram_api(m: _Map | None, env: dict[str, str], base: Path) -> TelegramApi:

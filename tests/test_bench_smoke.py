@@ -1,0 +1,114 @@
+"""Every benchmark script still runs from a clean checkout, on a tiny input, and prints its figures.
+
+No timings are checked (they belong in BENCHMARKS.md); what is checked is that each script
+finishes, exits 0 and prints the lines its figures are read from. Inputs are what a clean
+checkout has: the bundled sample corpus, the labelled sets in tests/data, and synthetic
+databases made by bench/make_corpus.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+SAMPLE = REPO / "src" / "multivector" / "sample"
+EVAL = REPO / "tests" / "data" / "eval"
+
+
+def bench(script: str, *args: str, timeout: float = 600) -> str:
+    """Run bench/<script> with this interpreter; returns stdout and stderr together."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MULTIVECTOR_")}
+    r = subprocess.run(
+        [sys.executable, str(BENCH / script), *args], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, f"{script} exited {r.returncode}:\n{out[-3000:]}"
+    assert "Traceback" not in out, out[-3000:]
+    return out
+
+
+def number(pattern: str, text: str) -> float:
+    m = re.search(pattern, text)
+    assert m, f"{pattern!r} not in:\n{text[-2000:]}"
+    return float(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def tiny_report(tmp_path_factory) -> tuple[Path, str]:
+    """A 300-post synthetic database over 2023-2024, made by bench_report.py itself, and its output."""
+    db = tmp_path_factory.mktemp("bench") / "tiny.db"
+    return db, bench("bench_report.py", "--posts", "300", "--db", str(db), "--year", "2024")
+
+
+def test_make_corpus_builds_a_database_with_the_current_annotation_fields(tmp_path):
+    db = tmp_path / "c.db"
+    out = bench("make_corpus.py", "300", "--out", str(db), "--seed", "3")
+    assert number(r"(\d+) posts \(\d+ in \d+ planted events\) written", out) >= 250
+    con = sqlite3.connect(db)
+    posts, in_scope = con.execute("SELECT count(*), sum(in_scope) FROM posts").fetchone()
+    assert posts >= 250 and 0 < in_scope < posts
+    # The fields schema 3 added are filled: what a post is about, its scope score and reason.
+    assert con.execute("SELECT count(*) FROM post_actors WHERE about = 1").fetchone()[0] > 0
+    reason = con.execute("SELECT scope_reason FROM posts WHERE in_scope = 1 LIMIT 1").fetchone()[0]
+    assert reason and "synthetic" in reason
+    events = con.execute("SELECT count(DISTINCT author) FROM posts WHERE author LIKE 'event:%'").fetchone()[0]
+    assert events >= 4
+
+
+def test_bench_report_on_a_tiny_corpus(tiny_report):
+    _, out = tiny_report
+    assert number(r"database: (\d+) posts", out) >= 250
+    assert number(r"report run 1: ([\d.]+) s", out) > 0 and number(r"peak RSS (\d+) MB", out) > 0
+    assert "byte-identical runs: True" in out
+    assert "trends: 1." in out and "planted growers in the top trends:" in out
+    assert re.search(r"load posts, lemmas, TF-IDF \(two years\): [\d.]+ s", out)
+    assert re.search(r"top \d+ events: mean purity [\d.]+", out)
+
+
+def test_bench_ingest_on_the_sample_corpus():
+    out = bench("bench_ingest.py", "--corpus", str(SAMPLE))
+    assert number(r"posts: (\d+)", out) > 300
+    assert number(r"ingest: [\d.]+ s, (\d+) posts/s", out) > 0
+    assert number(r"search: p50 ([\d.]+) ms", out) >= 0 and "over 200 queries" in out
+
+
+def test_bench_annotate_on_the_labelled_set():
+    out = bench("bench_annotate.py", "--corpus", str(EVAL), "--limit", "200", "--ner-limit", "40")
+    assert number(r"(\d+) posts in ", out) > 200
+    for label in ("multivector, no NER", "multivector, with natasha NER", "natasha Doc"):
+        assert re.search(re.escape(label) + r".*= +\d+ posts/s", out), out
+    assert "ratio to natasha: no NER x" in out
+
+
+def test_eval_annotations_on_the_labelled_set():
+    out = bench("eval_annotations.py", "--no-ner", "--data", str(EVAL))
+    assert number(r"(\d+) posts from", out) > 100
+    f1 = number(r"\n  all +P +[\d.]+ +R +[\d.]+ +F1 +([\d.]+)", out)
+    assert 0 < f1 <= 1
+
+
+def test_review_news_actors_on_a_few_posts():
+    out = bench("review_news_actors.py", "--corpus", str(EVAL / "*.jsonl"), "--n", "5", "--seed", "1")
+    assert re.search(r"# 5 posts of \d+ with >= 5 words; seed 1", out)
+    assert out.count("lang=") == 5 and "->" in out
+
+
+def test_bench_bertopic_on_a_tiny_corpus(tiny_report):
+    tiny_db, _ = tiny_report
+    for module in ("bertopic", "hdbscan", "umap"):
+        pytest.importorskip(
+            module, reason="bench_bertopic needs the bench extra and BERTopic (BENCHMARKS.md)"
+        )
+    out = bench("bench_bertopic.py", "--db", str(tiny_db), "--year", "2024", "--svd", "20")
+    assert re.search(r"multivector NMF topics: [\d.]+ s wall, peak RSS \d+ MB, \d+ posts", out)
+    assert re.search(r"BERTopic \(TF-IDF -> SVD 20 -> UMAP -> HDBSCAN\): [\d.]+ s wall", out)
+    assert re.search(r"\d+ topics, \d+ outlier posts", out)
