@@ -13,6 +13,7 @@ from multivector.analyze.trends import (
     DEFAULT_WEIGHTS,
     TrendOptions,
     check_weights,
+    foreign_subjects,
     log_odds,
     max_window_share,
 )
@@ -432,6 +433,22 @@ def test_the_domestic_rule_reads_who_posts_are_about_not_words(store):
     result = _trends(store)
     water = _by_theme(result)["climate_water"]
     assert 0.4 < water["foreign_share"] < 0.7 and result["domestic"] == []
+
+
+def test_a_foreign_subject_is_any_actor_but_the_focus_countrys_own(store):
+    from multivector.analyze.data import load_content, year_range
+    from multivector.analyze.lexicon import Lexicon
+    from multivector.knowledge import load_knowledge
+
+    c = Corpus(store)
+    about = [["KZ", "tokayev"], ["KAZATOMPROM"], ["KZ", "putin"], ["SCO"], ["ROSATOM"], ["CENTRAL_ASIA"], []]
+    posts = [c.add("a", "2024-03-01", themes={"x": "атомная станция"}, actors=a) for a in about]
+    c.flush()
+    content = load_content(store.conn, *year_range(2024))
+    foreign = foreign_subjects(content, Lexicon.from_knowledge(load_knowledge(), "KZ").is_focus)
+    found = [bool(foreign[content.ids.index(p.id)]) for p in posts]
+    # Kazakhstan, its president and its company are not foreign; the others are
+    assert found == [False, False, True, True, True, True, False]
 
 
 def test_a_corpus_without_actor_annotations_keeps_its_trends(store):

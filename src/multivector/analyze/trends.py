@@ -321,13 +321,13 @@ def score_candidates(
                 share_prev=share_prev, growth=(share / share_prev - 1) if share_prev > 0 else None,
                 log_odds=delta, z=z, channels=channels, languages=len(langs), months=present,
                 months_total=months_with_data, monthly=monthly,
-                components={
+                components={  # in the order of DEFAULT_WEIGHTS, which is how reports list them
                     "salience": 0.0,  # filled below, relative to the largest share
-                    "change": 0.5 + 0.5 * math.tanh(z / options.change_scale),
-                    "breadth": breadth,
                     "persistence": present / months_with_data,
-                    "concentration": max_window_share(cur.day[m], options.window_days),
+                    "breadth": breadth,
                     "reflection": reflection,
+                    "concentration": max_window_share(cur.day[m], options.window_days),
+                    "change": 0.5 + 0.5 * math.tanh(z / options.change_scale),
                 },
                 score=0.0, burst=False, copies=int(cur.copies[m].sum()),
                 forwards=int(cur.forwards[m].sum()), views=int(cur.views[m].sum()),

@@ -9,7 +9,7 @@ later: no look-ahead), and returns a dict that is the JSON contract of DESIGN.md
                sources, channels: [{channel, posts}], languages: {lang: share}, months,
                months_total, partners: [{vector, share, posts}], actors: [{actor, share}],
                terms, evidence: [{post_id, channel, date, quote}],
-               components: {salience, change, breadth, persistence, concentration, reflection},
+               components: {salience, persistence, breadth, reflection, concentration, change},
                foreign_share, genres: {genre: share}, log_odds, z,
                amplification: {copies, forwards, views}}],
      events: [{rank, title, title_post_id, date_start, date_end, days, posts, copies, sources,
