@@ -53,17 +53,13 @@ def _ahead(result: dict, first: str, second: str) -> bool:
     return ranks[first] < ranks[second]
 
 
-def _load_bearing(store, better: str, other: str, removed: dict, weights: dict | None = None) -> None:
+def _load_bearing(store, better: str, other: str, removed: dict) -> None:
     """`better` ranks above `other` with the defaults and below it once a part is removed
     (`removed`: trend options such as {"prior": 0}, or {"weights": {"change": 0}})."""
-    base = _trends(store, weights)
+    base = _trends(store)
     assert _ahead(base, better, other), _why(base)
-    w = removed.get("weights")
-    without = _trends(
-        store,
-        {**(weights or {}), **w} if w else weights,
-        **{k: v for k, v in removed.items() if k != "weights"},
-    )
+    options = dict(removed)
+    without = _trends(store, options.pop("weights", None), **options)
     assert _ahead(without, other, better), _why(without)
 
 
