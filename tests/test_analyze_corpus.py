@@ -9,6 +9,7 @@ with a fixed seed, so two posts are never near-duplicates unless a test makes th
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from multivector.analyze.lexicon import Lexicon
@@ -26,6 +27,15 @@ WORDS = (
     "склад маршрут поставка договор контракт завод станция порт склад груз вагон терминал дорога мост "
     "зерно хлопок металл сталь медь цемент удобрение лекарство вакцина школа университет стипендия "
     "выставка фестиваль музей театр кино спорт турнир чемпионат погода урожай засуха паводок"
+).split()
+
+KK_WORDS = (
+    "үкімет министрлік кездесу келіссөздер сапар делегация мәселе жоба ынтымақтастық даму өңір "
+    "экономика нарық компания келісім меморандум бағдарлама стратегия ұстаным серіктес бастама "
+    "шешім отырыс форум сарапшы пікір баға жағдай өсу көлем деңгей үлес баға тариф бюджет қор банк "
+    "несие қаржыландыру қолдау тетік алаң комиссия кеңес елші ведомство кесте мерзім кезең іске "
+    "жаңғырту инфрақұрылым логистика өнеркәсіп технология білім мәдениет туризм шекара кеден қойма "
+    "бағыт жеткізу шарт зауыт станция порт жүк вагон терминал жол көпір астық мақта металл болат"
 ).split()
 
 VECTORS = {
@@ -65,14 +75,15 @@ class Corpus:
         self.pending: list[tuple[Post, dict]] = []
         self.counter = 0
 
-    def words(self, n: int) -> str:
-        return " ".join(self.rng.choice(WORDS) for _ in range(n))
+    def words(self, n: int, lang: str = "ru") -> str:
+        vocabulary = KK_WORDS if lang == "kk" else WORDS
+        return " ".join(self.rng.choice(vocabulary) for _ in range(n))
 
-    def text(self, phrases: list[str], sentences: int = 3) -> str:
-        """Random sentences, the given phrases inside the first ones."""
+    def text(self, phrases: list[str], sentences: int = 3, lang: str = "ru") -> str:
+        """Random sentences (Russian, or Kazakh with `lang="kk"`), the given phrases inside the first ones."""
         out = []
         for i in range(max(sentences, len(phrases))):
-            body = self.words(self.rng.randint(8, 14))
+            body = self.words(self.rng.randint(8, 14), lang)
             if i < len(phrases):  # after the first word, so capitalising does not touch it
                 head, _, tail = body.partition(" ")
                 body = f"{head} {phrases[i]} {tail}"
@@ -90,18 +101,22 @@ class Corpus:
         extra: list[str] = (),
         text: str | None = None,
         in_scope: bool = True,
+        genre: str | None = None,
+        lang: str = "ru",
         forwarded_from: str | None = None,
         message_id: str | None = None,
     ) -> Post:
         """A post whose text names its actors and holds one phrase per theme (the theme's span).
 
-        The post is about its `actors` and themes; `passing` actors are named but not subjects."""
+        The post is about its `actors` and themes; `passing` actors are named but not subjects.
+        `genre` is the kind of text (news, analysis, digest, official, other; None: unknown);
+        `lang="kk"` writes the random words in Kazakh."""
         themes = themes or {}
         if text is None:
             phrases = (
                 [ACTOR_NAMES.get(a, a) for a in (*actors, *passing)] + list(themes.values()) + list(extra)
             )
-            text = self.text(phrases)
+            text = self.text(phrases, lang=lang)
         d = date.fromisoformat(day) if isinstance(day, str) else day
         self.counter += 1
         post = Post(
@@ -109,7 +124,10 @@ class Corpus:
             date=datetime(d.year, d.month, d.day, 9 + self.counter % 10, self.counter % 60),
             forwarded_from=forwarded_from, views=100, forwards=1,
         )  # fmt: skip
-        meta = {"themes": themes, "actors": list(actors), "passing": list(passing), "in_scope": in_scope}
+        meta = {
+            "themes": themes, "actors": list(actors), "passing": list(passing), "in_scope": in_scope,
+            "genre": genre,
+        }  # fmt: skip
         self.pending.append((post, meta))
         return post
 
@@ -124,7 +142,7 @@ class Corpus:
             raise ValueError("copy() needs a post added in the same batch")
         return self.add(
             channel, day, themes=meta["themes"], actors=meta["actors"], text=original.text,
-            passing=meta["passing"], in_scope=meta["in_scope"],
+            passing=meta["passing"], in_scope=meta["in_scope"], genre=meta["genre"],
             forwarded_from=original.channel if forwarded else None,
         )  # fmt: skip
 
@@ -150,14 +168,18 @@ class Corpus:
                 mentions=mentions, themes=hits, actors=sorted({*meta["actors"], *meta["passing"]}),
                 theme_ids=sorted(meta["themes"]), in_scope=meta["in_scope"],
                 about_actors=sorted(set(meta["actors"])), about_themes=sorted(meta["themes"]),
+                genre=meta["genre"],
             )  # fmt: skip
             item.annotated_with = "test"
         self.store.write_batch(prepared)
 
 
-def monthly(corpus: Corpus, year: int, per_month: int, channels: list[str], **kw) -> None:
-    """`per_month` posts in every month of `year`, spread over the channels and the month."""
-    for month in range(1, 13):
+def monthly(
+    corpus: Corpus, year: int, per_month: int, channels: list[str], months: Iterable[int] = range(1, 13), **kw
+) -> None:
+    """`per_month` posts in every month of `year` (or the given `months`), spread over the
+    channels and the month."""
+    for month in months:
         for i in range(per_month):
             day = 1 + (i * 27) // max(per_month, 1)
             corpus.add(channels[(month + i) % len(channels)], date(year, month, day), **kw)
@@ -176,3 +198,22 @@ def test_random_posts_are_not_grouped_but_copies_are(tmp_path):
         assert store.group_sizes() == {a.id: 2}
         spans = store.conn.execute('SELECT theme, start, "end", text FROM theme_hits').fetchall()
         assert all(t == "nuclear" and txt == "атомная станция" for t, _, _, txt in spans) and len(spans) == 3
+
+
+def test_genre_and_passing_reach_the_analysis(tmp_path):
+    from multivector.store.base import year_range
+
+    with Store.open(tmp_path / "g.db") as store:
+        c = Corpus(store)
+        posts = [
+            c.add("a", "2024-03-01", themes={"nuclear": "атомная станция"}, actors=["RU"], genre="analysis"),
+            c.add("b", "2024-03-02", themes={"nuclear": "атомная станция"}, actors=["CN"], passing=["US"]),
+            c.add("c", "2024-03-03", themes={"nuclear": "атом электр станциясы"}, actors=["CN"], lang="kk"),
+        ]
+        c.flush()
+        content = store.content(*year_range(2024))
+        at = [content.ids.index(p.id) for p in posts]
+        assert [content.genres[content.genre[i]] for i in at] == ["analysis", "", ""]
+        assert [content.langs[content.lang[i]] for i in at] == ["ru", "ru", "kk"]
+        assert content.actor_ids == ["CN", "RU"]  # US only in passing: no subject
+        assert "US" in content.mention_ids

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from multivector.analyze.topics import TopicOptions
+from multivector.analyze.trends import DEFAULT_WEIGHTS
 from multivector.report.build import ReportOptions, build_report
 from multivector.store.sqlite import Store
 from test_analyze_corpus import Corpus, lexicon, monthly
@@ -71,7 +72,8 @@ def test_shape_of_the_report(rich):
     for t in r["trends"]:
         assert set(t) >= {"theme", "label", "score", "posts", "share", "share_prev", "growth", "sources",
                           "partners", "terms", "evidence", "components", "channels", "languages", "months", "kind"}  # fmt: skip
-        assert set(t["components"]) == {"salience", "change", "breadth", "persistence", "concentration"}
+        assert set(t["components"]) == set(DEFAULT_WEIGHTS)  # the parts of the score, each reported
+        assert t["foreign_share"] == 1.0 and t["genres"] == {}  # every post about a partner; genres unknown
         assert 2 <= len(t["evidence"]) <= 3
         assert abs(sum(p["share"] for p in t["partners"]) - 1) < 1e-3
     scores = [t["score"] for t in r["trends"]]
@@ -85,7 +87,7 @@ def test_shape_of_the_report(rich):
     for values in (*r["series"]["vectors"].values(), *r["series"]["trends"].values()):
         assert len(values) == len(r["series"]["periods"])
     assert set(r["series"]["trends"]) == {t["theme"] for t in r["trends"]}
-    assert r["parameters"]["weights"]["salience"] == 0.25
+    assert r["parameters"]["weights"] == DEFAULT_WEIGHTS and r["domestic"] == []
 
 
 def test_a_subject_no_theme_names_surfaces_as_a_topic(rich):

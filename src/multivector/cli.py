@@ -538,7 +538,8 @@ WeightOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--weight",
-        help="Trend score weight NAME=NUMBER (salience, change, breadth, persistence, concentration); repeatable.",
+        help="Trend score weight NAME=NUMBER (salience, persistence, breadth, reflection, concentration, "
+        "change; defaults 0.2, 0.2, 0.2, 0.15, 0.15, 0.1); repeatable.",
     ),
 ]
 
@@ -592,21 +593,26 @@ def print_trends(result: dict, y: int) -> None:
     parts = Table(
         title="Why: score components (concentration enters the score as 1 − concentration), key terms"
     )
-    for col in ("#", "id", "salience", "change", "breadth", "persistence", "concentration", "terms"):
+    names = [k for k in ("salience", "persistence", "breadth", "reflection", "concentration", "change")
+             if k in result["trends"][0]["components"]]  # fmt: skip
+    for col in ("#", "id", *names, "terms"):
         parts.add_column(col, justify="left" if col in ("id", "terms") else "right", overflow="fold")
     for tr in result["trends"]:
         c = tr["components"]
         parts.add_row(
-            str(tr["rank"]),
-            tr["theme"],
-            *(f"{c[k]:.2f}" for k in ("salience", "change", "breadth", "persistence", "concentration")),
-            ", ".join(tr["terms"][:4]),
+            str(tr["rank"]), tr["theme"], *(f"{c[k]:.2f}" for k in names), ", ".join(tr["terms"][:4])
         )
     out.print(parts)
     if result["bursts"]:
         out.print(
             "[dim]single bursts, left to the events list: "
             + ", ".join(b["theme"] for b in result["bursts"])
+            + "[/]"
+        )
+    if result.get("domestic"):
+        out.print(
+            "[dim]not foreign policy (too few posts about a foreign actor): "
+            + ", ".join(f"{d['theme']} ({100 * d['foreign_share']:.0f}%)" for d in result["domestic"])
             + "[/]"
         )
 

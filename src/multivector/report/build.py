@@ -9,8 +9,9 @@ later: no look-ahead), and returns a dict that is the JSON contract of DESIGN.md
                sources, channels: [{channel, posts}], languages: {lang: share}, months,
                months_total, partners: [{vector, share, posts}], actors: [{actor, share}],
                terms, evidence: [{post_id, channel, date, quote}],
-               components: {salience, change, breadth, persistence, concentration},
-               log_odds, z, amplification: {copies, forwards, views}}],
+               components: {salience, persistence, breadth, reflection, concentration, change},
+               foreign_share, genres: {genre: share}, log_odds, z,
+               amplification: {copies, forwards, views}}],
      events: [{rank, title, title_post_id, date_start, date_end, days, posts, copies, sources,
                actors, themes, post_ids, score, components, evidence}],
      balance: {partners: [{vector, share, share_prev, shift, posts, posts_prev}], entropy,
@@ -18,11 +19,15 @@ later: no look-ahead), and returns a dict that is the JSON contract of DESIGN.md
      series: {periods: ["YYYY-MM", ... over Y-1 and Y], vectors: {vector: [share]},
               trends: {theme: [share]}, posts: [in-scope content posts per period]},
      topics: [{theme: "topic:<n>", label, terms, posts, coherence, ...}],
+     bursts: [{theme, posts, concentration, persistence}],
+     domestic: [{theme, posts, foreign_share}],
      names: {id: {lang: name}}, parameters: {...}}
 
 Floats are rounded to 4 decimals and every list has a fixed order (ties broken by id), so the
 same database gives byte-identical JSON. `growth` is share / share_prev - 1 (null when the
-theme was absent the year before). See analyze/trends.py, events.py, balance.py, topics.py and
+theme was absent the year before). `bursts` and `domestic` are the candidates set aside
+from the trends (one burst: an event; too few posts about a foreign actor: a domestic
+subject). See analyze/trends.py, events.py, balance.py, topics.py and
 evidence.py for the methods; their options are echoed in `parameters`.
 """
 
@@ -47,6 +52,7 @@ from multivector.analyze.trends import (
     TrendOptions,
     actor_shares,
     check_weights,
+    foreign_subjects,
     partner_shares,
     score_candidates,
     theme_candidates,
@@ -90,6 +96,9 @@ class YearData:
     vectors: list[str]
     vmatrix: sp.csr_matrix
     prev_lemmas: list[str] | None = None
+    # The kind of voice of each channel of `cur.channels` (official, analyst ...; "" unknown),
+    # from the channel registry; None when no registry is known: breadth then has no voices.
+    voices: list[str] | None = None
 
 
 def _lexicon(knowledge: Any, country: str) -> Lexicon:
@@ -131,7 +140,11 @@ def rank_trends(data: YearData, opt: ReportOptions, topic_model: TopicModel) -> 
     cands = theme_candidates(data.cur, data.prev)
     cands += [Candidate(t.key, "topic", t.members, t.posts_prev) for t in topic_model.topics]
     month_index = period_index(data.cur.day, data.year_periods, "month")
-    return score_candidates(data.cur, len(data.prev), cands, month_index, len(data.year_periods), opt.trend)
+    foreign = foreign_subjects(data.cur, data.lexicon.is_focus)
+    return score_candidates(
+        data.cur, len(data.prev), cands, month_index, len(data.year_periods), opt.trend,
+        foreign=foreign, voices=data.voices,
+    )  # fmt: skip
 
 
 def _terms_for(data: YearData, scored: list[Scored], k: int) -> dict[str, list[str]]:
@@ -160,7 +173,7 @@ def trend_dicts(
 ) -> list[dict]:
     cur = data.cur
     lex = data.lexicon
-    chosen = [s for s in scored if not s.burst][: opt.top]
+    chosen = [s for s in scored if not s.set_aside][: opt.top]
     terms = _terms_for(data, scored, opt.terms)
     topics = {t.key: t for t in topic_model.topics}
     focus = {a for a in cur.actor_ids if lex.is_focus(a)}
@@ -172,6 +185,7 @@ def trend_dicts(
         ch_order = np.lexsort((np.arange(len(ch_counts)), -ch_counts))
         langs = np.bincount(cur.lang[m], minlength=len(cur.langs)) / max(len(m), 1)
         vm_counts = np.asarray(data.vmatrix[m].sum(axis=0)).ravel() if len(data.vectors) else []
+        genres = _genre_shares(cur, m)
         cand = sentences(store, cur, data.features, m, s.key if s.kind == "theme" else None, opt.evidence)
         out.append(
             {
@@ -200,12 +214,25 @@ def trend_dicts(
                 "terms": terms.get(s.key, []),
                 "evidence": as_evidence(cur, pick(cur, cand, opt.evidence.quotes)),
                 "components": {k: _r(v) for k, v in s.components.items()},
+                "foreign_share": _r(s.foreign_share),
+                "genres": genres,
                 "log_odds": _r(s.log_odds),
                 "z": _r(s.z),
                 "amplification": {"copies": s.copies, "forwards": s.forwards, "views": s.views},
             }
         )  # fmt: skip
     return out
+
+
+def _genre_shares(cur: Content, members: np.ndarray) -> dict[str, float]:
+    """Share of each known genre among the given posts (unknown genres left out), largest first."""
+    if cur.genre is None or not len(members):
+        return {}
+    counts = np.bincount(cur.genre[members], minlength=len(cur.genres)).astype(np.float64)
+    known = [j for j, g in enumerate(cur.genres) if g and counts[j] > 0]
+    total = sum(counts[j] for j in known)
+    known.sort(key=lambda j: (-counts[j], cur.genres[j]))
+    return {cur.genres[j]: _r(counts[j] / total) for j in known}
 
 
 def event_dicts(store, data: YearData, opt: ReportOptions) -> list[dict]:
@@ -294,6 +321,7 @@ def build_trends(
         "country": country.upper(),
         "trends": trends,
         "bursts": _bursts(scored),
+        "domestic": _domestic(scored),
         "parameters": _parameters(opt),
     }
 
@@ -340,6 +368,13 @@ def _bursts(scored: list[Scored]) -> list[dict]:
     ]  # fmt: skip
 
 
+def _domestic(scored: list[Scored]) -> list[dict]:
+    return [
+        {"theme": s.key, "posts": s.posts, "foreign_share": _r(s.foreign_share)}
+        for s in scored if s.domestic and not s.burst
+    ]  # fmt: skip
+
+
 def _parameters(opt: ReportOptions) -> dict:
     return {
         "top": opt.top,
@@ -370,8 +405,8 @@ def build_report(
     """The report of `year` for `country` (see the module docstring for the shape).
 
     `knowledge` is a loaded Knowledge (None: the built-in files) or a ready `Lexicon`;
-    `weights` overrides the trend score weights (salience, change, breadth, persistence,
-    concentration; defaults in analyze/trends.py: 0.25, 0.25, 0.15, 0.20, 0.15).
+    `weights` overrides the trend score weights (salience, persistence, breadth, reflection,
+    concentration, change; defaults in analyze/trends.py: 0.20, 0.20, 0.20, 0.15, 0.15, 0.10).
     """
     opt = _options(options, top, events, lang, weights)
     knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics)
@@ -425,6 +460,7 @@ def build_report(
         },
         "topics": _topic_dicts(topic_model),
         "bursts": _bursts(scored),
+        "domestic": _domestic(scored),
         "parameters": _parameters(opt),
     }
     report["names"] = _names(report, knowledge, lexicon)
