@@ -125,7 +125,9 @@ def test_summary_is_built_from_the_numbers(report):
     assert "“Nuclear power plant and the uranium chain” (9.4% of posts, up from 4.1%)" in en
     assert "the largest shift was China: +4.5\u00a0pp, to 26.0%" in en
     assert "the other way was" in en and "(−3.3\u00a0pp)" in en
-    report["names"] = {"nuclear_energy": {"ru": "Атомная энергетика и уран", "kk": "Атом энергетикасы және уран"}}
+    report["names"] = {
+        "nuclear_energy": {"ru": "Атомная энергетика и уран", "kk": "Атом энергетикасы және уран"}
+    }
     ru = build_view(report, "ru")["summary"]
     assert "«Атомная энергетика и уран» (9,4\u00a0% постов, против 4,1\u00a0% годом ранее)" in ru
     assert "«Китай»: +4,5\u00a0п.\u00a0п., до 26,0\u00a0%" in ru
@@ -211,7 +213,9 @@ def test_company_person_format_and_bloc_names_come_from_knowledge(report, knowle
     report["trends"][0]["actors"].insert(1, {"actor": "C5_PLUS_1", "share": 0.25})
     report["names"] = labels.report_names(report, knowledge)
     md = {lang: render_markdown(report, lang) for lang in LANGS}
-    actors_line = {lang: next(x for x in md[lang].splitlines() if labels.t("actors", lang) in x) for lang in LANGS}
+    actors_line = {
+        lang: next(x for x in md[lang].splitlines() if labels.t("actors", lang) in x) for lang in LANGS
+    }
     assert "Росатом 31" in actors_line["ru"] and "Rosatom 31" in actors_line["en"]
     assert "Росатом 31" in actors_line["kk"] and "Казатомпром 22" in actors_line["ru"]
     assert "Касым-Жомарт Токаев" in actors_line["ru"] and "Қасым-Жомарт Тоқаев" in actors_line["kk"]
@@ -223,7 +227,10 @@ def test_company_person_format_and_bloc_names_come_from_knowledge(report, knowle
     assert "ШОС" in md["ru"] and "ШЫҰ" in md["kk"] and "SCO" in md["en"]
     # theme labels in the note's language, whatever language the JSON was built in
     assert report["trends"][0]["label"] == "Nuclear power plant and the uranium chain"
-    assert "### 1. Атомная энергетика и уран\n" in md["ru"] and "### 1. Атом энергетикасы және уран\n" in md["kk"]
+    assert (
+        "### 1. Атомная энергетика и уран\n" in md["ru"]
+        and "### 1. Атом энергетикасы және уран\n" in md["kk"]
+    )
     assert "### 2. Транспортные коридоры и транзит\n" in md["ru"]
 
 
@@ -261,7 +268,10 @@ def test_quotes_in_another_language_are_marked(report, rendered):
     assert f"> {russian['quote']}" in md_ru and f"[ru] {russian['quote']}" not in md_ru
     assert f"> [ru] {russian['quote']}" in md_en and f"[en] {english['quote']}" not in md_en
     html = rendered["html", "ru"]
-    assert '<blockquote lang="kk">' in html and '<span class="qlang" title="цитата на языке: казахский">kk</span>' in html
+    assert (
+        '<blockquote lang="kk">' in html
+        and '<span class="qlang" title="цитата на языке: казахский">kk</span>' in html
+    )
     # the language the builder recorded wins over the script
     russian["lang"] = "kk"
     assert f"> [kk] {russian['quote']}" in render_markdown(report, "ru")
@@ -271,8 +281,16 @@ def test_coverage_warnings_come_first(report):
     report["coverage"] = {
         "first_date": "2023-10-02",
         "last_date": "2024-12-30",
-        "months": {"2023-10": 120, "2023-11": 98, "2023-12": 1500, **{f"2024-{m:02d}": 2100 + m for m in range(1, 13)}},
-        "warnings": ["2023 has posts for 3 months only: the comparison year is partial.", "Channel X stops in June."],
+        "months": {
+            "2023-10": 120,
+            "2023-11": 98,
+            "2023-12": 1500,
+            **{f"2024-{m:02d}": 2100 + m for m in range(1, 13)},
+        },
+        "warnings": [
+            "2023 has posts for 3 months only: the comparison year is partial.",
+            "Channel X stops in June.",
+        ],
     }
     md = render_markdown(report, "ru")
     assert md.index("## На чём основан отчёт") < md.index("## Коротко") < md.index("## Ключевые тренды")
@@ -383,7 +401,9 @@ def test_twelve_vectors_keep_their_colours_apart():
         "series": {"periods": periods, "vectors": shares},
     }
     colors = charts.assign_colors(vectors)
-    assert len(set(colors.values())) == 12 and charts.min_distance(list(colors.values())) >= charts.MIN_DISTANCE
+    assert (
+        len(set(colors.values())) == 12 and charts.min_distance(list(colors.values())) >= charts.MIN_DISTANCE
+    )
     svg = charts.render_charts(report, "en")["vectors"]
     areas = _fills(svg, "mark-area role-mark")
     assert len(areas) == charts.MAX_VECTORS + 1 and areas[-1] == charts.OTHER_COLOR
@@ -412,7 +432,7 @@ def test_trend_chart_has_a_panel_per_trend_and_names_the_bursts(report):
     svg = charts.render_charts(report, "ru")["trends"]
     lines = re.findall(r'<g class="mark-line role-mark[^"]*"', svg)
     assert len(lines) == len(report["trends"])
-    headers = re.findall(r'role-row-header|role-column-header|role-header', svg)
+    headers = re.findall(r"role-row-header|role-column-header|role-header", svg)
     assert headers or all(f"{t['rank']}. " in svg for t in report["trends"])
     assert "2. Middle Corridor and transit routes" in svg
     marks = re.findall(r'class="mark-text role-mark[^"]*"[^>]*>(.*?)</g>', svg, re.S)
@@ -474,10 +494,14 @@ def test_minimal_report_renders():
 
 
 def test_markdown_chart_links(report):
-    md = render_markdown(report, "en", charts={"vectors": "report-vectors.svg", "trends": "my charts/trends (1).svg"})
+    md = render_markdown(
+        report, "en", charts={"vectors": "report-vectors.svg", "trends": "my charts/trends (1).svg"}
+    )
     assert "![Partner vectors: share of partner attention by month](report-vectors.svg)" in md
     assert "![Top trends: share of posts by month, bursts marked](my%20charts/trends%20%281%29.svg)" in md
-    bad = render_markdown(report, "en", charts={"vectors": "javascript:alert(1)", "trends": " DATA:text/html,x"})
+    bad = render_markdown(
+        report, "en", charts={"vectors": "javascript:alert(1)", "trends": " DATA:text/html,x"}
+    )
     assert "javascript:" not in bad.lower() and "data:" not in bad.lower() and "![" not in bad
 
 

@@ -39,9 +39,9 @@ def test_a_word_is_shown_as_written_not_as_its_lemma():
 
 
 def test_an_oblique_noun_group_is_named_in_the_nominative():
-    assert nominative("строительству атомной электростанции", ("строительство", "атомный", "электростанция")) == (
-        "строительство атомной электростанции"
-    )
+    assert nominative(
+        "строительству атомной электростанции", ("строительство", "атомный", "электростанция")
+    ) == ("строительство атомной электростанции")
     assert nominative("Казани", ("казань",)) == "Казань"
     assert nominative("двусторонних встреч", ("двусторонний", "встреча")) == "двусторонние встречи"
     assert nominative("Токаев", ("токай",)) == "Токаев"  # a name pymorphy3 reads as a plural stays
@@ -143,7 +143,9 @@ def corpus_db(tmp_path_factory):
 
 def _trend(path, lang: str, theme: str) -> dict:
     with Store.open(path, create=False) as store:
-        report = build_report(store, lexicon(), 2024, top=5, events=0, lang=lang, options=ReportOptions(topics=False))
+        report = build_report(
+            store, lexicon(), 2024, top=5, events=0, lang=lang, options=ReportOptions(topics=False)
+        )
     return next(t for t in report["trends"] if t["theme"] == theme)
 
 

@@ -93,7 +93,9 @@ def assign_colors(keys: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key in keys:
         choices = ([PREFERRED[key]] if key in PREFERRED else []) + list(PALETTE)
-        fits = [c for c in choices if c not in used and all(color_distance(c, u) >= MIN_DISTANCE for u in used)]
+        fits = [
+            c for c in choices if c not in used and all(color_distance(c, u) >= MIN_DISTANCE for u in used)
+        ]
         color = fits[0] if fits else max(PALETTE, key=lambda c: min(color_distance(c, u) for u in used))
         out[key] = color
         used.append(color)
@@ -197,7 +199,11 @@ def _configure(chart):
         chart.configure(font="sans-serif")
         .configure_view(stroke=None)
         .configure_axis(
-            gridColor="#e6e6e6", domainColor="#999999", tickColor="#999999", labelColor="#333333", labelFontSize=11
+            gridColor="#e6e6e6",
+            domainColor="#999999",
+            tickColor="#999999",
+            labelColor="#333333",
+            labelFontSize=11,
         )
         .configure_legend(labelFontSize=11, titleFontSize=11, titleColor="#333333", labelColor="#333333")
     )
@@ -223,13 +229,17 @@ def vectors_chart(report: dict, lang: str = "en"):
     rows = []
     for i, period in enumerate(periods):
         date = _period_date(str(period))
-        values = {v: float((vectors.get(v) or [])[i] or 0) if i < len(vectors.get(v) or []) else 0.0 for v in order}
+        values = {
+            v: float((vectors.get(v) or [])[i] or 0) if i < len(vectors.get(v) or []) else 0.0 for v in order
+        }
         if date is None or sum(values.values()) <= 0:  # a month without partner mentions: a gap
             continue
         for rank, v in enumerate(top):
             rows.append({"date": date, "name": names[v], "share": values[v], "rank": rank})
         if rest:
-            rows.append({"date": date, "name": other, "share": sum(values[v] for v in rest), "rank": len(top)})
+            rows.append(
+                {"date": date, "name": other, "share": sum(values[v] for v in rest), "rank": len(top)}
+            )
     if not rows:
         return None
     domain = [names[v] for v in top] + ([other] if rest else [])

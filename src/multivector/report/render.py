@@ -353,7 +353,9 @@ def _shift(partner: dict) -> float | None:
     return None
 
 
-def _balance_view(balance: dict, year: Any, lang: str, names: dict | None, vector_colors: dict[str, str]) -> dict:
+def _balance_view(
+    balance: dict, year: Any, lang: str, names: dict | None, vector_colors: dict[str, str]
+) -> dict:
     from multivector.report.charts import OTHER_COLOR
 
     partners = balance.get("partners") or []
@@ -433,9 +435,12 @@ def _summary(report: dict, lang: str) -> str:
             if sources is not None
             else ""
         )
+        title = " ".join(str(top.get("title") or "").split())
+        if title.endswith(".") and not title.endswith(".."):
+            title = title[:-1]  # the sentence goes on after the quoted title: no «...Азия».»
         sentences.append(
             t("summary_event", lang).format(
-                title=str(top.get("title") or ""),
+                title=title,
                 dates=fmt_range(top.get("date_start"), top.get("date_end"), lang),
                 sources=sources_text,
             )
@@ -686,7 +691,8 @@ def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | Non
             out.append("- " + " · ".join(stats))
         if tr["partners"]:
             out.append(
-                f"- **{tx['partners']}:** " + ", ".join(f"{_md(p['name'])} {p['share']}" for p in tr["partners"])
+                f"- **{tx['partners']}:** "
+                + ", ".join(f"{_md(p['name'])} {p['share']}" for p in tr["partners"])
             )
         if tr["actors"]:
             out.append(f"- **{tx['actors']}:** " + ", ".join(_md(a) for a in tr["actors"]))
