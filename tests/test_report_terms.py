@@ -167,3 +167,29 @@ def test_terms_come_from_the_posts_in_the_report_language(corpus_db):
     assert "BRICS" not in ru and not any(term.isascii() for term in ru), ru
     # a theme with no English posts still gets terms, from the posts it has
     assert "деньги" in _trend(corpus_db, "en", "corridor")["terms"]
+
+
+def test_the_index_lemmas_are_used_when_they_line_up_with_the_words():
+    from multivector.annotate.link import make_stream
+
+    text = "Грузы пошли по Среднему коридору: см. https://example.com/sredniy-koridor и новый маршрут."
+    indexed = " ".join(make_stream(text, "ru", frozenset()).lemmas)  # what ingest puts in the index
+    plain = count_surfaces([(text, "ru")], is_stop)
+    from_index = count_surfaces([(text, "ru", indexed)], is_stop)
+    assert from_index.forms == plain.forms and from_index.grams == plain.grams
+    assert "коридор" in from_index.uses and "example" not in from_index.uses
+    # a lemma string that does not fit the text is not trusted: the words are lemmatised again
+    for wrong in ("один два три", indexed + " лишнее"):
+        assert count_surfaces([(text, "ru", wrong)], is_stop).forms == plain.forms
+    # a compound the index keeps as its parts is read as its parts, as the ranking saw it
+    text = "Северо-западный маршрут открыт."
+    indexed = " ".join(make_stream(text, "ru", frozenset()).lemmas)
+    assert {"северо", "западный"} <= set(count_surfaces([(text, "ru", indexed)], is_stop).uses)
+    # only the lead of a long post is read
+    long = count_surfaces([("Коридор растёт. " + "Слово " * 600 + "Паромы плывут.", "ru")], is_stop)
+    assert "коридор" in long.uses and "паром" not in long.uses
+
+
+def test_a_lone_adjective_is_named_in_its_dictionary_form():
+    texts = [("Российские банки и российские компании ушли.", "ru"), ("Российские порты закрыты.", "ru")]
+    assert _terms(texts, ["российский"]) == ["российский"]

@@ -271,6 +271,18 @@ def load_texts(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, str
     return out
 
 
+def load_texts_with_lemmas(conn: sqlite3.Connection, rowids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """rowid -> (stored text, its lemma string from the full-text index), for a few posts."""
+    out: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(sorted({int(r) for r in rowids})):
+        q = (
+            "SELECT p.rowid, p.text, coalesce(f.lemmas, '') FROM posts p LEFT JOIN posts_fts f ON f.rowid = p.rowid "
+            f"WHERE p.rowid IN ({','.join('?' * len(chunk))})"
+        )
+        out.update((r, (t, lem)) for r, t, lem in conn.execute(q, chunk))
+    return out
+
+
 def load_theme_spans(
     conn: sqlite3.Connection, rowids: Iterable[int], theme: str
 ) -> dict[int, list[tuple[int, int]]]:

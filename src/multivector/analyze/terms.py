@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from multivector.annotate.stopwords import stop_lemmas
-from multivector.annotate.tokens import tokens
+from multivector.annotate.tokens import WORD_RE, tokens
 
 # What may stand between a sentence break and the first word of the next sentence.
 _OPENERS = set(" \t\u00a0«»\"'“”„(—–-•·*#")
@@ -50,6 +50,7 @@ class TermOptions:
     phrase_min_posts: int = 2  # ... and occurs in at least this many posts of the sample
     extend_share: float = 0.75  # a three-word phrase replaces its two-word part at this share
     min_chars: int = 2  # shorter words are neither terms nor phrase parts
+    max_chars: int = 3000  # of each post: the lead, where a post names what it is about
 
     def as_dict(self) -> dict:
         return {
@@ -90,7 +91,7 @@ def _debris(text: str, start: int, links: list[tuple[int, int]]) -> bool:
     """A hashtag, an @account or a word inside a link: not something the post says."""
     if start and text[start - 1] in "#@/":
         return True
-    return any(a <= start < b for a, b in links)
+    return bool(links) and any(a <= start < b for a, b in links)
 
 
 def _sentence_start(text: str, start: int) -> bool:
@@ -100,28 +101,84 @@ def _sentence_start(text: str, start: int) -> bool:
     return i < 0 or text[i] in _BREAKS
 
 
+def _aligned(text: str, lemmas: str, max_chars: int) -> list[tuple[int, int, str, str]] | None:
+    """The words of `text` paired with the lemma string the full-text index holds for it, read
+    the way the indexer read them (annotate/link.py: words inside links skipped, a hyphenated
+    word either whole or split into its parts); None when they do not line up."""
+    from multivector.annotate.link import _URL
+
+    parts = lemmas.split()
+    urls = (
+        [m.span() for m in _URL.finditer(text)]
+        if ("://" in text or "www." in text or "t.me/" in text)
+        else []
+    )
+    out: list[tuple[int, int, str, str]] = []
+    i = 0
+    for m in WORD_RE.finditer(text):
+        a, b = m.span()
+        if a >= max_chars:
+            return out  # only the lead is read
+        if i >= len(parts):
+            return None
+        if urls and any(u <= a < v for u, v in urls):
+            continue
+        word = m.group()
+        if "-" in word and "-" not in parts[i]:  # indexed as its parts
+            pos = a
+            for piece in word.split("-"):
+                if piece:
+                    if i >= len(parts):
+                        return None
+                    out.append((pos, pos + len(piece), piece, parts[i]))
+                    i += 1
+                pos += len(piece) + 1
+            continue
+        out.append((a, b, word, parts[i]))
+        i += 1
+    return out if i == len(parts) else None
+
+
+def _words(
+    text: str, lang: str | None, lemmas: str | None, max_chars: int
+) -> Iterable[tuple[int, int, str, str]]:
+    """(start, end, word, lemma) of the words in the first `max_chars` of `text`; the lemmas
+    from the full-text index when they line up with the words (no dictionary lookups), else
+    lemmatised here."""
+    found = _aligned(text, lemmas, max_chars) if lemmas else None
+    if found is not None:
+        return found
+    return ((t.start, t.end, t.text, t.lemma) for t in tokens(text[:max_chars], lang))
+
+
 def count_surfaces(
-    texts: Iterable[tuple[str, str | None]],
+    texts: Iterable[tuple],
     is_stop: Callable[[str], bool],
     options: TermOptions | None = None,
+    wanted: set[str] | None = None,
 ) -> SurfaceCounts:
-    """Count word forms and phrases over `(text, lang)` pairs (lang: the post's language)."""
+    """Count word forms and phrases over `(text, lang)` or `(text, lang, lemma string)` items
+    (lang: the post's language). With `wanted`, only those lemmas' forms and the phrases that
+    hold one of them are counted: all a list of ranked terms needs, at a fraction of the cost."""
     opt = options or TermOptions()
     out = SurfaceCounts()
-    for text, lang in texts:
+    stop: dict[str, bool] = {}  # lemma -> content word (two-letter words depend on their capital)
+    for item in texts:
+        text, lang = item[0], item[1]
         if not text:
             continue
         out.posts += 1
-        toks = tokens(text, lang)
-        links = [m.span() for m in _LINK.finditer(text)]
+        links = [m.span() for m in _LINK.finditer(text)] if ("/" in text or "www" in text) else []
         seen: set[tuple[str, ...]] = set()
         run: list[tuple[str, str, bool]] = []  # consecutive content words: (lemma, written, first)
         prev_end = None
-        for tok in toks:
-            word, lem = tok.text, tok.lemma
-            content = _content(word, lem, is_stop, opt) and not _debris(text, tok.start, links)
-            first = _sentence_start(text, tok.start)
-            if content:
+        for start, end, word, lem in _words(text, lang, item[2] if len(item) > 2 else None, opt.max_chars):
+            content = stop.get(lem)
+            if content is None or len(lem) == 2:
+                content = stop[lem] = _content(word, lem, is_stop, opt)
+            content = content and not _debris(text, start, links)
+            first = _sentence_start(text, start)
+            if content and (wanted is None or lem in wanted):
                 low = word.lower()
                 out.forms.setdefault(lem, Counter())[low] += 1
                 out.uses[lem] += 1
@@ -129,29 +186,32 @@ def count_surfaces(
                     out.kazakh[lem] += 1
                 (out.opening if first else out.casing).setdefault(low, Counter())[word] += 1
             # A phrase is consecutive content words with only spaces between them.
-            joined = prev_end is not None and text[prev_end : tok.start].strip(" \u00a0") == "" and not first
+            joined = prev_end is not None and text[prev_end:start].strip(" \u00a0") == "" and not first
             if not content or not joined:
                 run = []
             if content:
                 run.append((lem, word, first))
                 for n in (2, 3):
-                    if len(run) >= n:
-                        part = run[-n:]
-                        key = tuple(p[0] for p in part)
-                        written = " ".join(p[1] for p in part)
-                        low = written.lower()
-                        out.grams.setdefault(key, Counter())[low] += 1
-                        out.gram_uses[key] += 1
-                        if lang == "kk":
-                            out.kazakh[key] += 1
-                        if key not in seen:
-                            seen.add(key)
-                            out.gram_posts[key] += 1
-                        if not part[0][2]:
-                            out.gram_casing.setdefault(low, Counter())[written] += 1
-                        for lemma_ in key:
-                            out.by_lemma.setdefault(lemma_, set()).add(key)
-            prev_end = tok.end
+                    if len(run) < n:
+                        break
+                    part = run[-n:]
+                    key = tuple(p[0] for p in part)
+                    if wanted is not None and not any(k in wanted for k in key):
+                        continue
+                    written = " ".join(p[1] for p in part)
+                    low = written.lower()
+                    out.grams.setdefault(key, Counter())[low] += 1
+                    out.gram_uses[key] += 1
+                    if lang == "kk":
+                        out.kazakh[key] += 1
+                    if key not in seen:
+                        seen.add(key)
+                        out.gram_posts[key] += 1
+                    if not part[0][2]:
+                        out.gram_casing.setdefault(low, Counter())[written] += 1
+                    for lemma_ in key:
+                        out.by_lemma.setdefault(lemma_, set()).add(key)
+            prev_end = end
     return out
 
 
@@ -273,10 +333,12 @@ def nominative(written: str, key: tuple[str, ...]) -> str:
     parses = _group_parses(words, key)
     head = next((i for i, p in enumerate(parses) if p is not None and p.tag.POS == "NOUN"), None)
     if head is None:
-        if len(words) == 1 and parses[0] is not None and parses[0].tag.POS in ("ADJF", "PRTF"):
-            head = 0  # an adjective on its own: its own nominative
-        else:
-            return written
+        p = parses[0]
+        if len(words) == 1 and p is not None and p.tag.POS in ("ADJF", "PRTF"):
+            # An adjective on its own is named as a dictionary names it (российские -> российский).
+            form = p.inflect({"nomn", "sing", "masc"})
+            return _recase(form.word, words[0]) if form is not None else written
+        return written
     hp = parses[head]
     if hp is None or "nomn" in hp.tag or "Fixd" in hp.tag:
         return written

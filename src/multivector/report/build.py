@@ -42,7 +42,7 @@ from multivector.analyze.data import (
     iso_day,
     load_content,
     load_lemmas,
-    load_texts,
+    load_texts_with_lemmas,
     year_range,
 )
 from multivector.analyze.events import EventOptions, find_events
@@ -80,7 +80,7 @@ class ReportOptions:
     lang: str = "en"
     topics: bool = True
     terms: int = 8
-    term_sample: int = 400  # posts of a trend read for the written forms of its terms
+    term_sample: int = 300  # posts of a trend read for the written forms of its terms
     term_lang_posts: int = 5  # posts in the report's language needed to take terms from them only
     term: TermOptions = field(default_factory=TermOptions)
     trend: TrendOptions = field(default_factory=TrendOptions)
@@ -195,9 +195,13 @@ def _terms_for(
             members = members[
                 np.unique(np.linspace(0, len(members) - 1, opt.term_sample).round().astype(int))
             ]
-        texts = load_texts(store.conn, [int(data.cur.rowid[p]) for p in members])
-        sample = ((texts.get(int(data.cur.rowid[p]), ""), data.cur.langs[data.cur.lang[p]]) for p in members)
-        counts = count_surfaces(sample, is_stop, opt.term)
+        stored = load_texts_with_lemmas(store.conn, [int(data.cur.rowid[p]) for p in members])
+        sample = (
+            (*stored.get(int(data.cur.rowid[p]), ("", "")), data.cur.langs[data.cur.lang[p]]) for p in members
+        )
+        counts = count_surfaces(
+            ((text, lang, lemmas) for text, lemmas, lang in sample), is_stop, opt.term, set(ranked)
+        )
         out[s.key] = readable_terms(ranked, counts, opt.terms, opt.term)
     return out
 
