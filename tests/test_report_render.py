@@ -529,3 +529,15 @@ def test_words_and_numbers():
 def test_template_ships_as_package_data():
     template = resources.files("multivector.report").joinpath("templates/report.html.j2")
     assert template.is_file()
+
+
+def test_markdown_never_links_to_scripts_or_data(report):
+    report["trends"][0]["evidence"][0]["quote"] = "Click [here](javascript:alert(1)) or [there](java&#115;cript:x)."
+    report["trends"][1]["terms"].append("[t](data:text/html,<b>x</b>)")
+    report["events"][0]["title"] = "[ok](https://example.kz) and [bad]( VBScript:msgbox)"
+    report["events"][1]["evidence"][0]["quote"] = "[ref]: javascript:alert(2)"
+    md = render_markdown(report, "en")
+    assert "](javascript:" not in md and "](data:" not in md and "]( VBScript:" not in md
+    assert "](java&#115;cript:" not in md and "]: javascript:" not in md
+    assert "[here]\\(javascript:alert(1))" in md  # still readable as the text it was
+    assert "[ok](https://example.kz)" in md  # an ordinary link in a title is left alone

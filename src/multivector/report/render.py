@@ -611,9 +611,30 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _LT = r"\\<"
 
 
+_LINK_OPEN = re.compile(r"\]\s*(\(|:)")
+_BAD_SCHEME = re.compile(r"^(javascript|vbscript|data|file):")
+
+
+def _defuse_links(text: str) -> str:
+    """A link in data text (`[x](javascript:...)`, `[x]: data:...`) whose target a viewer could
+    run or load is broken by a backslash before its `(` or `:`; it then reads as the same text.
+    Entities and blanks are decoded first, as a Markdown renderer would (`javascript&#58;`)."""
+    import html
+
+    out, last = [], 0
+    for m in _LINK_OPEN.finditer(text):
+        target = html.unescape(text[m.end() : m.end() + 80])
+        target = re.sub(r"[\s<\x00-\x1f\\]", "", target).lower()
+        if _BAD_SCHEME.match(target):
+            out.append(text[last : m.start(1)] + "\\" + m.group(1))
+            last = m.end()
+    return "".join(out) + text[last:] if out else text
+
+
 def _md(text: str) -> str:
-    """Inline text from the data: one line, and no raw HTML a Markdown renderer would pass on."""
-    return _TAG_START.sub(_LT, " ".join(str(text).split()))
+    """Inline text from the data: one line, and no raw HTML or script link a Markdown renderer
+    would pass on."""
+    return _defuse_links(_TAG_START.sub(_LT, " ".join(str(text).split())))
 
 
 def _md_cell(text: str) -> str:
@@ -622,7 +643,8 @@ def _md_cell(text: str) -> str:
 
 def _md_quote(ev: dict) -> list[str]:
     # Verbatim, line by line; only a "<" that could open an HTML tag is backslash-escaped.
-    body = [f"> {_TAG_START.sub(_LT, line)}" if line.strip() else ">" for line in ev["quote"].splitlines()]
+    quote = _defuse_links(ev["quote"])
+    body = [f"> {_TAG_START.sub(_LT, line)}" if line.strip() else ">" for line in quote.splitlines()]
     if ev.get("marker") and body and body[0] != ">":  # a quote in another language: [kk] first
         body[0] = f"> [{ev['marker']}] " + body[0][2:]
     source = " · ".join(x for x in (_md(ev["channel"]), ev["date"]) if x)
