@@ -403,6 +403,13 @@ def _join_items(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + f" {t('and', lang)} " + items[-1]
 
 
+def _inner(text: str, lang: str) -> str:
+    """Quotes inside a quoted name take the inner form: «Форматы „Центральная Азия + партнёр“»."""
+    if lang in ("ru", "kk"):
+        return text.replace("«", "„").replace("»", "“")
+    return text.replace("“", "‘").replace("”", "’")
+
+
 def _summary(report: dict, lang: str) -> str:
     year = report.get("year")
     prev_year = int(year) - 1 if year is not None else ""
@@ -421,7 +428,7 @@ def _summary(report: dict, lang: str) -> str:
             change = t("summary_trend_change", lang).format(prev=fmt_pct(prev, lang))
         items.append(
             t("summary_trend_item", lang).format(
-                label=_trend_label(trend, lang, names), cur=fmt_pct(share, lang), change=change
+                label=_inner(_trend_label(trend, lang, names), lang), cur=fmt_pct(share, lang), change=change
             )
         )
     if items:
@@ -440,7 +447,7 @@ def _summary(report: dict, lang: str) -> str:
             title = title[:-1]  # the sentence goes on after the quoted title: no «...Азия».»
         sentences.append(
             t("summary_event", lang).format(
-                title=title,
+                title=_inner(title, lang),
                 dates=fmt_range(top.get("date_start"), top.get("date_end"), lang),
                 sources=sources_text,
             )
@@ -452,7 +459,7 @@ def _summary(report: dict, lang: str) -> str:
         shift = _shift(biggest) or 0.0
         if abs(shift) >= 0.0005:
             text = t("summary_shift", lang).format(
-                vector=_partner_name(biggest, lang, names),
+                vector=_inner(_partner_name(biggest, lang, names), lang),
                 shift=fmt_pp(shift, lang),
                 cur=fmt_pct(biggest.get("share"), lang),
             )
@@ -460,7 +467,7 @@ def _summary(report: dict, lang: str) -> str:
             if opposite:
                 other = max(opposite, key=lambda p: (abs(_shift(p) or 0), str(p.get("vector"))))
                 text += t("summary_shift_other", lang).format(
-                    vector=_partner_name(other, lang, names), shift=fmt_pp(_shift(other), lang)
+                    vector=_inner(_partner_name(other, lang, names), lang), shift=fmt_pp(_shift(other), lang)
                 )
             sentences.append(text + ".")
     entropy, entropy_prev = balance.get("entropy"), balance.get("entropy_prev")
