@@ -6,20 +6,27 @@ write «деньга» for «деньги», nobody writes «bric» for BRICS. T
 of lemmas into display terms by reading a sample of the posts they came from:
 
 - each lemma is shown in its most frequent **surface form** in those posts, in the case the
-  posts write it (a form that starts a sentence does not decide the capital letter; a form
-  equal to the dictionary form or, in Russian, a nominative counts double, so «санкции» wins
-  over an equally frequent «санкций»);
+  posts write it mid-sentence (a capital that only opens sentences is dropped for ordinary
+  words and kept for names); a form that names the word counts double (the dictionary form, a
+  Russian nominative, a Kazakh form without a case ending), so «санкции» wins over an equally
+  frequent «санкций»;
 - a lemma that mostly occurs inside one **phrase** is shown as that phrase («Средний
-  коридор», «Центральная Азия»): a two- or three-word sequence of content words, with
+  коридор», «критические минералы»): a two- or three-word noun group of content words, with
   nothing but spaces between them, that holds at least `phrase_share` of the lemma's uses and
-  occurs in at least `phrase_min_posts` posts; the other words of the phrase are then not
-  shown again on their own;
-- a lemma the sample never writes (the ranking saw it in posts of another language) is
-  skipped, so the terms come from the posts in the report's language when there are enough
-  of them (the caller picks the sample).
+  occurs in at least `phrase_min_posts` posts; the phrase takes the place of its words shown
+  before and they are not shown again on their own. No verbs (Токаев провёл), no English
+  possessive slices (Kazakhstan's energy), no Kazakh word in a case form (Тоқаев Қазанда);
+- a Russian noun group in an oblique case is named in the nominative, as a term is written
+  («строительству атомной электростанции» -> «строительство атомной электростанции»,
+  «Казани» -> «Казань»), a lone adjective in its dictionary form (российские -> российский);
+- a lemma the sample never writes (the ranking saw it in posts of another language), and a
+  Kazakh word the sample only writes in a case form, are skipped: the caller picks the posts
+  (those in the report's language when there are enough).
 
-Everything is counted with plain dicts over a bounded sample, ties are broken alphabetically,
-and the result does not depend on the order of the posts.
+The posts are read through the lemma string the full-text index already holds for them (no
+dictionary lookups when it lines up with the words), only their lead (`max_chars`), and only
+the ranked lemmas and the phrases that hold one are counted. Ties are broken alphabetically,
+so the result does not depend on the order of the posts.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ class TermOptions:
             "phrase_share": self.phrase_share,
             "phrase_min_posts": self.phrase_min_posts,
             "extend_share": self.extend_share,
+            "lead_chars": self.max_chars,
         }
 
 
@@ -65,10 +73,9 @@ class SurfaceCounts:
     """What a sample of posts writes: word forms per lemma, and phrases of two and three words."""
 
     forms: dict[str, Counter] = field(default_factory=dict)  # lemma -> Counter(lower form)
-    casing: dict[str, Counter] = field(
-        default_factory=dict
-    )  # lower form -> Counter(as written, mid-sentence)
-    opening: dict[str, Counter] = field(default_factory=dict)  # lower form -> Counter(as written, first word)
+    # lower form -> Counter(as written): mid-sentence, and as the first word of a sentence
+    casing: dict[str, Counter] = field(default_factory=dict)
+    opening: dict[str, Counter] = field(default_factory=dict)
     uses: Counter = field(default_factory=Counter)  # lemma -> occurrences
     grams: dict[tuple[str, ...], Counter] = field(default_factory=dict)  # lemmas -> Counter(lower phrase)
     gram_uses: Counter = field(default_factory=Counter)  # lemmas -> occurrences

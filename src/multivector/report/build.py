@@ -196,12 +196,11 @@ def _terms_for(
                 np.unique(np.linspace(0, len(members) - 1, opt.term_sample).round().astype(int))
             ]
         stored = load_texts_with_lemmas(store.conn, [int(data.cur.rowid[p]) for p in members])
-        sample = (
-            (*stored.get(int(data.cur.rowid[p]), ("", "")), data.cur.langs[data.cur.lang[p]]) for p in members
-        )
-        counts = count_surfaces(
-            ((text, lang, lemmas) for text, lemmas, lang in sample), is_stop, opt.term, set(ranked)
-        )
+        sample = []
+        for p in members:
+            text, lemmas = stored.get(int(data.cur.rowid[p]), ("", ""))
+            sample.append((text, data.cur.langs[data.cur.lang[p]], lemmas))
+        counts = count_surfaces(sample, is_stop, opt.term, set(ranked))
         out[s.key] = readable_terms(ranked, counts, opt.terms, opt.term)
     return out
 
@@ -418,7 +417,9 @@ def _parameters(opt: ReportOptions) -> dict:
         "topics": opt.topic.as_dict() if opt.topics else None,
         "event_options": opt.event.as_dict(),
         "evidence_per_item": opt.evidence.quotes,
-    }
+        "terms": {"per_trend": opt.terms, "sample_posts": opt.term_sample, "lang_posts": opt.term_lang_posts,
+                  **opt.term.as_dict()},
+    }  # fmt: skip
 
 
 def build_report(
