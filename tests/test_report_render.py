@@ -532,7 +532,9 @@ def test_template_ships_as_package_data():
 
 
 def test_markdown_never_links_to_scripts_or_data(report):
-    report["trends"][0]["evidence"][0]["quote"] = "Click [here](javascript:alert(1)) or [there](java&#115;cript:x)."
+    report["trends"][0]["evidence"][0]["quote"] = (
+        "Click [here](javascript:alert(1)) or [there](java&#115;cript:x)."
+    )
     report["trends"][1]["terms"].append("[t](data:text/html,<b>x</b>)")
     report["events"][0]["title"] = "[ok](https://example.kz) and [bad]( VBScript:msgbox)"
     report["events"][1]["evidence"][0]["quote"] = "[ref]: javascript:alert(2)"

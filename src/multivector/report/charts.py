@@ -114,11 +114,6 @@ def vector_colors(report: dict) -> dict[str, str]:
     return assign_colors(_vector_order(report)[:MAX_VECTORS])
 
 
-def vector_color(vector: str, index: int = 0) -> str:
-    """The colour a vector gets when it is charted alone (its preferred one)."""
-    return PREFERRED.get(vector) or PALETTE[index % len(PALETTE)]
-
-
 # --- data ------------------------------------------------------------------------------------
 
 
