@@ -65,14 +65,17 @@ def _chart_stats(page, selector: str) -> dict:
             const drawn = marks.filter(p => { const b = p.getBBox(); return b.width > 0 && b.height > 0; });
             return {width: box.width, height: box.height, marks: marks.length, drawn: drawn.length,
                     lines: svg.querySelectorAll('g.mark-line path').length,
+                    areas: svg.querySelectorAll('g.mark-area path').length,
+                    legend: svg.querySelectorAll('g.role-legend-label text').length,
                     texts: svg.querySelectorAll('text').length};
         }""",
         selector,
     )
 
 
-@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("lang", ["en", "ru", "kk"])
 def test_charts_render_offline(browser, tmp_path, lang):
+    from multivector.report.charts import MAX_VECTORS
     from multivector.report.render import render_html
 
     report = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -84,11 +87,13 @@ def test_charts_render_offline(browser, tmp_path, lang):
             stats = _chart_stats(page, selector)
             assert stats is not None, f"{selector}: no SVG in the page"
             assert stats["width"] > 300 and stats["height"] > 150, (selector, stats)
-            assert stats["lines"] >= 5, (selector, stats)
-            assert stats["drawn"] >= stats["lines"], (selector, stats)
-            assert stats["texts"] > 10, (selector, stats)  # axis labels and legend
-        # one line per vector and per ranked trend
-        assert _chart_stats(page, "#chart-vectors")["lines"] == len(report["series"]["vectors"])
+            assert stats["drawn"] >= 5, (selector, stats)
+            assert stats["texts"] > 10, (selector, stats)  # axis labels, legend, panel titles
+        # a band per top vector plus "Other", each named in the legend
+        vectors = _chart_stats(page, "#chart-vectors")
+        bands = min(len(report["series"]["vectors"]), MAX_VECTORS + 1)
+        assert vectors["areas"] == bands and vectors["legend"] == bands, vectors
+        # a panel with a line per ranked trend
         assert _chart_stats(page, "#chart-trends")["lines"] == len(report["series"]["trends"])
         heading = page.locator("h1").inner_text()
         assert str(report["year"]) in heading

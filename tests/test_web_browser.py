@@ -131,7 +131,8 @@ def test_every_page_renders_with_its_charts(tab, server):
             drawn = _svg_drawn(tab, sel)
             assert drawn and drawn["w"] > 300 and drawn["h"] > 100 and drawn["marks"] > 5, (path, sel, drawn)
         if name == "overview":
-            assert _count(tab, "#chart-vectors svg g.mark-line path") >= 5
+            # the partner vectors: a stacked area of the top vectors (report/charts.py)
+            assert _count(tab, "#chart-vectors svg g.mark-area path") >= 5
             assert _count(tab, "table.balance tbody tr") >= 5
             assert _count(tab, "ol.trends-top li a") == 5
         elif name == "search":

@@ -511,8 +511,10 @@ def _knowledge():
 
 
 def _check_lang(lang: str) -> None:
-    if lang not in ("en", "ru"):
-        raise InputError(f"--lang {lang!r}: expected ru or en")
+    from multivector.report.labels import LANGS
+
+    if lang not in LANGS:
+        raise InputError(f"--lang {lang!r}: expected {', '.join(LANGS)}")
 
 
 def _dump_json(data: dict, path: Path | None = None) -> None:
@@ -532,7 +534,7 @@ YearOpt = Annotated[
     int | None, typer.Option("--year", help="The year to analyse (default: the latest year with posts).")
 ]
 CountryOpt = Annotated[str, typer.Option("--country", help="Focus country of the profile (ISO code).")]
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels: ru or en.")]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels: en, ru or kk.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 WeightOpt = Annotated[
     list[str] | None,

@@ -44,6 +44,7 @@ from multivector.analyze.balance import balance as balance_of
 from multivector.analyze.events import EventOptions, find_events
 from multivector.analyze.evidence import EvidenceOptions, as_evidence, pick, sentences, title
 from multivector.analyze.lexicon import Lexicon
+from multivector.analyze.terms import TermOptions, count_surfaces, readable_terms
 from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize
 from multivector.analyze.topics import TopicModel, TopicOptions, find_topics
 from multivector.analyze.trends import (
@@ -57,6 +58,7 @@ from multivector.analyze.trends import (
     score_candidates,
     theme_candidates,
 )
+from multivector.annotate.stopwords import is_stop
 from multivector.store.base import Content, iso_day, year_range
 
 DIGITS = 4
@@ -76,6 +78,9 @@ class ReportOptions:
     lang: str = "en"
     topics: bool = True
     terms: int = 8
+    term_sample: int = 300  # posts of a trend read for the written forms of its terms
+    term_lang_posts: int = 5  # posts in the report's language needed to take terms from them only
+    term: TermOptions = field(default_factory=TermOptions)
     trend: TrendOptions = field(default_factory=TrendOptions)
     topic: TopicOptions = field(default_factory=TopicOptions)
     event: EventOptions = field(default_factory=EventOptions)
@@ -147,15 +152,62 @@ def rank_trends(data: YearData, opt: ReportOptions, topic_model: TopicModel) -> 
     )  # fmt: skip
 
 
-def _terms_for(data: YearData, scored: list[Scored], k: int) -> dict[str, list[str]]:
-    """Class-based TF-IDF terms of each candidate, with all candidates as the classes."""
+# The language whose words a note falls back on when too few of a theme's posts are in its own.
+_TERM_FALLBACK = {"kk": ("ru", "en"), "ru": ("en", "kk"), "en": ("ru", "kk")}
+
+
+def _term_members(data: YearData, members: np.ndarray, lang: str, min_posts: int) -> np.ndarray:
+    """The posts a candidate's terms are read from: those in the report's language when it
+    has `min_posts` of them (terms the reader can quote), else those in the language most of
+    its posts are in (one language per list, never a mix), else all of them."""
+    counts = np.bincount(data.cur.lang[members], minlength=len(data.cur.langs)) if len(members) else []
+    order = [lang, *_TERM_FALLBACK.get(lang, ())]
+    ranked = sorted(
+        (j for j in range(len(counts)) if counts[j]),
+        key=lambda j: (
+            data.cur.langs[j] != lang,
+            -counts[j],
+            order.index(data.cur.langs[j]) if data.cur.langs[j] in order else len(order),
+        ),
+    )
+    for j in ranked:
+        if counts[j] >= min_posts:
+            return members[data.cur.lang[members] == j]
+    return members
+
+
+def _terms_for(
+    store, data: YearData, scored: list[Scored], opt: ReportOptions, keys: list[str]
+) -> dict[str, list[str]]:
+    """Display terms of the candidates in `keys`: class-based TF-IDF ranks lemmas (all
+    candidates are the classes), then a sample of each candidate's posts gives the words and
+    phrases as written (analyze/terms.py), in the report's language where it can."""
     if not scored or data.features.counts.shape[1] == 0:
         return {s.key: [] for s in scored}
-    rows = np.concatenate([np.full(len(s.members), i) for i, s in enumerate(scored)])
-    cols = np.concatenate([s.members for s in scored])
+    sets = [_term_members(data, s.members, opt.lang, opt.term_lang_posts) for s in scored]
+    rows = np.concatenate([np.full(len(m), i) for i, m in enumerate(sets)])
+    cols = np.concatenate(sets)
     membership = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(scored), len(data.cur)))
     weights = class_tfidf(data.features.counts, membership)
-    return {s.key: top_terms(weights[i], data.features.vocab, k) for i, s in enumerate(scored)}
+    wanted = set(keys)
+    out: dict[str, list[str]] = {}
+    for i, s in enumerate(scored):
+        if s.key not in wanted:
+            continue
+        ranked = top_terms(weights[i], data.features.vocab, opt.terms * 4)
+        members = sets[i]
+        if len(members) > opt.term_sample:  # evenly spread over the posts, the same every run
+            members = members[
+                np.unique(np.linspace(0, len(members) - 1, opt.term_sample).round().astype(int))
+            ]
+        stored = store.texts_with_lemmas([data.cur.ids[p] for p in members])
+        sample = []
+        for p in members:
+            text, lemmas = stored.get(data.cur.ids[p], ("", ""))
+            sample.append((text, data.cur.langs[data.cur.lang[p]], lemmas))
+        counts = count_surfaces(sample, is_stop, opt.term, set(ranked))
+        out[s.key] = readable_terms(ranked, counts, opt.terms, opt.term)
+    return out
 
 
 def _monthly_shares(data: YearData, members_cur: np.ndarray, members_prev: np.ndarray) -> list[float]:
@@ -174,13 +226,16 @@ def trend_dicts(
     cur = data.cur
     lex = data.lexicon
     chosen = [s for s in scored if not s.set_aside][: opt.top]
-    terms = _terms_for(data, scored, opt.terms)
+    terms = _terms_for(store, data, scored, opt, [s.key for s in chosen])
     topics = {t.key: t for t in topic_model.topics}
     focus = {a for a in cur.actor_ids if lex.is_focus(a)}
     out = []
     for rank, s in enumerate(chosen, start=1):
         m = s.members
-        label = topics[s.key].label if s.kind == "topic" else lex.theme_label(s.key, opt.lang)
+        if s.kind == "topic":  # a topic is named by its first written terms, not its lemmas
+            label = ", ".join(terms[s.key][:3]) or topics[s.key].label
+        else:
+            label = lex.theme_label(s.key, opt.lang)
         ch_counts = np.bincount(cur.channel[m], minlength=len(cur.channels))
         ch_order = np.lexsort((np.arange(len(ch_counts)), -ch_counts))
         langs = np.bincount(cur.lang[m], minlength=len(cur.langs)) / max(len(m), 1)
@@ -387,7 +442,9 @@ def _parameters(opt: ReportOptions) -> dict:
         "topics": opt.topic.as_dict() if opt.topics else None,
         "event_options": opt.event.as_dict(),
         "evidence_per_item": opt.evidence.quotes,
-    }
+        "terms": {"per_trend": opt.terms, "sample_posts": opt.term_sample, "lang_posts": opt.term_lang_posts,
+                  **opt.term.as_dict()},
+    }  # fmt: skip
 
 
 def build_report(
@@ -464,7 +521,17 @@ def build_report(
         "parameters": _parameters(opt),
     }
     report["names"] = _names(report, knowledge, lexicon)
+    _quote_langs([*trends, *event_list], data.cur)
     return report
+
+
+def _quote_langs(items: list[dict], cur: Content) -> None:
+    """Each quote's language (its post's), so a note can mark quotes in another language."""
+    lang_of = {pid: cur.langs[j] for pid, j in zip(cur.ids, cur.lang, strict=True)}
+    for item in items:
+        for ev in item.get("evidence") or []:
+            if ev.get("post_id") in lang_of:
+                ev["lang"] = lang_of[ev["post_id"]]
 
 
 def _day(iso: str) -> int:

@@ -1,9 +1,12 @@
-"""Words the reports print, in English and Russian: headings, vector and actor names, months.
+"""Words the reports print, in English, Russian and Kazakh: headings, the method, names, months.
 
-Nothing here knows a particular country: country names come from pycountry (ISO 3166-1) and its
-gettext catalogue, with a short table of the names analysts actually write ("Russia", not
-"Russian Federation"). Russian needs the genitive for the title ("...внешней политики
-Казахстана"); pymorphy3 inflects the name word by word.
+Nothing here knows a particular country. Names of actors, themes and vectors come first from
+the knowledge files (`report_names` puts them into the report as `names: {id: {lang: name}}`);
+the tables below are the fallback for a report that carries none. Country names then come from
+a short table of the names analysts actually write ("Russia", not "Russian Federation"), then
+pycountry's gettext catalogue (ru) or the CLDR data of babel (kk). Russian needs the genitive in
+the title ("...внешней политики Казахстана"), which pymorphy3 inflects word by word; the Kazakh
+title puts the country before «сыртқы саясатының» unchanged, as Kazakh does.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
-LANGS = ("en", "ru")
+LANGS = ("en", "ru", "kk")
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -24,6 +27,12 @@ TEXT: dict[str, dict[str, str]] = {
         "h_balance": "Partner balance",
         "h_charts": "Charts",
         "h_method": "Method",
+        "h_coverage": "What the data covers",
+        "coverage_span": "Posts dated {first} – {last}.",
+        "coverage_months": "Posts per month",
+        "coverage_total": "Total",
+        "col_year": "Year",
+        "warning": "Read with care",
         "share": "Share of posts",
         "share_change": "{prev} in {prev_year} → {cur} in {year}",
         "growth": "growth {g}",
@@ -33,15 +42,16 @@ TEXT: dict[str, dict[str, str]] = {
         "channels": "Channels",
         "months": "Months present",
         "months_value": "{n} of {total}",
-        "actors": "Key actors",
+        "actors": "Main actors",
         "top_channels": "Most active channels",
         "languages": "Languages",
         "score": "Score",
-        "drivers": "Who drives it",
+        "partners": "Partners in the theme's posts",
         "terms": "Key terms",
         "evidence": "What was said",
         "why": "Why it ranks here",
         "topic_note": "found in the posts without the theme list",
+        "quote_lang": "quote in {language}",
         "col_rank": "#",
         "col_event": "Event",
         "col_dates": "Dates",
@@ -51,22 +61,39 @@ TEXT: dict[str, dict[str, str]] = {
         "col_themes": "Themes",
         "col_partner": "Partner",
         "col_shift": "Shift",
+        "other": "Other",
+        "burst": "burst",
         "entropy": "Spread of attention across partners (normalised Shannon entropy: 0 = one partner only, 1 = evenly split): {cur} ({prev} in {prev_year}).",
         "hhi": "Concentration (Herfindahl–Hirschman index, the sum of squared shares: higher = more concentrated, {even} = evenly split): {cur} ({prev} in {prev_year}).",
-        "chart_vectors": "Partner vectors: share of posts by month",
-        "chart_trends": "Top trends: share of posts by month",
+        "chart_vectors": "Partner vectors: share of partner attention by month",
+        "chart_trends": "Top trends: share of posts by month, bursts marked",
         "chart_files": "Charts",
         "no_data": "No data.",
-        "method": (
+        "method_content": (
             "Shares are of the year's in-scope posts, each duplicate group counted once (forwards and "
-            "copies are kept as amplification, not content). A trend's score adds up interpretable parts: "
-            "salience (its share of the year), change against the year before (smoothed log-odds), breadth "
-            "(channels and languages), persistence (months present) and concentration (how much of it sits "
-            "in one burst, which counts against it). Events are bursts of posts close in time with the same "
-            "actors and similar words, ranked by distinct sources, volume, duration and actor salience. "
-            "Quotes are verbatim sentences from the posts; the reference after each is its post id."
+            "copies measure amplification, not content)."
+        ),
+        "method_trend": "A trend's score adds up parts that can be read one by one: {parts}.",
+        "method_weight": "weight {w}",
+        "method_partners": (
+            "“Partners in the theme's posts” gives each partner vector's share of the partner mentions "
+            "in that theme's posts: whom the posts are about, not who drives the theme."
+        ),
+        "method_events": (
+            "Events are bursts of posts close in time with the same actors and similar words, ranked by "
+            "distinct sources, volume, duration and the weight of the actors."
+        ),
+        "method_terms": (
+            "Key terms are the words and phrases that set a theme's posts apart from the others "
+            "(class-based TF-IDF over lemmas), shown as the posts most often write them and taken from "
+            "the posts in the report's language where there are enough of them."
+        ),
+        "method_quotes": (
+            "Quotes are verbatim sentences from the posts; the reference after each is its post id, and "
+            "a quote in another language than the report's is marked with its language code ({codes})."
         ),
         "parameters": "Parameters",
+        "all_parameters": "All parameters",
         "summary_trends": "The leading trends were {items}.",
         "summary_trend_item": "“{label}” ({cur} of posts, {change})",
         "summary_trend_change": "up from {prev}",
@@ -81,6 +108,8 @@ TEXT: dict[str, dict[str, str]] = {
         "summary_spread_flat": "The overall spread of attention across partners hardly changed (entropy {prev} → {cur}).",
         "and": "and",
         "pp": "pp",
+        "yes": "yes",
+        "no": "no",
     },
     "ru": {
         "title": "Ключевые тренды внешней политики {country}, {year}",
@@ -92,6 +121,12 @@ TEXT: dict[str, dict[str, str]] = {
         "h_balance": "Баланс партнёров",
         "h_charts": "Графики",
         "h_method": "Метод",
+        "h_coverage": "На чём основан отчёт",
+        "coverage_span": "Посты с {first} по {last}.",
+        "coverage_months": "Постов по месяцам",
+        "coverage_total": "Всего",
+        "col_year": "Год",
+        "warning": "Внимание",
         "share": "Доля постов",
         "share_change": "{prev} в {prev_year} → {cur} в {year}",
         "growth": "рост {g}",
@@ -105,11 +140,12 @@ TEXT: dict[str, dict[str, str]] = {
         "top_channels": "Самые активные каналы",
         "languages": "Языки",
         "score": "Балл",
-        "drivers": "Кто двигает тему",
+        "partners": "Партнёры в постах темы",
         "terms": "Ключевые слова",
         "evidence": "Что говорили",
         "why": "Почему на этом месте",
         "topic_note": "найдена в постах без словаря тем",
+        "quote_lang": "цитата на языке: {language}",
         "col_rank": "№",
         "col_event": "Событие",
         "col_dates": "Даты",
@@ -119,22 +155,39 @@ TEXT: dict[str, dict[str, str]] = {
         "col_themes": "Темы",
         "col_partner": "Партнёр",
         "col_shift": "Сдвиг",
+        "other": "Прочие",
+        "burst": "всплеск",
         "entropy": "Равномерность внимания к партнёрам (нормированная энтропия Шеннона: 0 — один партнёр, 1 — поровну): {cur} ({prev} в {prev_year}).",
         "hhi": "Концентрация (индекс Херфиндаля — Хиршмана, сумма квадратов долей: выше — концентрированнее, {even} — поровну): {cur} ({prev} в {prev_year}).",
-        "chart_vectors": "Направления: доля постов по месяцам",
-        "chart_trends": "Главные тренды: доля постов по месяцам",
+        "chart_vectors": "Направления: доля внимания к партнёрам по месяцам",
+        "chart_trends": "Главные тренды: доля постов по месяцам, всплески отмечены",
         "chart_files": "Графики",
         "no_data": "Нет данных.",
-        "method": (
+        "method_content": (
             "Доли считаются от постов года по теме внешней политики; группа дубликатов учитывается один раз "
-            "(пересылки и копии — отдельная мера охвата, а не содержания). Балл тренда складывается из "
-            "понятных частей: заметность (доля в году), изменение к прошлому году (сглаженные лог-шансы), "
-            "широта (каналы и языки), устойчивость (месяцы присутствия) и концентрация (какая часть "
-            "приходится на один всплеск — снижает балл). События — всплески постов, близких по времени, "
-            "участникам и словам; ранжируются по числу источников, объёму, длительности и значимости "
-            "участников. Цитаты — дословные предложения из постов; ссылка после цитаты — id поста."
+            "(пересылки и копии — мера охвата, а не содержания)."
+        ),
+        "method_trend": "Балл тренда складывается из частей, каждую из которых можно проверить: {parts}.",
+        "method_weight": "вес {w}",
+        "method_partners": (
+            "«Партнёры в постах темы» — доля каждого направления среди упоминаний партнёров в постах этой "
+            "темы: о ком пишут, а не кто двигает тему."
+        ),
+        "method_events": (
+            "События — всплески постов, близких по времени, участникам и словам; ранжируются по числу "
+            "источников, объёму, длительности и весу участников."
+        ),
+        "method_terms": (
+            "Ключевые слова — слова и словосочетания, которые отличают посты темы от остальных (TF-IDF по "
+            "классам на леммах), в том виде, в каком их чаще всего пишут посты, и по возможности из постов "
+            "на языке отчёта."
+        ),
+        "method_quotes": (
+            "Цитаты — дословные предложения из постов; ссылка после цитаты — id поста, а цитата на другом "
+            "языке помечена его кодом ({codes})."
         ),
         "parameters": "Параметры",
+        "all_parameters": "Все параметры",
         "summary_trends": "Главные тренды года — {items}.",
         "summary_trend_item": "«{label}» ({cur} постов, {change})",
         "summary_trend_change": "против {prev} годом ранее",
@@ -148,7 +201,103 @@ TEXT: dict[str, dict[str, str]] = {
         "summary_spread_down": "В целом внимание сосредоточилось на меньшем числе партнёров, чем в {prev_year} году (энтропия {prev} → {cur}).",
         "summary_spread_flat": "Общая равномерность внимания к партнёрам почти не изменилась (энтропия {prev} → {cur}).",
         "and": "и",
-        "pp": "п.п.",
+        "pp": "п.\u00a0п.",
+        "yes": "да",
+        "no": "нет",
+    },
+    "kk": {
+        "title": "{country} сыртқы саясатының негізгі трендтері, {year}",
+        "title_nocountry": "Сыртқы саясаттың негізгі трендтері, {year}",
+        "based_on": "{channels} алынған {posts} негізінде, {first} – {last}.",
+        "h_summary": "Қысқаша",
+        "h_trends": "Негізгі трендтер",
+        "h_events": "Басты оқиғалар",
+        "h_balance": "Серіктестер теңгерімі",
+        "h_charts": "Графиктер",
+        "h_method": "Әдіс",
+        "h_coverage": "Есеп неге сүйенеді",
+        "coverage_span": "{first} – {last} аралығындағы жазбалар.",
+        "coverage_months": "Айлар бойынша жазбалар",
+        "coverage_total": "Барлығы",
+        "col_year": "Жыл",
+        "warning": "Назар аударыңыз",
+        "share": "Жазбалар үлесі",
+        "share_change": "{prev_year} жылы {prev} → {year} жылы {cur}",
+        "growth": "өсім {g}",
+        "change": "Өзгеріс",
+        "new": "жылдың жаңа тақырыбы",
+        "posts": "Жазбалар",
+        "channels": "Арналар",
+        "months": "Кездескен айлар",
+        "months_value": "{n} / {total}",
+        "actors": "Негізгі қатысушылар",
+        "top_channels": "Ең белсенді арналар",
+        "languages": "Тілдер",
+        "score": "Балл",
+        "partners": "Тақырып жазбаларындағы серіктестер",
+        "terms": "Негізгі сөздер",
+        "evidence": "Не айтылды",
+        "why": "Неліктен осы орында",
+        "topic_note": "тақырыптар тізімінсіз жазбалардан табылған",
+        "quote_lang": "дәйексөз тілі: {language}",
+        "col_rank": "№",
+        "col_event": "Оқиға",
+        "col_dates": "Күндері",
+        "col_posts": "Жазбалар",
+        "col_sources": "Дереккөздер",
+        "col_actors": "Қатысушылар",
+        "col_themes": "Тақырыптар",
+        "col_partner": "Серіктес",
+        "col_shift": "Ығысу",
+        "other": "Басқалар",
+        "burst": "серпін",
+        "entropy": "Серіктестерге назардың біркелкілігі (Шеннонның нормаланған энтропиясы: 0 — бір ғана серіктес, 1 — тең бөлінген): {cur} ({prev_year} жылы {prev}).",
+        "hhi": "Шоғырлану (Херфиндаль — Хиршман индексі, үлестер квадраттарының қосындысы: жоғары болған сайын шоғырлана түседі, {even} — тең бөлінген): {cur} ({prev_year} жылы {prev}).",
+        "chart_vectors": "Серіктес бағыттары: айлар бойынша серіктестерге назар үлесі",
+        "chart_trends": "Негізгі трендтер: айлар бойынша жазбалар үлесі, серпіндер белгіленген",
+        "chart_files": "Графиктер",
+        "no_data": "Дерек жоқ.",
+        "method_content": (
+            "Үлестер жылдың сыртқы саясатқа қатысты жазбаларынан есептеледі; көшірмелер тобы бір рет "
+            "саналады (қайта жіберулер мен көшірмелер мазмұнды емес, таралуды өлшейді)."
+        ),
+        "method_trend": "Тренд балы әрқайсысын тексеруге болатын бөліктерден құралады: {parts}.",
+        "method_weight": "салмағы {w}",
+        "method_partners": (
+            "«Тақырып жазбаларындағы серіктестер» — осы тақырып жазбаларында аталған серіктестер ішіндегі "
+            "әр бағыттың үлесі: жазбалар кім туралы екенін көрсетеді, тақырыпты кім алға жылжытатынын емес."
+        ),
+        "method_events": (
+            "Оқиғалар — уақыты, қатысушылары және сөздері жақын жазбалардың серпіндері; дереккөздер саны, "
+            "көлемі, ұзақтығы және қатысушылардың салмағы бойынша реттеледі."
+        ),
+        "method_terms": (
+            "Негізгі сөздер — тақырып жазбаларын басқалардан ерекшелейтін сөздер мен тіркестер (леммалар "
+            "бойынша кластық TF-IDF), жазбаларда жиі жазылатын түрінде, мүмкіндігінше есеп тіліндегі "
+            "жазбалардан алынған."
+        ),
+        "method_quotes": (
+            "Дәйексөздер — жазбалардан алынған сөзбе-сөз сөйлемдер; әрқайсысынан кейінгі сілтеме — жазбаның "
+            "id-і, ал есеп тілінен өзге тілдегі дәйексөз тіл кодымен белгіленеді ({codes})."
+        ),
+        "parameters": "Параметрлер",
+        "all_parameters": "Барлық параметрлер",
+        "summary_trends": "Жылдың басты трендтері — {items}.",
+        "summary_trend_item": "«{label}» (жазбалардың {cur}, {change})",
+        "summary_trend_change": "бір жыл бұрын {prev} болған",
+        "summary_trend_fall": "бір жыл бұрын {prev} болған",
+        "summary_trend_flat": "{prev_year} жылғыдай",
+        "summary_trend_new": "жылдың жаңа тақырыбы",
+        "summary_event": "Жылдың басты оқиғасы — «{title}» ({dates}, {sources}).",
+        "summary_shift": "Серіктестер ішінде ең үлкен ығысу — «{vector}»: {shift}, серіктестерге назардың {cur}",
+        "summary_shift_other": "; қарсы бағыттағы ең үлкен ығысу — «{vector}» ({shift})",
+        "summary_spread_up": "Жалпы алғанда, назар серіктестер арасында {prev_year} жылға қарағанда біркелкі бөлінді (энтропия {prev} → {cur}).",
+        "summary_spread_down": "Жалпы алғанда, назар {prev_year} жылға қарағанда азырақ серіктеске шоғырланды (энтропия {prev} → {cur}).",
+        "summary_spread_flat": "Серіктестерге назардың жалпы біркелкілігі іс жүзінде өзгерген жоқ (энтропия {prev} → {cur}).",
+        "and": "және",
+        "pp": "п.\u00a0т.",
+        "yes": "иә",
+        "no": "жоқ",
     },
 }
 
@@ -163,20 +312,85 @@ def t(key: str, lang: str) -> str:
     return TEXT[lang][key]
 
 
-COMPONENTS: dict[str, tuple[str, str]] = {
-    "salience": ("salience", "заметность"),
-    "change": ("change", "изменение"),
-    "breadth": ("breadth", "широта"),
-    "persistence": ("persistence", "устойчивость"),
-    "concentration": ("concentration", "концентрация"),
+def _pick(names: tuple, lang: str) -> str:
+    """A name from an (en, ru, kk) table row (English when the language has none)."""
+    i = LANGS.index(lang)
+    return (names[i] if i < len(names) else None) or names[0]
+
+
+# The parts of a trend's score: the name shown, and what it measures (for the Method section).
+# Parts another version of the scorer adds without a line here are shown by their id.
+COMPONENTS: dict[str, dict[str, tuple[str, str]]] = {
+    "salience": {
+        "en": ("salience", "its share of the year"),
+        "ru": ("заметность", "доля в году"),
+        "kk": ("айқындылық", "жылдағы үлесі"),
+    },
+    "change": {
+        "en": ("change", "against the year before, as smoothed log-odds"),
+        "ru": ("изменение", "к прошлому году, сглаженные лог-шансы"),
+        "kk": ("өзгеріс", "өткен жылмен салыстырғанда, тегістелген лог-шанс"),
+    },
+    "breadth": {
+        "en": ("breadth", "channels, languages and voices that carry it"),
+        "ru": ("широта", "каналы, языки и голоса, которые о ней пишут"),
+        "kk": ("ауқым", "ол туралы жазатын арналар, тілдер мен дауыстар"),
+    },
+    "persistence": {
+        "en": ("persistence", "months present"),
+        "ru": ("устойчивость", "месяцы присутствия"),
+        "kk": ("тұрақтылық", "кездескен айлар"),
+    },
+    "concentration": {
+        "en": ("concentration", "how much of it sits in one burst; counts against it"),
+        "ru": ("концентрация", "какая часть приходится на один всплеск; снижает балл"),
+        "kk": ("шоғырлану", "оның қаншасы бір серпінге келеді; балды төмендетеді"),
+    },
+    "reflection": {
+        "en": ("reflection", "the share of analysis and commentary among its posts"),
+        "ru": ("осмысление", "доля аналитики и комментариев в её постах"),
+        "kk": ("пайымдау", "жазбаларындағы талдау мен пікірлердің үлесі"),
+    },
+    "prior": {
+        "en": ("prior", "how much the theme is expected to matter for the country's foreign policy"),
+        "ru": ("априорный вес", "насколько тема важна для внешней политики страны заранее"),
+        "kk": ("априорлық салмақ", "тақырыптың ел сыртқы саясаты үшін алдын ала маңызы"),
+    },
+    "voices": {
+        "en": ("voices", "the kinds of sources that write about it"),
+        "ru": ("голоса", "типы источников, которые о ней пишут"),
+        "kk": ("дауыстар", "ол туралы жазатын дереккөз түрлері"),
+    },
 }
 
 
 def component_name(key: str, lang: str) -> str:
-    names = COMPONENTS.get(key)
-    if not names:
-        return key
-    return names[0] if lang == "en" else names[1]
+    entry = COMPONENTS.get(key)
+    return entry[lang][0] if entry else humanize(key).lower()
+
+
+def component_description(key: str, lang: str) -> str | None:
+    entry = COMPONENTS.get(key)
+    return entry[lang][1] if entry else None
+
+
+# Parameter values that are words, not numbers: shown in the report's language.
+PARAMETER_VALUES: dict[str, dict[str, str]] = {
+    "month": {"ru": "месяц", "kk": "ай"},
+    "quarter": {"ru": "квартал", "kk": "тоқсан"},
+    "week": {"ru": "неделя", "kk": "апта"},
+    "previous year": {"ru": "предыдущий год", "kk": "алдыңғы жыл"},
+    "preceding period": {"ru": "предыдущий период той же длины", "kk": "ұзақтығы сондай алдыңғы кезең"},
+    "auto": {"ru": "авто", "kk": "авто"},
+    "one post per duplicate group (its earliest post), in scope": {
+        "ru": "один пост на группу дубликатов (самый ранний), только посты по теме",
+        "kk": "көшірмелер тобына бір жазба (ең ертесі), тек тақырыпқа қатысты жазбалар",
+    },
+}
+
+
+def parameter_value(value: str, lang: str) -> str:
+    return PARAMETER_VALUES.get(value, {}).get(lang, value)
 
 
 def known_name(names: dict | None, ident: str, lang: str) -> str | None:
@@ -189,32 +403,46 @@ def known_name(names: dict | None, ident: str, lang: str) -> str | None:
     return None
 
 
-def report_names(report: dict, knowledge, profile: str | None = None, langs=("en", "ru", "kk")) -> dict:
+def _actor_display(actor, ident: str, lang: str) -> str | None:
+    """How the report names a knowledge actor: blocs by their usual acronym (ШОС, ШЫҰ), the
+    rest by their display name in the language (Росатом, Касым-Жомарт Токаев, С5+1)."""
+    short = ORGS.get(ident, ())[LANGS.index(lang)] if ident in ORGS else None
+    names = getattr(actor, "names", None) or {}
+    return short or names.get(lang) or (_pick(ORGS[ident], lang) if ident in ORGS else None)
+
+
+def report_names(report: dict, knowledge, profile: str | None = None, langs=LANGS) -> dict:
     """Display names, from the knowledge files, of every id a report mentions.
 
     Meant for the report builder: put the result in `report["names"]` and the renderer (and any
-    reader of the JSON) shows "Касым-Жомарт Токаев" instead of `tokayev`. `knowledge` is a
-    `multivector.knowledge` Knowledge (anything with `.actors`, `.themes`, `.profile(code)`).
+    reader of the JSON) shows "Касым-Жомарт Токаев" instead of `tokayev` and «Росатом» instead of
+    `ROSATOM`. `knowledge` is a `multivector.knowledge` Knowledge (anything with `.actors`,
+    `.themes`, `.profile(code)`).
     """
     actors: set[str] = set()
     themes: set[str] = set()
     vectors: set[str] = set()
     for trend in report.get("trends") or []:
-        themes.add(str(trend.get("theme")))
+        if not str(trend.get("theme") or "").startswith("topic:"):
+            themes.add(str(trend.get("theme")))
         for p in trend.get("partners") or []:
             (vectors if p.get("vector") else actors).add(str(p.get("vector") or p.get("actor")))
+        actors.update(str(a.get("actor")) for a in trend.get("actors") or [] if isinstance(a, dict))
     for event in report.get("events") or []:
         actors.update(str(a) for a in event.get("actors") or [])
         themes.update(str(th) for th in event.get("themes") or [])
     vectors.update(str(p.get("vector")) for p in (report.get("balance") or {}).get("partners") or [])
     vectors.update(str(v) for v in ((report.get("series") or {}).get("vectors") or {}))
+    if report.get("country"):
+        actors.add(str(report["country"]).upper())
     out: dict[str, dict[str, str]] = {}
+    known_actors = getattr(knowledge, "actors", {}) or {}
     for ident in sorted(actors):
-        actor = getattr(knowledge, "actors", {}).get(ident)
-        if getattr(actor, "kind", None) == "org":
-            continue  # blocs read better as acronyms (SCO, ШОС): see ORGS
-        if actor is not None and getattr(actor, "names", None):
-            out[ident] = {lang: actor.names[lang] for lang in langs if actor.names.get(lang)}
+        actor = known_actors.get(ident)
+        if actor is None and ident not in ORGS:
+            continue
+        entry = {lang: _actor_display(actor, ident, lang) for lang in langs}
+        out[ident] = {lang: name for lang, name in entry.items() if name}
     for ident in sorted(themes):
         theme = getattr(knowledge, "themes", {}).get(ident)
         if theme is not None and getattr(theme, "label", None):
@@ -234,24 +462,25 @@ def report_names(report: dict, knowledge, profile: str | None = None, langs=("en
 
 # --- partner vectors -------------------------------------------------------------------------
 
-VECTORS: dict[str, tuple[str, str]] = {
-    "russia": ("Russia", "Россия"),
-    "china": ("China", "Китай"),
-    "usa": ("USA", "США"),
-    "europe": ("Europe", "Европа"),
-    "west": ("The West", "Запад"),
-    "turkic": ("Turkic world", "Тюркский мир"),
-    "central_asia": ("Central Asia", "Центральная Азия"),
-    "east_asia": ("East Asia", "Восточная Азия"),
-    "middle_east": ("Middle East", "Ближний Восток"),
-    "south_asia": ("South Asia", "Южная Азия"),
-    "south_caucasus": ("South Caucasus", "Южный Кавказ"),
-    "gulf": ("Gulf states", "Страны Залива"),
-    "africa": ("Africa", "Африка"),
-    "latin_america": ("Latin America", "Латинская Америка"),
-    "multilateral": ("Multilateral formats", "Многосторонние форматы"),
-    "international": ("International organisations", "Международные организации"),
-    "other": ("Other", "Прочие"),
+VECTORS: dict[str, tuple[str, str, str]] = {
+    "russia": ("Russia", "Россия", "Ресей"),
+    "china": ("China", "Китай", "Қытай"),
+    "usa": ("USA", "США", "АҚШ"),
+    "europe": ("Europe", "Европа", "Еуропа"),
+    "west": ("The West", "Запад", "Батыс"),
+    "turkic": ("Turkic world", "Тюркский мир", "Түркі әлемі"),
+    "central_asia": ("Central Asia", "Центральная Азия", "Орталық Азия"),
+    "east_asia": ("East Asia", "Восточная Азия", "Шығыс Азия"),
+    "southeast_asia": ("Southeast Asia", "Юго-Восточная Азия", "Оңтүстік-Шығыс Азия"),
+    "middle_east": ("Middle East", "Ближний Восток", "Таяу Шығыс"),
+    "south_asia": ("South Asia", "Южная Азия", "Оңтүстік Азия"),
+    "south_caucasus": ("South Caucasus", "Южный Кавказ", "Оңтүстік Кавказ"),
+    "gulf": ("Gulf states", "Страны Залива", "Парсы шығанағы елдері"),
+    "africa": ("Africa", "Африка", "Африка"),
+    "latin_america": ("Latin America", "Латинская Америка", "Латын Америкасы"),
+    "multilateral": ("Multilateral formats", "Многосторонние форматы", "Көпжақты форматтар"),
+    "international": ("International organisations", "Международные организации", "Халықаралық ұйымдар"),
+    "other": ("Other", "Прочие", "Басқалар"),
 }
 
 
@@ -263,45 +492,52 @@ def humanize(ident: str) -> str:
 
 def vector_name(vector: str, lang: str) -> str:
     names = VECTORS.get(vector)
-    if names:
-        return names[0] if lang == "en" else names[1]
-    return humanize(vector)
+    return _pick(names, lang) if names else humanize(vector)
 
 
 # --- actors --------------------------------------------------------------------------------
 
-ORGS: dict[str, tuple[str, str]] = {
-    "EU": ("EU", "ЕС"),
-    "EAEU": ("EAEU", "ЕАЭС"),
-    "SCO": ("SCO", "ШОС"),
-    "CSTO": ("CSTO", "ОДКБ"),
-    "BRICS": ("BRICS", "БРИКС"),
-    "UN": ("UN", "ООН"),
-    "OSCE": ("OSCE", "ОБСЕ"),
-    "CICA": ("CICA", "СВМДА"),
-    "OTS": ("OTS", "ОТГ"),
-    "IAEA": ("IAEA", "МАГАТЭ"),
-    "NATO": ("NATO", "НАТО"),
-    "OPEC": ("OPEC", "ОПЕК"),
-    "CIS": ("CIS", "СНГ"),
-    "WTO": ("WTO", "ВТО"),
+# Blocs and organisations by the acronym each language writes.
+ORGS: dict[str, tuple[str, str, str | None]] = {
+    "EU": ("EU", "ЕС", "ЕО"),
+    "EAEU": ("EAEU", "ЕАЭС", "ЕАЭО"),
+    "SCO": ("SCO", "ШОС", "ШЫҰ"),
+    "CSTO": ("CSTO", "ОДКБ", "ҰҚШҰ"),
+    "BRICS": ("BRICS", "БРИКС", "БРИКС"),
+    "UN": ("UN", "ООН", "БҰҰ"),
+    "OSCE": ("OSCE", "ОБСЕ", "ЕҚЫҰ"),
+    "CICA": ("CICA", "СВМДА", "АӨСШК"),
+    "OTS": ("OTS", "ОТГ", "ТМҰ"),
+    "IAEA": ("IAEA", "МАГАТЭ", "МАГАТЭ"),
+    "NATO": ("NATO", "НАТО", "НАТО"),
+    "OPEC": ("OPEC", "ОПЕК", "ОПЕК"),
+    "CIS": ("CIS", "СНГ", "ТМД"),
+    "WTO": ("WTO", "ВТО", "ДСҰ"),
+    "IMF": ("IMF", "МВФ", "ХВҚ"),
+    "EBRD": ("EBRD", "ЕБРР", None),  # None: the knowledge file's full name in that language
+    "ADB": ("ADB", "АБР", None),
+    "AIIB": ("AIIB", "АБИИ", None),
+    "EDB": ("EDB", "ЕАБР", None),
+    "GCC": ("GCC", "ССАГПЗ", None),
+    "G20": ("G20", "G20", "G20"),
+    "G7": ("G7", "G7", "G7"),
 }
 
 # Names as analysts write them, where the ISO name is formal ("Russian Federation").
-# The third item is the English form after "of" in the title.
-_COUNTRY_NAMES: dict[str, tuple[str, str, str]] = {
-    "RU": ("Russia", "Россия", "Russia"),
-    "US": ("United States", "США", "the United States"),
-    "GB": ("United Kingdom", "Великобритания", "the United Kingdom"),
-    "KR": ("South Korea", "Южная Корея", "South Korea"),
-    "KP": ("North Korea", "КНДР", "North Korea"),
-    "KG": ("Kyrgyzstan", "Кыргызстан", "Kyrgyzstan"),
-    "IR": ("Iran", "Иран", "Iran"),
-    "AE": ("United Arab Emirates", "ОАЭ", "the United Arab Emirates"),
-    "SY": ("Syria", "Сирия", "Syria"),
-    "MD": ("Moldova", "Молдова", "Moldova"),
-    "VN": ("Vietnam", "Вьетнам", "Vietnam"),
-    "TR": ("Türkiye", "Турция", "Türkiye"),
+# (English, Russian, Kazakh, English after "of" in the title)
+_COUNTRY_NAMES: dict[str, tuple[str, str, str, str]] = {
+    "RU": ("Russia", "Россия", "Ресей", "Russia"),
+    "US": ("United States", "США", "АҚШ", "the United States"),
+    "GB": ("United Kingdom", "Великобритания", "Ұлыбритания", "the United Kingdom"),
+    "KR": ("South Korea", "Южная Корея", "Оңтүстік Корея", "South Korea"),
+    "KP": ("North Korea", "КНДР", "КХДР", "North Korea"),
+    "KG": ("Kyrgyzstan", "Кыргызстан", "Қырғызстан", "Kyrgyzstan"),
+    "IR": ("Iran", "Иран", "Иран", "Iran"),
+    "AE": ("United Arab Emirates", "ОАЭ", "БАӘ", "the United Arab Emirates"),
+    "SY": ("Syria", "Сирия", "Сирия", "Syria"),
+    "MD": ("Moldova", "Молдова", "Молдова", "Moldova"),
+    "VN": ("Vietnam", "Вьетнам", "Вьетнам", "Vietnam"),
+    "TR": ("Türkiye", "Турция", "Түркия", "Türkiye"),
 }
 
 
@@ -318,33 +554,47 @@ def _iso_catalogue():
     return pycountry, ru
 
 
+def _cldr_territory(code: str, lang: str) -> str | None:
+    try:
+        from babel import Locale
+
+        return Locale.parse(lang).territories.get(code)
+    except Exception:  # babel without this locale: no name
+        return None
+
+
 def country_name(code: str, lang: str) -> str | None:
     """Display name of an ISO 3166-1 alpha-2 code, or None when it is not a country code."""
     if not code or len(code) != 2 or not code.isalpha() or not code.isupper():
         return None
     known = _COUNTRY_NAMES.get(code)
     if known:
-        return known[0] if lang == "en" else known[1]
+        return known[LANGS.index(lang)]
     pycountry, ru = _iso_catalogue()
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return None
     en = getattr(country, "common_name", None) or country.name
-    return en if lang == "en" else ru.gettext(en)
+    if lang == "en":
+        return en
+    if lang == "ru":
+        return ru.gettext(en)
+    return _cldr_territory(code, lang) or en
 
 
-def country_of(code: str | None, lang: str) -> str | None:
-    """The country as it stands in the title: "of {Kazakhstan}" / "политики {Казахстана}"."""
+def country_of(code: str | None, lang: str, names: dict | None = None) -> str | None:
+    """The country as it stands in the title: "of {Kazakhstan}" / "политики {Казахстана}" /
+    "{Қазақстан} сыртқы саясатының"."""
     if not code:
         return None
     code = code.upper()
     if lang == "en":
         known = _COUNTRY_NAMES.get(code)
-        return known[2] if known else country_name(code, "en") or code
-    name = country_name(code, "ru")
+        return known[3] if known else known_name(names, code, "en") or country_name(code, "en") or code
+    name = known_name(names, code, lang) or country_name(code, lang)
     if name is None:
         return code
-    return genitive_ru(name)
+    return genitive_ru(name) if lang == "ru" else name
 
 
 @functools.cache
@@ -380,9 +630,12 @@ def genitive_ru(name: str) -> str:
 
 
 def actor_name(actor: str, lang: str) -> str:
-    """Country codes and organisation acronyms get names; other ids read as written."""
+    """Country codes and organisation acronyms get names; other ids read as written.
+
+    Only the fallback: a report built with the knowledge files carries every actor's name
+    in `names` (people, companies and formats included)."""
     if actor in ORGS:
-        return ORGS[actor][0] if lang == "en" else ORGS[actor][1]
+        return _pick(ORGS[actor], lang)
     country = country_name(actor, lang)
     if country:
         return country
@@ -393,27 +646,34 @@ def actor_name(actor: str, lang: str) -> str:
 
 # --- languages of posts, months, plurals --------------------------------------------------------
 
-POST_LANGS: dict[str, tuple[str, str]] = {
-    "ru": ("Russian", "русский"),
-    "kk": ("Kazakh", "казахский"),
-    "en": ("English", "английский"),
-    "uz": ("Uzbek", "узбекский"),
-    "ky": ("Kyrgyz", "киргизский"),
-    "zh": ("Chinese", "китайский"),
+POST_LANGS: dict[str, tuple[str, str, str]] = {
+    "ru": ("Russian", "русский", "орыс тілі"),
+    "kk": ("Kazakh", "казахский", "қазақ тілі"),
+    "en": ("English", "английский", "ағылшын тілі"),
+    "uz": ("Uzbek", "узбекский", "өзбек тілі"),
+    "ky": ("Kyrgyz", "киргизский", "қырғыз тілі"),
+    "zh": ("Chinese", "китайский", "қытай тілі"),
 }
 
 
 def post_lang_name(code: str, lang: str) -> str:
     names = POST_LANGS.get(code)
-    if not names:
-        return code
-    return names[0] if lang == "en" else names[1]
+    return _pick(names, lang) if names else code
 
 
 MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     # genitive, as in "12 марта 2024"
     "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"),
+    # as in "2024 жылғы 12 наурыз"
+    "kk": ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан"),
+}  # fmt: skip
+
+# Month names as column heads and chart labels (three letters, as d3 writes them in ru-RU).
+MONTHS_SHORT = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "ru": ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
+    "kk": ("қаң", "ақп", "нау", "сәу", "мам", "мау", "шіл", "там", "қыр", "қаз", "қар", "жел"),
 }  # fmt: skip
 
 
@@ -427,11 +687,13 @@ def plural_ru(n: int, one: str, few: str, many: str) -> str:
 
 
 def count_noun(n: int, noun: str, lang: str, formatted: str | None = None) -> str:
-    """'1 post', '5 posts', '21 пост', '3 поста'; `noun` is one of the keys below."""
+    """'1 post', '5 posts', '21 пост', '3 поста', '5 жазба'; `noun` is one of the keys below."""
     shown = formatted if formatted is not None else str(n)
     if lang == "en":
         singular, plural = _EN_NOUNS[noun]
         return f"{shown} {singular if n == 1 else plural}"
+    if lang == "kk":  # a Kazakh noun after a numeral stays singular
+        return f"{shown} {_KK_NOUNS[noun]}"
     return f"{shown} {plural_ru(n, *_RU_NOUNS[noun])}"
 
 
@@ -446,4 +708,10 @@ _RU_NOUNS = {
     "channel": ("канал", "канала", "каналов"),
     "from_channel": ("канала", "каналов", "каналов"),  # after «из»
     "source": ("источник", "источника", "источников"),
+}
+_KK_NOUNS = {
+    "post": "жазба",
+    "channel": "арна",
+    "from_channel": "арнадан",  # "{n} арнадан алынған"
+    "source": "дереккөз",
 }

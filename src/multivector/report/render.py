@@ -1,13 +1,16 @@
 """Render a report dict (see `report.build`) as an analyst's note: Markdown or one HTML file.
 
-Both formats are built from one "view" of the report: every number formatted, every name
-translated, in the requested language. The HTML is self-contained (inline CSS, charts as inline
-SVG rendered offline, a Content-Security-Policy that forbids scripts and network requests) and
-everything taken from the data is escaped. The same dict always gives the same bytes.
+Both formats are built from one "view" of the report: every number formatted for the locale
+(babel: decimal commas and non-breaking thousands separators in Russian and Kazakh), every
+name translated, in the requested language (en, ru, kk). The HTML is self-contained (inline
+CSS, charts as inline SVG rendered offline, a Content-Security-Policy that forbids scripts and
+network requests) and everything taken from the data is escaped. The same dict always gives
+the same bytes.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -18,14 +21,31 @@ from multivector.report.labels import t
 
 NBSP = "\u00a0"
 MINUS = "\u2212"
+_SCRIPT_KK = re.compile(r"[әғқңөұүһі]", re.I)
+_SCRIPT_CYR = re.compile(r"[а-яё]", re.I)
+_SCRIPT_LAT = re.compile(r"[a-z]", re.I)
 
 
 # --- numbers and dates ------------------------------------------------------------------------
 
 
-def _num(x: float, lang: str, digits: int) -> str:
-    text = f"{x:.{digits}f}"
-    return text.replace(".", ",") if lang == "ru" else text
+@functools.cache
+def _percent_suffix(lang: str) -> str:
+    """'%' or NBSP + '%', as the locale's CLDR percent pattern writes it (ru: «9,4 %»)."""
+    from babel import Locale
+
+    pattern = Locale.parse(lang).percent_formats[None].pattern
+    return NBSP + "%" if re.search(r"[\s\u00a0\u202f]%", pattern) else "%"
+
+
+def _num(x: float, lang: str, digits: int, group: bool = False) -> str:
+    """A number in the locale's digits (babel), rounded by Python first so every language
+    rounds a value the same way."""
+    from babel.numbers import format_decimal
+
+    pattern = ("#,##0" if group else "0") + ("." + "0" * digits if digits else "")
+    text = format_decimal(round(float(x), digits), format=pattern, locale=lang)
+    return text.replace("\u202f", NBSP)
 
 
 def fmt_int(n: Any, lang: str) -> str:
@@ -33,14 +53,13 @@ def fmt_int(n: Any, lang: str) -> str:
         value = int(n)
     except (TypeError, ValueError):
         return str(n)
-    text = f"{value:,}"
-    return text.replace(",", NBSP) if lang == "ru" else text
+    return _num(value, lang, 0, group=True)
 
 
 def fmt_pct(x: Any, lang: str, digits: int = 1) -> str:
     if x is None:
         return "—"
-    return _num(float(x) * 100, lang, digits) + "%"
+    return _num(float(x) * 100, lang, digits, group=True) + _percent_suffix(lang)
 
 
 def fmt_pp(x: Any, lang: str) -> str:
@@ -78,12 +97,21 @@ def _ymd(value: Any) -> tuple[int, int, int] | None:
     return int(match[1]), int(match[2]), int(match[3])
 
 
+def _day_month(d: int, m: int, lang: str) -> str:
+    return f"{d}{NBSP}{labels.MONTHS[lang][m - 1]}"
+
+
+def _with_year(text: str, y: int, lang: str) -> str:
+    # Kazakh puts the year first: «2024 жылғы 12 наурыз»; English and Russian last.
+    return f"{y}{NBSP}жылғы {text}" if lang == "kk" else f"{text} {y}"
+
+
 def fmt_date(value: Any, lang: str) -> str:
     ymd = _ymd(value)
     if ymd is None:
         return str(value or "—")
     y, m, d = ymd
-    return f"{d}{NBSP}{labels.MONTHS[lang][m - 1]} {y}"
+    return _with_year(_day_month(d, m, lang), y, lang)
 
 
 def fmt_range(start: Any, end: Any, lang: str) -> str:
@@ -92,12 +120,30 @@ def fmt_range(start: Any, end: Any, lang: str) -> str:
         return fmt_date(end, lang)
     if b is None or a == b:
         return fmt_date(start, lang)
-    months = labels.MONTHS[lang]
     if a[0] == b[0] and a[1] == b[1]:
-        return f"{a[2]}–{b[2]}{NBSP}{months[b[1] - 1]} {b[0]}"
+        return _with_year(f"{a[2]}–{_day_month(b[2], b[1], lang)}", b[0], lang)
     if a[0] == b[0]:
-        return f"{a[2]}{NBSP}{months[a[1] - 1]} – {b[2]}{NBSP}{months[b[1] - 1]} {b[0]}"
+        return _with_year(f"{_day_month(a[2], a[1], lang)} – {_day_month(b[2], b[1], lang)}", b[0], lang)
     return f"{fmt_date(start, lang)} – {fmt_date(end, lang)}"
+
+
+def fmt_value(value: Any, lang: str) -> str:
+    """A parameter's value as the note prints it: numbers in the locale, words translated."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, int):
+        return fmt_int(value, lang)
+    if isinstance(value, float):
+        text = f"{value:.6g}"
+        digits = len(text.split(".")[1]) if "." in text and "e" not in text else 0
+        return _num(value, lang, min(digits, 6), group=True)
+    if isinstance(value, str):
+        return labels.parameter_value(value, lang)
+    if isinstance(value, list | tuple):
+        return "[" + "; ".join(fmt_value(v, lang) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _count(value: Any) -> int | None:
@@ -115,15 +161,38 @@ def _count(value: Any) -> int | None:
 # --- the view ---------------------------------------------------------------------------------
 
 
+def quote_lang(ev: dict) -> str | None:
+    """The language of a quote: its post's (`lang`, set by the builder), else read off the
+    script (Kazakh letters, Cyrillic, Latin) for reports made before quotes carried it."""
+    given = ev.get("lang")
+    if isinstance(given, str) and re.fullmatch(r"[a-z]{2,3}", given):
+        return given
+    text = str(ev.get("quote") or "")
+    if _SCRIPT_KK.search(text):
+        return "kk"
+    cyr, lat = len(_SCRIPT_CYR.findall(text)), len(_SCRIPT_LAT.findall(text))
+    if cyr or lat:
+        return "ru" if cyr >= lat else "en"
+    return None
+
+
 def _evidence(items: list[dict] | None, lang: str) -> list[dict]:
     out = []
     for ev in items or []:
+        code = quote_lang(ev)
+        other = code is not None and code != lang
         out.append(
             {
                 "quote": str(ev.get("quote") or ""),
                 "channel": str(ev.get("channel") or ""),
                 "date": fmt_date(ev.get("date"), lang) if ev.get("date") else "",
                 "post_id": str(ev.get("post_id") or ""),
+                "lang": code or "",
+                # a quote in another language than the note's is marked with its code
+                "marker": code if other else "",
+                "marker_title": t("quote_lang", lang).format(language=labels.post_lang_name(code, lang))
+                if other
+                else "",
             }
         )
     return out
@@ -183,14 +252,18 @@ def _share_change(share: Any, prev: Any, year: Any, lang: str) -> str:
     )
 
 
-def _theme_names(report: dict, lang: str) -> dict[str, str]:
-    return {
-        str(tr.get("theme")): str(tr.get("label") or tr.get("theme")) for tr in report.get("trends") or []
-    }
+def _trend_label(trend: dict, lang: str, names: dict | None) -> str:
+    """A theme's label in the note's language (from the report's names), a topic's as built."""
+    theme = str(trend.get("theme") or "")
+    return labels.known_name(names, theme, lang) or str(trend.get("label") or theme)
+
+
+def _theme_names(report: dict, lang: str, names: dict | None = None) -> dict[str, str]:
+    return {str(tr.get("theme")): _trend_label(tr, lang, names) for tr in report.get("trends") or []}
 
 
 def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str], names: dict | None) -> dict:
-    from multivector.report.charts import vector_color
+    from multivector.report.charts import OTHER_COLOR
 
     share, prev = trend.get("share"), trend.get("share_prev")
     diff = None if share is None or prev is None else float(share) - float(prev)
@@ -205,7 +278,7 @@ def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str]
         growth_text = ""
     partners = []
     ordered = sorted(trend.get("partners") or [], key=lambda p: -float(p.get("share") or 0))
-    for i, partner in enumerate(ordered):
+    for partner in ordered:
         value = partner.get("share")
         key = str(partner.get("vector") or "")
         partners.append(
@@ -213,7 +286,7 @@ def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str]
                 "name": _partner_name(partner, lang, names),
                 "share": fmt_pct(value, lang, 0),
                 "width": f"{max(0.0, min(1.0, float(value or 0))) * 100:.1f}",
-                "color": vector_colors.get(key) or vector_color(key, i),
+                "color": vector_colors.get(key) or OTHER_COLOR,
             }
         )
     months = _count(trend.get("months"))
@@ -223,7 +296,7 @@ def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str]
         sources = _count(trend.get("channels"))
     return {
         "rank": trend.get("rank"),
-        "label": str(trend.get("label") or trend.get("theme") or ""),
+        "label": _trend_label(trend, lang, names),
         "theme": str(trend.get("theme") or ""),
         "is_topic": trend.get("kind") == "topic" or str(trend.get("theme") or "").startswith("topic:"),
         "share_change": _share_change(share, prev, year, lang),
@@ -251,7 +324,7 @@ def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str]
             for k, v in components.items()
         ],
         "partners": partners,
-        "terms": [str(term) for term in trend.get("terms") or []],
+        "terms": [str(term) for term in trend.get("terms") or [] if str(term).strip()],
         "evidence": _evidence(trend.get("evidence"), lang),
     }
 
@@ -265,7 +338,7 @@ def _event_view(event: dict, lang: str, theme_names: dict[str, str], names: dict
         "sources": fmt_int(event.get("sources"), lang) if event.get("sources") is not None else "",
         "actors": [_actor(str(a), lang, names) for a in event.get("actors") or []],
         "themes": [
-            theme_names.get(str(th)) or labels.known_name(names, str(th), lang) or labels.humanize(str(th))
+            labels.known_name(names, str(th), lang) or theme_names.get(str(th)) or labels.humanize(str(th))
             for th in event.get("themes") or []
         ],
         "evidence": _evidence(event.get("evidence"), lang),
@@ -280,13 +353,15 @@ def _shift(partner: dict) -> float | None:
     return None
 
 
-def _balance_view(balance: dict, year: Any, lang: str, names: dict | None) -> dict:
-    from multivector.report.charts import vector_color
+def _balance_view(
+    balance: dict, year: Any, lang: str, names: dict | None, vector_colors: dict[str, str]
+) -> dict:
+    from multivector.report.charts import OTHER_COLOR
 
     partners = balance.get("partners") or []
     prev_year = int(year) - 1 if year is not None else ""
     rows = []
-    for i, p in enumerate(partners):
+    for p in partners:
         shift = _shift(p)
         rows.append(
             {
@@ -296,7 +371,7 @@ def _balance_view(balance: dict, year: Any, lang: str, names: dict | None) -> di
                 "share_prev": fmt_pct(p.get("share_prev"), lang),
                 "shift": fmt_pp(shift, lang),
                 "direction": "" if shift is None or abs(shift) < 0.0005 else ("up" if shift > 0 else "down"),
-                "color": vector_color(str(p.get("vector") or ""), i),
+                "color": vector_colors.get(str(p.get("vector") or "")) or OTHER_COLOR,
                 "width": f"{max(0.0, min(1.0, float(p.get('share') or 0))) * 100:.1f}",
             }
         )
@@ -328,9 +403,17 @@ def _join_items(items: list[str], lang: str) -> str:
     return ", ".join(items[:-1]) + f" {t('and', lang)} " + items[-1]
 
 
+def _inner(text: str, lang: str) -> str:
+    """Quotes inside a quoted name take the inner form: «Форматы „Центральная Азия + партнёр“»."""
+    if lang in ("ru", "kk"):
+        return text.replace("«", "„").replace("»", "“")
+    return text.replace("“", "‘").replace("”", "’")
+
+
 def _summary(report: dict, lang: str) -> str:
     year = report.get("year")
     prev_year = int(year) - 1 if year is not None else ""
+    names = report.get("names") if isinstance(report.get("names"), dict) else None
     sentences = []
     items = []
     for trend in (report.get("trends") or [])[:3]:
@@ -345,7 +428,7 @@ def _summary(report: dict, lang: str) -> str:
             change = t("summary_trend_change", lang).format(prev=fmt_pct(prev, lang))
         items.append(
             t("summary_trend_item", lang).format(
-                label=str(trend.get("label") or trend.get("theme")), cur=fmt_pct(share, lang), change=change
+                label=_inner(_trend_label(trend, lang, names), lang), cur=fmt_pct(share, lang), change=change
             )
         )
     if items:
@@ -359,14 +442,16 @@ def _summary(report: dict, lang: str) -> str:
             if sources is not None
             else ""
         )
+        title = " ".join(str(top.get("title") or "").split())
+        if title.endswith(".") and not title.endswith(".."):
+            title = title[:-1]  # the sentence goes on after the quoted title: no «...Азия».»
         sentences.append(
             t("summary_event", lang).format(
-                title=str(top.get("title") or ""),
+                title=_inner(title, lang),
                 dates=fmt_range(top.get("date_start"), top.get("date_end"), lang),
                 sources=sources_text,
             )
         )
-    names = report.get("names") if isinstance(report.get("names"), dict) else None
     balance = report.get("balance") or {}
     partners = [p for p in balance.get("partners") or [] if _shift(p) is not None]
     if partners:
@@ -374,7 +459,7 @@ def _summary(report: dict, lang: str) -> str:
         shift = _shift(biggest) or 0.0
         if abs(shift) >= 0.0005:
             text = t("summary_shift", lang).format(
-                vector=_partner_name(biggest, lang, names),
+                vector=_inner(_partner_name(biggest, lang, names), lang),
                 shift=fmt_pp(shift, lang),
                 cur=fmt_pct(biggest.get("share"), lang),
             )
@@ -382,7 +467,7 @@ def _summary(report: dict, lang: str) -> str:
             if opposite:
                 other = max(opposite, key=lambda p: (abs(_shift(p) or 0), str(p.get("vector"))))
                 text += t("summary_shift_other", lang).format(
-                    vector=_partner_name(other, lang, names), shift=fmt_pp(_shift(other), lang)
+                    vector=_inner(_partner_name(other, lang, names), lang), shift=fmt_pp(_shift(other), lang)
                 )
             sentences.append(text + ".")
     entropy, entropy_prev = balance.get("entropy"), balance.get("entropy_prev")
@@ -401,7 +486,8 @@ def _summary(report: dict, lang: str) -> str:
     return " ".join(sentences)
 
 
-def _parameters(params: Any, prefix: str = "") -> list[tuple[str, str]]:
+def _parameters(params: Any, lang: str, prefix: str = "") -> list[tuple[str, str]]:
+    """Every parameter as (dotted id, value in the note's language and number format)."""
     out: list[tuple[str, str]] = []
     if not isinstance(params, dict):
         return out
@@ -409,18 +495,89 @@ def _parameters(params: Any, prefix: str = "") -> list[tuple[str, str]]:
         value = params[key]
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.extend(_parameters(value, name + "."))
+            out.extend(_parameters(value, lang, name + "."))
         else:
-            out.append((name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)))
+            out.append((name, fmt_value(value, lang)))
     return out
+
+
+def _score_parts(report: dict, lang: str) -> str:
+    """The trend score's parts, as the report's trends carry them, with their weights."""
+    keys: list[str] = []
+    for trend in report.get("trends") or []:
+        keys += [k for k in trend.get("components") or {} if k not in keys]
+    weights = ((report.get("parameters") or {}).get("weights")) or {}
+    if not keys:
+        keys = list(weights)
+    parts = []
+    for key in keys:
+        detail = [d for d in (labels.component_description(key, lang),) if d]
+        if isinstance(weights.get(key), int | float) and not isinstance(weights.get(key), bool):
+            detail.append(t("method_weight", lang).format(w=fmt_value(float(weights[key]), lang)))
+        name = labels.component_name(key, lang)
+        parts.append(f"{name} ({'; '.join(detail)})" if detail else name)
+    return ", ".join(parts)
+
+
+def _method(report: dict, lang: str) -> list[str]:
+    """The Method section's paragraphs, in the note's language."""
+    codes = ", ".join(f"[{c}]" for c in labels.LANGS if c != lang)
+    first = t("method_content", lang)
+    parts = _score_parts(report, lang)
+    if parts:
+        first += " " + t("method_trend", lang).format(parts=parts)
+    return [
+        first,
+        t("method_partners", lang),
+        t("method_events", lang),
+        t("method_terms", lang) + " " + t("method_quotes", lang).format(codes=codes),
+    ]
+
+
+def _coverage_view(coverage: Any, lang: str) -> dict | None:
+    """What the data stands on: its dates, posts per month by year, and the warnings."""
+    if not isinstance(coverage, dict) or not coverage:
+        return None
+    months = coverage.get("months") if isinstance(coverage.get("months"), dict) else {}
+    by_year: dict[int, dict[int, int]] = {}
+    for key, posts in months.items():
+        match = re.fullmatch(r"(\d{4})-(\d{2})", str(key))
+        count = _count(posts)
+        if match and count is not None and 1 <= int(match[2]) <= 12:
+            by_year.setdefault(int(match[1]), {})[int(match[2])] = count
+    peak = max((n for year in by_year.values() for n in year.values()), default=0)
+    rows = []
+    for year in sorted(by_year):
+        cells = []
+        for m in range(1, 13):
+            n = by_year[year].get(m)
+            cells.append(
+                {
+                    "value": fmt_int(n, lang) if n is not None else "—",
+                    "height": f"{(n or 0) / peak * 100:.1f}" if peak else "0.0",
+                    "empty": not n,
+                }
+            )
+        rows.append({"year": year, "cells": cells, "total": fmt_int(sum(by_year[year].values()), lang)})
+    warnings = [" ".join(str(w).split()) for w in coverage.get("warnings") or [] if str(w).strip()]
+    span = ""
+    if coverage.get("first_date") or coverage.get("last_date"):
+        span = t("coverage_span", lang).format(
+            first=fmt_date(coverage.get("first_date"), lang), last=fmt_date(coverage.get("last_date"), lang)
+        )
+    if not (rows or warnings or span):
+        return None
+    return {"span": span, "rows": rows, "warnings": warnings, "months": list(labels.MONTHS_SHORT[lang])}
 
 
 def build_view(report: dict, lang: str = "en") -> dict:
     """Everything the templates print, formatted for `lang`; pure and deterministic."""
+    from multivector.report.charts import vector_colors as palette
+
     labels.check_lang(lang)
     year = report.get("year")
-    country = report.get("country")
-    country_of = labels.country_of(country, lang)
+    names = report.get("names") if isinstance(report.get("names"), dict) else None
+    country_of = labels.country_of(report.get("country"), lang, names)
     if country_of:
         title = t("title", lang).format(country=country_of, year=year)
     else:
@@ -436,25 +593,21 @@ def build_view(report: dict, lang: str = "en") -> dict:
             first=fmt_date(gen.get("first_date"), lang),
             last=fmt_date(gen.get("last_date"), lang),
         )
-    from multivector.report.charts import vector_color
-
-    vector_colors = {
-        str(p.get("vector")): vector_color(str(p.get("vector")), i)
-        for i, p in enumerate((report.get("balance") or {}).get("partners") or [])
-    }
-    theme_names = _theme_names(report, lang)
-    names = report.get("names") if isinstance(report.get("names"), dict) else None
+    vector_colors = palette(report)
+    theme_names = _theme_names(report, lang, names)
     return {
         "lang": lang,
         "year": year,
         "prev_year": int(year) - 1 if year is not None else "",
         "title": title,
         "based_on": based_on,
+        "coverage": _coverage_view(report.get("coverage"), lang),
         "summary": _summary(report, lang),
         "trends": [_trend_view(tr, year, lang, vector_colors, names) for tr in report.get("trends") or []],
         "events": [_event_view(ev, lang, theme_names, names) for ev in report.get("events") or []],
-        "balance": _balance_view(report.get("balance") or {}, year, lang, names),
-        "parameters": _parameters(report.get("parameters") or {}),
+        "balance": _balance_view(report.get("balance") or {}, year, lang, names, vector_colors),
+        "method": _method(report, lang),
+        "parameters": _parameters(report.get("parameters") or {}, lang),
         "t": labels.TEXT[lang],
     }
 
@@ -465,9 +618,30 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _LT = r"\\<"
 
 
+_LINK_OPEN = re.compile(r"\]\s*(\(|:)")
+_BAD_SCHEME = re.compile(r"^(javascript|vbscript|data|file):")
+
+
+def _defuse_links(text: str) -> str:
+    """A link in data text (`[x](javascript:...)`, `[x]: data:...`) whose target a viewer could
+    run or load is broken by a backslash before its `(` or `:`; it then reads as the same text.
+    Entities and blanks are decoded first, as a Markdown renderer would (`javascript&#58;`)."""
+    import html
+
+    out, last = [], 0
+    for m in _LINK_OPEN.finditer(text):
+        target = html.unescape(text[m.end() : m.end() + 80])
+        target = re.sub(r"[\s<\x00-\x1f\\]", "", target).lower()
+        if _BAD_SCHEME.match(target):
+            out.append(text[last : m.start(1)] + "\\" + m.group(1))
+            last = m.end()
+    return "".join(out) + text[last:] if out else text
+
+
 def _md(text: str) -> str:
-    """Inline text from the data: one line, and no raw HTML a Markdown renderer would pass on."""
-    return _TAG_START.sub(_LT, " ".join(str(text).split()))
+    """Inline text from the data: one line, and no raw HTML or script link a Markdown renderer
+    would pass on."""
+    return _defuse_links(_TAG_START.sub(_LT, " ".join(str(text).split())))
 
 
 def _md_cell(text: str) -> str:
@@ -476,10 +650,42 @@ def _md_cell(text: str) -> str:
 
 def _md_quote(ev: dict) -> list[str]:
     # Verbatim, line by line; only a "<" that could open an HTML tag is backslash-escaped.
-    body = [f"> {_TAG_START.sub(_LT, line)}" if line.strip() else ">" for line in ev["quote"].splitlines()]
+    quote = _defuse_links(ev["quote"])
+    body = [f"> {_TAG_START.sub(_LT, line)}" if line.strip() else ">" for line in quote.splitlines()]
+    if ev.get("marker") and body and body[0] != ">":  # a quote in another language: [kk] first
+        body[0] = f"> [{ev['marker']}] " + body[0][2:]
     source = " · ".join(x for x in (_md(ev["channel"]), ev["date"]) if x)
     ref = f" · `{ev['post_id']}`" if ev["post_id"] else ""
     return [*body, f"> — {source}{ref}"]
+
+
+_UNSAFE_SCHEME = re.compile(r"^\s*(javascript|vbscript|data|file)\s*:", re.I)
+
+
+def _md_link_target(target: str) -> str | None:
+    """A chart file to link, or None for a target a Markdown viewer could run or load
+    (javascript:, data: ...); spaces and parentheses are escaped so the link stays one link."""
+    text = " ".join(str(target).split())
+    if not text or _UNSAFE_SCHEME.match(text):
+        return None
+    return text.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def _md_coverage(cov: dict, tx: dict) -> list[str]:
+    out = [f"## {tx['h_coverage']}", ""]
+    for warning in cov["warnings"]:
+        out += [f"> **⚠ {tx['warning']}:** {_md(warning)}", ""]
+    if cov["span"]:
+        out += [cov["span"], ""]
+    if cov["rows"]:
+        out.append(f"| {tx['col_year']} | " + " | ".join(cov["months"]) + f" | {tx['coverage_total']} |")
+        out.append("|---|" + "--:|" * 13)
+        for row in cov["rows"]:
+            out.append(
+                f"| {row['year']} | " + " | ".join(c["value"] for c in row["cells"]) + f" | {row['total']} |"
+            )
+        out.append("")
+    return out
 
 
 def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | None = None) -> str:
@@ -489,6 +695,8 @@ def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | Non
     out: list[str] = [f"# {_md(v['title'])}", ""]
     if v["based_on"]:
         out += [f"*{v['based_on']}*", ""]
+    if v["coverage"]:
+        out += _md_coverage(v["coverage"], tx)
     if v["summary"]:
         out += [f"## {tx['h_summary']}", "", _md(v["summary"]), ""]
 
@@ -512,7 +720,7 @@ def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | Non
             out.append("- " + " · ".join(stats))
         if tr["partners"]:
             out.append(
-                f"- **{tx['drivers']}:** "
+                f"- **{tx['partners']}:** "
                 + ", ".join(f"{_md(p['name'])} {p['share']}" for p in tr["partners"])
             )
         if tr["actors"]:
@@ -563,10 +771,13 @@ def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | Non
     if charts:
         captions = {"vectors": tx["chart_vectors"], "trends": tx["chart_trends"]}
         for name in ("vectors", "trends"):
-            if charts.get(name):
-                out += [f"![{captions[name]}]({charts[name]})", ""]
+            target = _md_link_target(charts[name]) if charts.get(name) else None
+            if target:
+                out += [f"![{captions[name]}]({target})", ""]
 
-    out += [f"## {tx['h_method']}", "", tx["method"], ""]
+    out += [f"## {tx['h_method']}", ""]
+    for paragraph in v["method"]:
+        out += [paragraph, ""]
     if v["parameters"]:
         out.append(
             f"{tx['parameters']}: " + ", ".join(f"`{k}` = {_md(val)}" for k, val in v["parameters"]) + "."

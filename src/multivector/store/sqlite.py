@@ -299,7 +299,7 @@ class SqliteStore:
 
         Besides the group root, the post's direct matches are kept in `dup_links`: a later
         post can bridge two groups, and an analysis of an earlier year must not see that
-        bridge (see `analyze/data.py`, groups as of a date).
+        bridge (see `_groups_as_of`: groups as of a date).
         """
         pid = item.post.id
         matches: list[tuple[int, str, str | None]] = []  # (rowid, dup_root, date) of matched posts
@@ -721,6 +721,18 @@ class SqliteStore:
         for chunk in chunks(sorted(set(ids))):
             q = f"SELECT id, text FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
             out.update(self.conn.execute(q, list(chunk)).fetchall())
+        return out
+
+    def texts_with_lemmas(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Post id -> (stored text, its lemma string from the full-text index), for a few posts."""
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in chunks(sorted(set(ids))):
+            q = (
+                "SELECT p.id, p.text, coalesce(f.lemmas, '') FROM posts p "
+                "LEFT JOIN posts_fts f ON f.rowid = p.rowid "
+                f"WHERE p.id IN ({','.join('?' * len(chunk))})"
+            )
+            out.update((pid, (t, lem)) for pid, t, lem in self.conn.execute(q, list(chunk)))
         return out
 
     def theme_spans(self, ids: Iterable[str], theme: str) -> dict[str, list[tuple[int, int]]]:
