@@ -21,9 +21,10 @@ def post_id(source: str, channel: str, message_id: str) -> str:
     """A post's stable id: the same (source, channel, message id) always gives the same id.
 
     A hash rather than the natural key because channel names carry emoji, `|` and spaces,
-    and users paste ids into scripts and URLs.
+    and users paste ids into scripts and URLs. Text that is not valid Unicode (a lone
+    surrogate) is hashed as is rather than refused; the readers replace it before this.
     """
-    key = f"{source}\x1f{channel}\x1f{message_id}".encode()
+    key = f"{source}\x1f{channel}\x1f{message_id}".encode("utf-8", "surrogatepass")
     return hashlib.blake2b(key, digest_size=8).hexdigest()
 
 

@@ -8,6 +8,7 @@ everything taken from the data is escaped. The same dict always gives the same b
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -463,11 +464,28 @@ def build_view(report: dict, lang: str = "en") -> dict:
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _LT = r"\\<"
+# Links that run code or carry a payload when a Markdown viewer makes them clickable. A viewer
+# decodes entities and a browser drops spaces and control characters inside a scheme, so the
+# text is looked at the same way (backslashes dropped too: "java\\script:").
+_LINK_NOISE = re.compile(r"[\x00-\x20\x7f\\]+")
+_UNSAFE_SCHEME = re.compile(r"(?:javascript|vbscript|data):")
+
+
+def _defuse_links(text: str, probe: str | None = None) -> str:
+    """`text` unable to form a Markdown link when it mentions a script or data URL anywhere:
+    its brackets are escaped (a viewer shows them unchanged), so no ``[x](javascript:...)``,
+    no ``![x](data:...)`` and no ``[x]: vbscript:...`` definition comes out of post text.
+    (``<javascript:...>`` autolinks are already broken by the escaped "<".)"""
+    seen = _LINK_NOISE.sub("", html.unescape(probe if probe is not None else text)).lower()
+    if not _UNSAFE_SCHEME.search(seen):
+        return text
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def _md(text: str) -> str:
-    """Inline text from the data: one line, and no raw HTML a Markdown renderer would pass on."""
-    return _TAG_START.sub(_LT, " ".join(str(text).split()))
+    """Inline text from the data: one line, and no raw HTML or unsafe link a Markdown renderer
+    would pass on."""
+    return _TAG_START.sub(_LT, _defuse_links(" ".join(str(text).split())))
 
 
 def _md_cell(text: str) -> str:
@@ -475,8 +493,11 @@ def _md_cell(text: str) -> str:
 
 
 def _md_quote(ev: dict) -> list[str]:
-    # Verbatim, line by line; only a "<" that could open an HTML tag is backslash-escaped.
-    body = [f"> {_TAG_START.sub(_LT, line)}" if line.strip() else ">" for line in ev["quote"].splitlines()]
+    # Verbatim, line by line; only a "<" that could open an HTML tag is backslash-escaped, and
+    # brackets when the quote holds an unsafe link (a link's text may span lines).
+    quote = ev["quote"]
+    lines = [_TAG_START.sub(_LT, _defuse_links(line, quote)) for line in quote.splitlines()]
+    body = [f"> {line}" if line.strip() else ">" for line in lines]
     source = " · ".join(x for x in (_md(ev["channel"]), ev["date"]) if x)
     ref = f" · `{ev['post_id']}`" if ev["post_id"] else ""
     return [*body, f"> — {source}{ref}"]
