@@ -45,6 +45,7 @@ class CleanJsonBytes:
     """
 
     def __init__(self, raw: IO[bytes], check: Callable[[], None] | None = None, chunk: int = CHUNK):
+        # `chunk` is also the precision of `consumed`: small record limits want small chunks.
         self.raw = raw
         self.check = check
         self.chunk = chunk
@@ -135,7 +136,7 @@ def stream_json(
     item_start = 0
     depth = 0  # nesting inside the item being built or skipped
     position = (lambda: fh.consumed) if hasattr(fh, "consumed") else None
-    for event, value in ijson.basic_parse(fh, use_float=True, buf_size=CHUNK):
+    for event, value in ijson.basic_parse(fh, use_float=True, buf_size=getattr(fh, "chunk", CHUNK)):
         if builder is not None or skipping is not None:
             if event == "start_map" or event == "start_array":
                 depth += 1
@@ -149,7 +150,7 @@ def stream_json(
                     and position is not None
                     and position() - item_start > max_item_bytes
                 ):
-                    builder, skipping = None, f"larger than {max_item_bytes >> 20} MB"
+                    builder, skipping = None, f"larger than {size_text(max_item_bytes)}"
                 else:
                     builder.event(event, value)
             if depth == 0:
@@ -190,6 +191,15 @@ def stream_json(
             yield event, prefix, None
         else:
             yield "scalar", prefix, value
+
+
+def chunk_for(max_item_bytes: int) -> int:
+    """A read size that measures an item's bytes to about a quarter of the limit."""
+    return max(1 << 16, min(CHUNK, max_item_bytes // 4))
+
+
+def size_text(n: int) -> str:
+    return f"{n / (1 << 20):g} MB" if n >= 1 << 20 else f"{n / 1024:g} KB"
 
 
 def short_reason(exc: BaseException) -> str:

@@ -49,7 +49,14 @@ import ijson
 
 from multivector.model import SOURCE_TABLE, InputError, Post
 from multivector.sources.base import ReadContext, check_readable, parse_date, shown
-from multivector.sources.jsonstream import CleanJsonBytes, TooDeep, short_reason, stream_json
+from multivector.sources.jsonstream import (
+    CleanJsonBytes,
+    TooDeep,
+    chunk_for,
+    short_reason,
+    size_text,
+    stream_json,
+)
 from multivector.sources.telegram_json import flatten_text
 from multivector.sources.text import looks_like_cp1251_text
 
@@ -313,7 +320,7 @@ def _read_jsonl(path: Path, ctx: ReadContext) -> Iterator[Post]:
                 first_error = first_error or f"{place}: longer than the limit"
                 ctx.problem(
                     place,
-                    f"longer than {limit >> 20} MB (set MULTIVECTOR_MAX_RECORD_MB to raise it); skipped",
+                    f"longer than {size_text(limit)} (set MULTIVECTOR_MAX_RECORD_MB to raise it); skipped",
                 )
                 continue
             if line_no == 1:
@@ -369,7 +376,7 @@ def _read_json_array(path: Path, ctx: ReadContext) -> Iterator[Post]:
                 )
             raise InputError(f"{file}: not a JSON array of records")
         fh.seek(3 if head.startswith(b"\xef\xbb\xbf") else 0)
-        src = CleanJsonBytes(fh, ctx.check_time)
+        src = CleanJsonBytes(fh, ctx.check_time, chunk_for(ctx.limits.max_record_bytes))
         cache: dict[tuple, _Columns] = {}
         index = 0
         good = 0

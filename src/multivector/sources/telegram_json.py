@@ -35,7 +35,14 @@ import ijson
 
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
 from multivector.sources.base import ReadContext, check_readable, parse_date, shown
-from multivector.sources.jsonstream import MAX_DEPTH, CleanJsonBytes, TooDeep, short_reason, stream_json
+from multivector.sources.jsonstream import (
+    MAX_DEPTH,
+    CleanJsonBytes,
+    TooDeep,
+    chunk_for,
+    short_reason,
+    stream_json,
+)
 
 __all__ = ["MAX_DEPTH", "TooDeep", "flatten_text", "read", "stream_json"]
 
@@ -73,7 +80,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Post]:
 def _read_stream(fh, file: str, fallback_channel: str, ctx: ReadContext) -> Iterator[Post]:
     if fh.read(3) != b"\xef\xbb\xbf":  # tolerate a UTF-8 BOM, which yajl rejects
         fh.seek(0)
-    src = CleanJsonBytes(fh, ctx.check_time)
+    src = CleanJsonBytes(fh, ctx.check_time, chunk_for(ctx.limits.max_record_bytes))
     chat: dict[str, Any] = {}
     records = 0  # message objects completed (posts and service messages)
     last_id: object = None
