@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from multivector import __version__
-from multivector.model import InputError, Problem
+from multivector.model import InputError, Problem, one_line
 from multivector.store.query import QueryError
 from multivector.store.sqlite import Store
 
@@ -783,7 +783,7 @@ def main() -> None:
     try:
         app()
     except (InputError, QueryError) as e:
-        err.print(f"error: {e}", markup=False)
+        err.print(f"error: {one_line(str(e))}", markup=False)  # a newline in a file name stays one line
         sys.exit(2)
     except sqlite3.Error as e:  # the database or the disk: full, read-only, locked, damaged
         if os.environ.get("MULTIVECTOR_DEBUG"):

@@ -28,7 +28,7 @@ from multivector.prepare.dedup import band_keys, band_rows, fingerprint
 from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 from multivector.sources import iter_input_files, read_path
-from multivector.sources.base import Limits, ReadContext, shown
+from multivector.sources.base import Limits, ReadContext, one_line, shown
 from multivector.store.sqlite import DEFAULT_DUP_THRESHOLD, Store, WriteResult, storage_failure
 
 T = TypeVar("T")
@@ -385,7 +385,7 @@ class Ingestor:
             self.add_posts(read_path(path, ctx, opts.fmt))
         except InputError as e:
             ctx.close_problems()
-            self.problem(Problem(name, "", str(e).removeprefix(f"{name}: ")))
+            self.problem(Problem(name, "", one_line(str(e).removeprefix(f"{name}: "))))
             if self.report.read == read_before:
                 return
         except Exception as e:  # noqa: BLE001 - one file must not stop the others
@@ -417,8 +417,7 @@ def _debug() -> bool:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= 200 else text[:197] + "..."
+    text = one_line(" ".join(str(exc).split()), 200)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

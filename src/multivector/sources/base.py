@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from multivector.model import InputError, Post, Problem
+from multivector.model import InputError, Post, Problem, one_line
 
 MB = 1 << 20
 
@@ -113,7 +113,7 @@ class ReadContext:
         if len(self.problems) >= self.limits.max_problems:
             self.unlisted += 1
             return
-        p = Problem(self.file, place, message)
+        p = Problem(self.file, one_line(place, 120), one_line(message, 500))
         self.problems.append(p)
         if self.on_problem is not None:
             self.on_problem(p)
