@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from multivector.model import InputError, Post, Problem, one_line
@@ -143,6 +144,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+@lru_cache(maxsize=1024)
 def shown(path: str | os.PathLike) -> str:
     """A file name fit for messages, ids and the database: bytes that are not UTF-8 (a name
     from another system) become ``\\xNN``, and so do control characters (a newline would break
@@ -270,23 +272,27 @@ def check_post(post: Post, ctx: ReadContext) -> Post | None:
     `limits.max_post_chars`, or dated outside MIN_YEAR..MAX_YEAR.
     """
     bad = 0
-    for name in _TEXT_FIELDS:
-        value = getattr(post, name)
-        if value is None and name not in _REQUIRED:
-            continue
-        if not isinstance(value, str):  # a reader let a number or a list through
-            value = "" if value is None else str(value)
-        fixed, n = scrub(value)
-        bad += n
-        setattr(post, name, fixed)
-    for name in ("links", "hashtags"):
-        items = []
-        for item in getattr(post, name) or []:
-            if isinstance(item, str):
-                fixed, n = scrub(item)
-                bad += n
-                items.append(fixed)
-        setattr(post, name, items)
+    p = post
+    fields = (
+        p.source,
+        p.channel,
+        p.message_id,
+        p.text,
+        p.author,
+        p.url,
+        p.forwarded_from,
+        p.reply_to,
+        p.media,
+        p.origin,
+    )  # fmt: skip  (the names of _TEXT_FIELDS, spelled out: this runs for every post)
+    try:  # the common case in one step: every field is text (or None) and all of it valid
+        clean = not _SURROGATE.search(
+            "\x1f".join([v for v in fields if v is not None] + p.links + p.hashtags)
+        )
+    except TypeError:  # a reader let a number or a list through
+        clean = False
+    if not clean:
+        bad = _repair_fields(post)
     place = _place(post, ctx)
     if bad:
         ctx.problem(place, f"{bad} invalid characters (lone UTF-16 surrogates or undecodable bytes)"
@@ -332,6 +338,29 @@ def check_post(post: Post, ctx: ReadContext) -> Post | None:
         ):
             setattr(post, name, None)
     return post
+
+
+def _repair_fields(post: Post) -> int:
+    """Make every text field of `post` valid text; returns how many characters were replaced."""
+    bad = 0
+    for name in _TEXT_FIELDS:
+        value = getattr(post, name)
+        if value is None and name not in _REQUIRED:
+            continue
+        if not isinstance(value, str):
+            value = "" if value is None else str(value)
+        fixed, n = scrub(value)
+        bad += n
+        setattr(post, name, fixed)
+    for name in ("links", "hashtags"):
+        items = []
+        for item in getattr(post, name) or []:
+            if isinstance(item, str):
+                fixed, n = scrub(item)
+                bad += n
+                items.append(fixed)
+        setattr(post, name, items)
+    return bad
 
 
 def _place(post: Post, ctx: ReadContext) -> str:

@@ -30,6 +30,7 @@ _ESCAPES = re.compile(
     rb"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
 _LONGEST = 12  # bytes of the longest token above
+_STEP = {"start_map": 1, "start_array": 1, "end_map": -1, "end_array": -1}
 
 
 class TooDeep(ValueError):
@@ -51,7 +52,7 @@ class CleanJsonBytes:
         self.chunk = chunk
         self.replaced = 0
         self.consumed = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self._pending = b""
         self._carry = b""
         self._eof = False
 
@@ -66,15 +67,18 @@ class CleanJsonBytes:
                 self.check()
             data = self.raw.read(max(size, self.chunk))
             self.consumed += len(data)
-            if not data:
-                self._eof = True
-                text = self._decoder.decode(b"", final=True)
-            else:
-                text = self._decoder.decode(data)
-            if _UNDECODABLE.search(text):
+            self._eof = not data
+            buf = self._pending + data
+            try:  # valid UTF-8 (nearly always): passed on as it is, only checked
+                used = codecs.utf_8_decode(buf, "strict", self._eof)[1]
+                clean = buf[:used]
+            except UnicodeDecodeError:
+                text, used = codecs.utf_8_decode(buf, "surrogateescape", self._eof)
                 text, n = _UNDECODABLE.subn("\ufffd", text)
                 self.replaced += n
-            out = self._escapes(self._carry + text.encode("utf-8"))
+                clean = text.encode("utf-8")
+            self._pending = buf[used:]  # the start of a character cut by the chunk's end
+            out = self._escapes(self._carry + clean)
             if out:
                 return out
         out, self._carry = self._carry, b""
@@ -135,29 +139,34 @@ def stream_json(
     item_prefix = ""
     item_start = 0
     depth = 0  # nesting inside the item being built or skipped
-    position = (lambda: fh.consumed) if hasattr(fh, "consumed") else None
+    position = (lambda: fh.consumed) if hasattr(fh, "consumed") and max_item_bytes is not None else None
+    events = 0  # inside the item: its size is looked at every 256 events, not at each
     for event, value in ijson.basic_parse(fh, use_float=True, buf_size=getattr(fh, "chunk", CHUNK)):
-        if builder is not None or skipping is not None:
-            if event == "start_map" or event == "start_array":
-                depth += 1
-            elif event == "end_map" or event == "end_array":
-                depth -= 1
-            if builder is not None:
-                if depth + len(stack) > max_depth:
+        if builder is not None:
+            builder.event(event, value)
+            events += 1
+            if not events & 255 and position is not None and position() - item_start > max_item_bytes:
+                builder, skipping = None, f"larger than {size_text(max_item_bytes)}"
+            step = _STEP.get(event)
+            if step is None:  # a scalar or a key: most events
+                continue
+            depth += step
+            if step > 0:
+                if depth + len(stack) > max_depth and builder is not None:
                     builder, skipping = None, f"nested deeper than {max_depth} levels"
-                elif (
-                    max_item_bytes is not None
-                    and position is not None
-                    and position() - item_start > max_item_bytes
-                ):
-                    builder, skipping = None, f"larger than {size_text(max_item_bytes)}"
-                else:
-                    builder.event(event, value)
-            if depth == 0:
+            elif depth == 0:
                 if builder is not None:
                     item, builder = builder.value, None
                     yield "item", item_prefix, item
                 else:
+                    reason, skipping = skipping, None
+                    yield "skipped", item_prefix, reason
+            continue
+        if skipping is not None:
+            step = _STEP.get(event)
+            if step:
+                depth += step
+                if depth == 0:
                     reason, skipping = skipping, None
                     yield "skipped", item_prefix, reason
             continue
@@ -182,6 +191,7 @@ def stream_json(
                 item_prefix = prefix
                 item_start = position() if position is not None else 0
                 depth = 1
+                events = 0
             else:
                 yield "item", prefix, value
         elif event == "start_map" or event == "start_array":
