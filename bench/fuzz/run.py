@@ -7,7 +7,8 @@
 Each case is a seed file of bench/fuzz/corpus/ (and of any --seeds folder) after one to six
 byte or token mutations (mutate.py), sometimes under a file name that is not UTF-8 or with
 a forced --format. A worker process ingests it into its own SQLite database (worker.py); a
-case that takes longer than --hang seconds is a hang: its worker is killed and replaced.
+case that takes longer than --hang seconds plus 4 s per MB of input is a hang (the readers'
+own budget, in the worker, is 10 s plus 1 s per MB): its worker is killed and replaced.
 
 Counts: cases, posts read, problems, whole-file errors, crashes (an exception escaped
 `ingest` or the feed parser of `collect`), hangs, slow cases (over 2 s). Crashing and hanging
@@ -39,6 +40,7 @@ from worker import serve  # noqa: E402
 QUICK = {"cases": 1500, "scale": 3_000, "hang": 30.0}
 LONG = {"cases": 30_000, "scale": 100_000, "hang": 60.0}
 SLOW = 2.0
+HANG_PER_MB = 4.0
 
 
 class Worker:
@@ -51,10 +53,12 @@ class Worker:
             raise RuntimeError("fuzz worker did not start")
         self.case: Case | None = None
         self.started = 0.0
+        self.allowed = 0.0
 
     def give(self, case: Case) -> None:
         self.case = case
         self.started = time.monotonic()
+        self.allowed = HANG_PER_MB * len(case.data) / (1 << 20)
         self.conn.send((case.name, case.data, case.fmt))
 
     def stop(self) -> None:
@@ -135,7 +139,7 @@ def run(cases: int, seed: int, workers: int, scale: int, hang: float, out: Path,
                     record(w.case, outcome, hung=False)
                     w.case = None
                     done += 1
-                elif now - w.started > hang:
+                elif now - w.started > hang + w.allowed:
                     record(w.case, None, hung=True)
                     w.kill()
                     pool[i] = Worker(ctx, Path(tmp), spawned)
