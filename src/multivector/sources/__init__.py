@@ -206,15 +206,17 @@ def read_path(path: Path, ctx: ReadContext, fmt: str | None = None) -> Iterator[
             if post is not None:
                 read += 1
                 yield post
-    except BudgetExceeded as exc:
+    except BudgetExceeded:
         kept = f"the {read} posts read before are kept" if read else "no post was read"
         ctx.problem(
             "",
-            f"{exc} (set MULTIVECTOR_READ_SECONDS to raise the budget); {kept}, the rest of the file is skipped",
+            f"reading took longer than {clock.budget:g} s (set MULTIVECTOR_READ_SECONDS to raise the"
+            f" budget); {kept}, the rest of the file is skipped",
         )
     except OSError as exc:
         raise InputError(f"{ctx.file}: cannot read ({exc.strerror or exc})") from None
     finally:
+        clock.close()
         posts.close()
         ctx.clock = None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -71,29 +72,103 @@ class Limits:
         return self.read_seconds + self.read_seconds_per_mb * size / MB
 
 
-class BudgetExceeded(Exception):
-    """A file took longer to read than its budget; raised by `ReadContext.check_time`."""
+class BudgetExceeded(BaseException):
+    """A file took longer to read than its budget (raised by `ReadContext.check_time`, or by
+    the `ReadClock` watchdog inside a parser that cannot be asked to stop).
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` inside a parser
+    swallows it and carries on; `sources.read_path` turns it into a problem."""
 
 
 class ReadClock:
-    """Time spent inside a reader only: the caller pauses it while it processes what was read."""
+    """Time spent inside a reader only: the caller pauses it while it processes what was read.
+
+    While running, a watchdog thread raises BudgetExceeded in the reading thread once the
+    budget is spent, even in the middle of a parser's own loop (feedparser is pure Python and
+    costs time per tag: a hostile feed of tag soup would run for minutes). The exception
+    arrives at the next Python instruction, so C code (lexbor, yajl) finishes its call first:
+    the readers keep such calls linear and bounded by the size limits.
+    """
 
     def __init__(self, budget: float):
         self.budget = budget
         self.spent = 0.0
         self._since: float | None = None
+        self._cond = threading.Condition()
+        self._thread_id = 0
+        self._deadline: float | None = None  # armed while the reader runs
+        self._fired = False
+        self._watchdog: threading.Thread | None = None
+        self._closed = False
 
     def resume(self) -> None:
         self._since = time.monotonic()
+        if _set_async_exc is None:
+            return
+        with self._cond:
+            self._thread_id = threading.get_ident()
+            self._deadline = self._since + max(0.0, self.budget - self.spent)
+            self._fired = False
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(
+                    target=self._watch, name="multivector-read-budget", daemon=True
+                )
+                self._watchdog.start()
+            self._cond.notify()
 
     def pause(self) -> None:
+        if _set_async_exc is not None:
+            with self._cond:
+                self._deadline = None
+                if self._fired:  # fired, maybe not yet delivered: it must not land in the caller
+                    _set_async_exc(self._thread_id, None)
+                    self._fired = False
         if self._since is not None:
             self.spent += time.monotonic() - self._since
             self._since = None
 
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
     def over(self) -> bool:
         running = time.monotonic() - self._since if self._since is not None else 0.0
         return self.spent + running > self.budget
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                delay = self._deadline - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                self._deadline = None
+                self._fired = True
+                _set_async_exc(self._thread_id, BudgetExceeded)
+
+
+def _async_exc_setter() -> Callable[[int, type | None], None] | None:
+    """CPython's way to raise an exception in another thread; None elsewhere (then the budget
+    is only checked between records)."""
+    try:
+        import ctypes
+
+        raw = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    except (ImportError, AttributeError):
+        return None
+
+    def set_async_exc(thread_id: int, exc: type | None) -> None:
+        # None goes as NULL: it clears an exception set before and not yet raised.
+        raw(ctypes.c_ulong(thread_id), None if exc is None else ctypes.py_object(exc))
+
+    return set_async_exc
+
+
+_set_async_exc = _async_exc_setter()
 
 
 @dataclass
