@@ -416,6 +416,12 @@ def test_the_budget_stops_a_parser_in_the_middle_of_its_own_loop(tmp_path):
     assert list(sources.read_path(feed, ctx)) == []
     (problem,) = ctx.problems
     assert "reading took longer than 0.2 s" in problem.message and "no post was read" in problem.message
+    # collect parses a downloaded feed without sources.read_path: the same budget holds.
+    from multivector.sources.feeds import parse_feed_bytes
+
+    collected = ReadContext(limits=Limits(read_seconds=0.2, read_seconds_per_mb=0.0))
+    assert list(parse_feed_bytes(feed.read_bytes(), "http://127.0.0.1:9/soup.xml", collected)) == []
+    assert [p.message for p in collected.problems] == [problem.message]
     # Nothing of the watchdog is left to go off later in the caller's code.
     total = sum(i * i for i in range(2_000_000))
     assert total > 0

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from multivector.model import InputError, Post, Problem
 from multivector.sources import feeds, table, telegram_html, telegram_json, text
-from multivector.sources.base import BudgetExceeded, ReadClock, ReadContext, check_post, check_readable, shown
+from multivector.sources.base import ReadContext, check_readable, read_within_budget, shown
 
 FORMATS = ("telegram-json", "telegram-html", "text", "table", "feed")
 
@@ -190,35 +190,10 @@ def read_path(path: Path, ctx: ReadContext, fmt: str | None = None) -> Iterator[
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
     ctx.file = shown(path)
-    clock = ctx.clock = ReadClock(ctx.limits.seconds_for(size))
-    posts = READERS[fmt](path, ctx)
-    read = 0
     try:
-        while True:
-            clock.resume()
-            try:
-                post = next(posts)
-            except StopIteration:
-                break
-            finally:
-                clock.pause()
-            post = check_post(post, ctx)
-            if post is not None:
-                read += 1
-                yield post
-    except BudgetExceeded:
-        kept = f"the {read} posts read before are kept" if read else "no post was read"
-        ctx.problem(
-            "",
-            f"reading took longer than {clock.budget:g} s (set MULTIVECTOR_READ_SECONDS to raise the"
-            f" budget); {kept}, the rest of the file is skipped",
-        )
+        yield from read_within_budget(READERS[fmt](path, ctx), ctx, ctx.limits.seconds_for(size))
     except OSError as exc:
         raise InputError(f"{ctx.file}: cannot read ({exc.strerror or exc})") from None
-    finally:
-        clock.close()
-        posts.close()
-        ctx.clock = None
 
 
 __all__ = ["FORMATS", "READERS", "ReadContext", "detect_format", "iter_input_files", "read_path"]

@@ -448,6 +448,42 @@ def _place(post: Post, ctx: ReadContext) -> str:
     return f"record {mid}" if mid.strip() else "record"
 
 
+def read_within_budget(posts: Iterator[Post], ctx: ReadContext, seconds: float) -> Iterator[Post]:
+    """`posts` after `check_post`, read under a `ReadClock` of `seconds` (set as `ctx.clock`).
+
+    Only the time spent inside `posts` counts, not the caller's. Over the budget, reading
+    stops: the posts read so far are kept and one problem names the file.
+    """
+    clock = ctx.clock = ReadClock(seconds)
+    read = 0
+    try:
+        while True:
+            clock.resume()
+            try:
+                post = next(posts)
+            except StopIteration:
+                break
+            finally:
+                clock.pause()
+            post = check_post(post, ctx)
+            if post is not None:
+                read += 1
+                yield post
+    except BudgetExceeded:
+        kept = f"the {read} posts read before are kept" if read else "no post was read"
+        ctx.problem(
+            "",
+            f"reading took longer than {clock.budget:g} s (set MULTIVECTOR_READ_SECONDS to raise the"
+            f" budget); {kept}, the rest of the file is skipped",
+        )
+    finally:
+        clock.close()
+        close = getattr(posts, "close", None)
+        if close is not None:
+            close()
+        ctx.clock = None
+
+
 def checked_posts(posts: Iterable[Post], ctx: ReadContext) -> Iterator[Post]:
     """`posts` after `check_post`: what cannot be stored is reported and left out."""
     for post in posts:

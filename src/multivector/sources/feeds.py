@@ -39,6 +39,7 @@ from multivector.sources.base import (
     checked_posts,
     parse_date,
     read_whole,
+    read_within_budget,
     shown,
 )
 from multivector.sources.markup import fragment_to_text
@@ -60,10 +61,14 @@ def parse_feed_bytes(data: bytes, name: str, ctx: ReadContext, base_url: str | N
     `name` is used for the problems and origins (the file path or the feed URL) and, lacking a
     feed title, for the channel; `base_url` resolves relative links (defaults to `name` when
     that is an http(s) URL). Every entry passes `base.check_post`: what could not be stored is
-    reported and left out, here as in `read`.
+    reported and left out, and the parse is held to the reading budget, here as in `read`.
     """
     ctx.file = name
-    yield from checked_posts(_parse_feed(data, name, ctx, base_url), ctx)
+    posts = _parse_feed(data, name, ctx, base_url)
+    if ctx.clock is None:  # called by collect, not through sources.read_path: a budget of its own
+        yield from read_within_budget(posts, ctx, ctx.limits.seconds_for(len(data)))
+    else:
+        yield from checked_posts(posts, ctx)
 
 
 def _parse_feed(data: bytes, name: str, ctx: ReadContext, base_url: str | None) -> Iterator[Post]:
