@@ -417,6 +417,25 @@ def test_a_feed_cut_short_without_a_length_keeps_its_items_but_not_its_etag(serv
     assert again.new == 3 - result.new and count(db) == 3
 
 
+def test_an_item_dated_outside_the_calendar_is_reported_and_the_feed_kept(server, tmp_path):
+    # A year 0 and a "9999-12-31 -05:00" (year 10000 in UTC) once failed the whole feed.
+    body = rss(ITEMS).replace(b"Mon, 01 Jan 2024 10:00:00 GMT", b"Mon, 01 Jan 0000 10:00:00 GMT")
+    body = body.replace(b"</channel>", b"<item><guid>late</guid><title>Far future</title>"
+                        b"<dc:date xmlns:dc='http://purl.org/dc/elements/1.1/'>9999-12-31T23:59:59-05:00</dc:date>"
+                        b"</item></channel>")  # fmt: skip
+    server.routes["/dates.xml"] = Route(body)
+    server.routes["/fine.xml"] = Route(rss(ITEMS[:1], link_base="https://example.org/other/"))
+    sources = write_sources(
+        tmp_path, [("dates", server.url("/dates.xml")), ("fine", server.url("/fine.xml"))]
+    )
+    db = tmp_path / "t.db"
+    r = by_name(run(db, sources))
+    assert (r["dates"].status, r["dates"].new, r["fine"].new) == ("ok", 2, 1)
+    assert not r["dates"].failed and len(r["dates"].problems) == 2
+    assert all("date is" in p for p in r["dates"].problems)
+    assert count(db, "dates") == 2
+
+
 def test_the_example_sources_file_in_the_docs_is_valid():
     example = Path(__file__).resolve().parents[1] / "docs" / "sources.example.yaml"
     env = {"MULTIVECTOR_TG_API_ID": "1", "MULTIVECTOR_TG_API_HASH": "0123456789abcdef0123456789abcdef"}

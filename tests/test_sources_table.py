@@ -178,8 +178,11 @@ def test_real_news_set(corpora: Path) -> None:
     assert min(p.date for p in posts).year == 2023 and max(p.date for p in posts).year == 2024
 
 
-def test_hostile_nesting_is_refused(tmp_path: Path) -> None:
+def test_hostile_nesting_is_skipped_and_the_next_record_kept(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
-    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
-    with pytest.raises(InputError, match="nested deeper"):
-        read_all(path)
+    path.write_bytes(b"[" + b"[" * 100_000 + b"]" * 100_000 + b', {"text": "after"}]')
+    posts, ctx = read_all(path)
+    assert [p.text for p in posts] == ["after"]
+    assert [(p.place, p.message) for p in ctx.problems] == [
+        ("item 1", "record nested deeper than 200 levels; skipped")
+    ]

@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from multivector import __version__
-from multivector.model import InputError, Problem
+from multivector.model import InputError, Problem, one_line
 from multivector.store import Store, open_store
 from multivector.store.query import QueryError
 
@@ -88,8 +88,31 @@ def main_options(
     State.knowledge = tuple(knowledge or ())
 
 
-def _open(create: bool = False) -> Store:
-    return open_store(State.db, create=create)
+def _open(create: bool = False, write: bool = False) -> Store:
+    """The database of --db. Commands that only read pass write=False: a database on read-only
+    media is then opened read-only instead of refused."""
+    return open_store(State.db, create=create, read_only=not (create or write))
+
+
+def _check_out(path: Path) -> None:
+    """Refuse, before any work, an --out that cannot be written: one line naming the path."""
+    if path.is_dir():
+        raise InputError(f"{_shown(path)}: is a folder; --out wants a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"{_shown(path)}: no such folder {_shown(folder)!r}; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{_shown(path)}: cannot write here (the folder {_shown(folder)!r} is read-only)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"{_shown(path)}: cannot write here (the file is read-only)")
+
+
+def _output_error(path: Path, exc: OSError) -> InputError:
+    return InputError(f"{_shown(path)}: cannot write ({exc.strerror or exc})")
+
+
+def _shown(path: Path) -> str:
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _problem_printer():
@@ -216,7 +239,7 @@ def annotate(
         except ValueError:
             raise InputError(f"--since {since!r}: expected YYYY-MM-DD") from None
     options = AnnotateOptions(ner=not no_ner, knowledge_dirs=State.knowledge, profile=profile)
-    with _open() as store:
+    with _open(write=True) as store:
         total = store.count_posts()
         with Progress(
             SpinnerColumn(), TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -379,8 +402,15 @@ def export(
         raise InputError(f"--format {fmt!r}: expected jsonl, csv or parquet")
     if fmt == "parquet" and out_path is None:
         raise InputError("--format parquet needs --out FILE")
+    if out_path is not None:
+        _check_out(out_path)
     with _open() as store:
-        n = write_export(store, fmt, out_path)
+        try:
+            n = write_export(store, fmt, out_path)
+        except OSError as e:
+            if out_path is None:
+                raise
+            raise _output_error(out_path, e) from None
     err.print(f"{n} posts exported" + (f" to {out_path}" if out_path else ""))
 
 
@@ -522,8 +552,14 @@ def _dump_json(data: dict, path: Path | None = None) -> None:
     if path is None:
         sys.stdout.write(text)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_out(path, text)
+
+
+def _write_out(path: Path, text: str) -> None:
+    try:
         path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise _output_error(path, e) from None
 
 
 def _pct(x: float | None) -> str:
@@ -733,6 +769,8 @@ def report(
     if top < 1 or n_events < 0:
         raise InputError("--top must be at least 1 and --events at least 0")
     weights = _parse_weights(weight)
+    if out_path is not None:
+        _check_out(out_path)
     with _open() as store:
         y = _analysis_year(store, year)
         data = build_report(store, _knowledge(), y, country, top, n_events, weights, lang)
@@ -745,8 +783,7 @@ def report(
         if out_path is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            out_path.write_text(text, encoding="utf-8")
+            _write_out(out_path, text)
     if out_path is not None:
         err.print(f"report for {y} written to {out_path}", markup=False)
 
@@ -962,11 +999,21 @@ def corrections_delete(
 
 
 def main() -> None:
+    from multivector.store import database_errors, describe_database_error
+
     try:
         app()
     except (InputError, QueryError) as e:
-        err.print(f"error: {e}", markup=False)
+        err.print(f"error: {one_line(str(e))}", markup=False)  # a newline in a file name stays one line
         sys.exit(2)
+    except database_errors() as e:  # the database or the disk: full, read-only, locked, damaged
+        if os.environ.get("MULTIVECTOR_DEBUG"):
+            raise
+        err.print(f"error: {describe_database_error(e, State.db)}", markup=False)
+        sys.exit(1)
+    except BrokenPipeError:  # `multivector export | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout again at exit
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -7,6 +7,7 @@ the remaining fields. Nothing here imports any other part of multivector.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,9 +22,10 @@ def post_id(source: str, channel: str, message_id: str) -> str:
     """A post's stable id: the same (source, channel, message id) always gives the same id.
 
     A hash rather than the natural key because channel names carry emoji, `|` and spaces,
-    and users paste ids into scripts and URLs.
+    and users paste ids into scripts and URLs. Text that is not valid Unicode (a lone
+    surrogate) is hashed as is rather than refused; the readers replace it before this.
     """
-    key = f"{source}\x1f{channel}\x1f{message_id}".encode()
+    key = f"{source}\x1f{channel}\x1f{message_id}".encode("utf-8", "surrogatepass")
     return hashlib.blake2b(key, digest_size=8).hexdigest()
 
 
@@ -78,13 +80,35 @@ class ThemeHit:
     text: str
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def one_line(text: str, longest: int = 2000) -> str:
+    """`text` fit for a one-line message: control characters escaped (``\\n``, ``\\x0d``),
+    lone surrogates replaced, cut at `longest` characters."""
+    text = _CONTROL.sub(lambda m: "\\n" if m.group() == "\n" else f"\\x{ord(m.group()):02x}", text)
+    text = _SURROGATE.sub("\ufffd", text)
+    return text if len(text) <= longest else text[: longest - 3] + "..."
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A bad file or record: reported on one line, the rest of the input is kept."""
+    """A bad file or record: reported on one line, the rest of the input is kept.
+
+    The fields are made printable on creation: whatever a file name or a record holds, a
+    problem is one line."""
 
     file: str
     place: str  # "message 1234", "line 17", "item 3"; empty when the whole file is bad
     message: str
+
+    def __post_init__(self) -> None:
+        for name in ("file", "place", "message"):
+            value = getattr(self, name)
+            fixed = one_line(value if isinstance(value, str) else str(value))
+            if fixed != value:
+                object.__setattr__(self, name, fixed)
 
     def __str__(self) -> str:
         return f"{self.file}: {self.place}: {self.message}" if self.place else f"{self.file}: {self.message}"
@@ -94,6 +118,7 @@ class InputError(Exception):
     """Bad input or bad usage that stops a command: the CLI prints it on one line, exit 2."""
 
     def __init__(self, message: str):
+        message = one_line(message)
         super().__init__(message)
         self.message = message
 

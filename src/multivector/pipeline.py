@@ -13,10 +13,12 @@ import hashlib
 import json
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,7 +28,8 @@ from multivector.prepare.dedup import band_keys, band_rows, fingerprint
 from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 from multivector.sources import iter_input_files, read_path
-from multivector.sources.base import ReadContext
+from multivector.sources.base import Limits, ReadContext, one_line, shown
+from multivector.store import storage_failure
 from multivector.store.base import DEFAULT_DUP_THRESHOLD, Store, WriteResult
 
 T = TypeVar("T")
@@ -56,6 +59,7 @@ class IngestOptions:
     annotate: AnnotateOptions = field(default_factory=AnnotateOptions)
     workers: int = 0  # 0: as many as there are cores, when the input is large
     batch_size: int = BATCH_SIZE
+    limits: Limits = field(default_factory=Limits.from_env)  # reading budgets (sources.base)
 
 
 @dataclass
@@ -86,9 +90,10 @@ def revision(post: Post) -> str:
     key = json.dumps(
         [post.text, post.date and post.date.isoformat(), post.edited and post.edited.isoformat(),
          post.author, post.forwarded_from, post.reply_to, post.url, post.media, post.links, post.hashtags],
-        ensure_ascii=False,
+        ensure_ascii=False, default=str,
     )  # fmt: skip
-    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    # surrogatepass: a lone surrogate (the readers replace them) must not make hashing fail.
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 class Preparer:
@@ -346,63 +351,179 @@ class Ingestor:
         self.progress.on_problem(p)
 
     def add_posts(self, posts: Iterable[Post]) -> WriteResult:
-        """Store posts from any iterator; returns what was new, updated or unchanged."""
+        """Store posts from any iterator; returns what was new, updated or unchanged.
+
+        What was read is never lost to an error further on: when the iterator itself fails
+        (a reader meeting something it did not expect), the posts read before are stored and
+        then the error is raised again; when preparing or writing a batch fails on its data,
+        the batch is redone one post at a time and only the posts that fail again are left
+        out, each as a problem. Errors of the database or the disk (full, read-only) stop.
+        """
         total = WriteResult()
+        failure: list[Exception] = []
+
+        def source() -> Iterator[Post]:
+            try:
+                yield from posts
+            except Exception as exc:  # noqa: BLE001 - kept, and raised again once the rest is stored
+                if storage_failure(exc):
+                    raise
+                failure.append(exc)
 
         def changed_batches() -> Iterator[list[tuple[Post, str]]]:
             # Unchanged posts are dropped here, before any expensive work: a re-run is cheap.
-            for batch in _batches(posts, self.options.batch_size):
+            for batch in _batches(source(), self.options.batch_size):
                 self.report.read += len(batch)
-                known = self.store.revisions(p.id for p in batch)
-                todo = []
-                seen: set[tuple[str, str]] = set()
-                counts = []
-                for post in batch:
-                    rev = revision(post)
-                    if known.get(post.id) == rev or (post.id, rev) in seen:
-                        total.unchanged += 1
-                        if post.views is not None or post.forwards is not None:
-                            counts.append((post.id, post.views, post.forwards))
-                        continue
-                    seen.add((post.id, rev))
-                    todo.append((post, rev))
-                if counts:  # views and forward counts grow after a post is stored; they are no edit
-                    self.store.refresh_counts(counts)
+                try:
+                    todo = changed(batch)
+                except Exception as exc:  # noqa: BLE001 - ends the file like a reader error would
+                    if storage_failure(exc):
+                        raise
+                    failure.append(exc)
+                    return
                 self.progress.on_batch(len(batch) - len(todo))
                 if todo:
                     yield todo
 
-        for prepared in self._executor.map("prepare", changed_batches()):
-            result = self.store.write_batch(prepared)
-            total.new += result.new
-            total.updated += result.updated
-            total.unchanged += result.unchanged
-            self.progress.on_batch(len(prepared))
-        self.report.new += total.new
-        self.report.updated += total.updated
-        self.report.unchanged += total.unchanged
+        def changed(batch: list[Post]) -> list[tuple[Post, str]]:
+            keyed = []
+            for post in batch:
+                try:
+                    keyed.append((post.id, revision(post), post))
+                except Exception as exc:  # noqa: BLE001 - a post no reader should have made
+                    self._post_failed(post, exc)
+            known = self.store.revisions(pid for pid, _, _ in keyed)
+            todo = []
+            seen: set[tuple[str, str]] = set()
+            counts = []
+            for pid, rev, post in keyed:
+                if known.get(pid) == rev or (pid, rev) in seen:
+                    total.unchanged += 1
+                    if post.views is not None or post.forwards is not None:
+                        counts.append((pid, post.views, post.forwards))
+                    continue
+                seen.add((pid, rev))
+                todo.append((post, rev))
+            if counts:  # views and forward counts grow after a post is stored; they are no edit
+                self.store.refresh_counts(counts)
+            return todo
+
+        pending: deque[list[tuple[Post, str]]] = deque()  # handed to the executor, not yet written
+
+        def handed(batches: Iterator[list[tuple[Post, str]]]) -> Iterator[list[tuple[Post, str]]]:
+            for batch in batches:
+                pending.append(batch)
+                yield batch
+
+        batches: Iterator[list[tuple[Post, str]]] = changed_batches()
+        try:
+            while True:
+                try:
+                    for prepared in self._executor.map("prepare", handed(batches)):
+                        batch = pending.popleft()
+                        try:
+                            self._write(prepared, total)
+                        except Exception as exc:  # noqa: BLE001 - sorted out post by post
+                            if storage_failure(exc) or _debug():
+                                raise
+                            self._one_by_one(batch, total)
+                    break
+                except Exception as exc:  # noqa: BLE001 - preparing the oldest batch in flight failed
+                    if storage_failure(exc) or _debug() or not pending:
+                        raise
+                    failed = pending.popleft()
+                    in_flight = list(pending)  # lost with the executor's stream: handed out again
+                    pending.clear()
+                    self._one_by_one(failed, total)
+                    batches = chain(in_flight, batches)
+        finally:
+            self.report.new += total.new
+            self.report.updated += total.updated
+            self.report.unchanged += total.unchanged
+        if failure:
+            raise failure[0]
         return total
 
+    def _write(self, prepared: list[PreparedPost], total: WriteResult) -> None:
+        result = self.store.write_batch(prepared)
+        total.new += result.new
+        total.updated += result.updated
+        total.unchanged += result.unchanged
+        self.progress.on_batch(len(prepared))
+
+    def _one_by_one(self, batch: list[tuple[Post, str]], total: WriteResult) -> None:
+        """Prepare and write each post of a failed batch alone; report the ones that fail."""
+        for post, rev in batch:
+            if post.text_raw is not None:  # prepared (in this process) before the failure
+                post.text = post.text_raw
+                post.text_raw = None
+            try:
+                for prepared in self._executor.map("prepare", [[(post, rev)]]):
+                    self._write(prepared, total)
+            except Exception as exc:  # noqa: BLE001 - this post, not the run
+                if storage_failure(exc) or _debug():
+                    raise
+                self._post_failed(post, exc)
+
+    def _post_failed(self, post: Post, exc: Exception) -> None:
+        origin = post.origin if isinstance(post.origin, str) else ""
+        file, _, place = origin.rpartition(": ") if ": " in origin else (origin, "", "")
+        self.problem(
+            Problem(file or str(post.channel), place, f"could not be stored ({_one_line(exc)}); skipped")
+        )
+
     def add_file(self, path: Path) -> None:
-        """Read one file; a bad file or record becomes a problem in the report, never an exception."""
+        """Read one file; a bad file or record becomes a problem in the report, never an exception.
+
+        Only a failing database or disk (full, read-only) stops the run: it concerns every file.
+        With MULTIVECTOR_DEBUG=1 an unexpected error is raised, with its traceback.
+        """
         opts = self.options
+        name = shown(path)
         ctx = ReadContext(
             channel=opts.channel, default_date=opts.default_date, field_map=opts.field_map,
-            on_problem=self.problem, file=str(path),
+            on_problem=self.problem, file=name, limits=opts.limits,
         )  # fmt: skip
         read_before = self.report.read
+        new_before, updated_before = self.report.new, self.report.updated
         try:
-            result = self.add_posts(read_path(path, ctx, opts.fmt))
+            self.add_posts(read_path(path, ctx, opts.fmt))
         except InputError as e:
-            self.problem(Problem(str(path), "", str(e).removeprefix(f"{path}: ")))
-            return
+            ctx.close_problems()
+            self.problem(Problem(name, "", one_line(str(e).removeprefix(f"{name}: "))))
+            if self.report.read == read_before:
+                return
+        except Exception as e:  # noqa: BLE001 - one file must not stop the others
+            if storage_failure(e) or _debug():
+                raise
+            ctx.close_problems()
+            kept = self.report.read - read_before
+            self.problem(Problem(name, "", f"unexpected error while reading: {_one_line(e)}"
+                                 f" (set MULTIVECTOR_DEBUG=1 for the traceback); {kept} posts read before it are kept"))  # fmt: skip
+        ctx.close_problems()
         service = ctx.counts.get("service", 0)
         self.report.service += service
         self.report.files += 1
         self.store.record_file(
-            str(path.resolve()), opts.fmt or "auto", self.report.read - read_before, result.new, result.updated,
-            service, len(ctx.problems),
+            shown(path.resolve()), opts.fmt or "auto", self.report.read - read_before,
+            self.report.new - new_before, self.report.updated - updated_before, service, ctx.problem_count,
         )  # fmt: skip
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # gone or unreadable: reading it will say so
+        return 0
+
+
+def _debug() -> bool:
+    return bool(os.environ.get("MULTIVECTOR_DEBUG"))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = one_line(" ".join(str(exc).split()), 200)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def ingest(
@@ -410,9 +531,12 @@ def ingest(
 ) -> IngestReport:
     """Read every file under `paths` into the store. Bad files and records are reported, not fatal."""
     progress = progress or Progress()
-    files = list(iter_input_files(list(paths)))
-    input_bytes = sum(f.stat().st_size for f in files if f.exists())
+    walk_problems: list[Problem] = []
+    files = list(iter_input_files(list(paths), walk_problems.append))
+    input_bytes = sum(map(_size, files))
     with Ingestor(store, options, progress, input_bytes) as ingestor:
+        for p in walk_problems:
+            ingestor.problem(p)
         for index, path in enumerate(files):
             progress.on_file(path, index, len(files))
             ingestor.add_file(path)

@@ -1,4 +1,11 @@
-"""Exports for people's own tools: JSONL (the contract), CSV and Parquet, streamed."""
+"""Exports for people's own tools: JSONL (the contract), CSV and Parquet, streamed.
+
+CSV is opened by spreadsheets, which run a cell that starts with ``=``, ``+``, ``-`` or ``@``
+as a formula (and a tab or carriage return can hide such a start). Post text is written by
+strangers, so every text cell that starts with one of those characters gets a leading single
+quote, as OWASP recommends for CSV injection; docs/contracts.md says so. JSONL and Parquet are
+read by programs and keep every value as it is.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +48,16 @@ def _text(store: Store, fmt: str, fh: IO[str]) -> int:
     return n
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _flat(row: dict) -> dict:
     # Spreadsheets want one cell per field: lists become "A;B", mentions stay JSON.
     flat = dict(row)
@@ -50,7 +67,7 @@ def _flat(row: dict) -> dict:
     flat["about_actors"] = ";".join(row["about"]["actors"])
     flat["about_themes"] = ";".join(row["about"]["themes"])
     flat["mentions"] = json.dumps(row["mentions"], ensure_ascii=False)
-    return flat
+    return {key: safe_cell(value) for key, value in flat.items()}
 
 
 def _parquet(store: Store, path: Path) -> int:

@@ -11,6 +11,7 @@ the same bytes.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import math
 import re
@@ -616,32 +617,28 @@ def build_view(report: dict, lang: str = "en") -> dict:
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _LT = r"\\<"
+# Links that run code or carry a payload when a Markdown viewer makes them clickable. A viewer
+# decodes entities and a browser drops spaces and control characters inside a scheme, so the
+# text is looked at the same way (backslashes dropped too: "java\\script:").
+_LINK_NOISE = re.compile(r"[\x00-\x20\x7f\\]+")
+_UNSAFE_SCHEME = re.compile(r"(?:javascript|vbscript|data):")
 
 
-_LINK_OPEN = re.compile(r"\]\s*(\(|:)")
-_BAD_SCHEME = re.compile(r"^(javascript|vbscript|data|file):")
-
-
-def _defuse_links(text: str) -> str:
-    """A link in data text (`[x](javascript:...)`, `[x]: data:...`) whose target a viewer could
-    run or load is broken by a backslash before its `(` or `:`; it then reads as the same text.
-    Entities and blanks are decoded first, as a Markdown renderer would (`javascript&#58;`)."""
-    import html
-
-    out, last = [], 0
-    for m in _LINK_OPEN.finditer(text):
-        target = html.unescape(text[m.end() : m.end() + 80])
-        target = re.sub(r"[\s<\x00-\x1f\\]", "", target).lower()
-        if _BAD_SCHEME.match(target):
-            out.append(text[last : m.start(1)] + "\\" + m.group(1))
-            last = m.end()
-    return "".join(out) + text[last:] if out else text
+def _defuse_links(text: str, probe: str | None = None) -> str:
+    """`text` unable to form a Markdown link when it mentions a script or data URL anywhere:
+    its brackets are escaped (a viewer shows them unchanged), so no ``[x](javascript:...)``,
+    no ``![x](data:...)`` and no ``[x]: vbscript:...`` definition comes out of post text.
+    (``<javascript:...>`` autolinks are already broken by the escaped "<".)"""
+    seen = _LINK_NOISE.sub("", html.unescape(probe if probe is not None else text)).lower()
+    if not _UNSAFE_SCHEME.search(seen):
+        return text
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def _md(text: str) -> str:
-    """Inline text from the data: one line, and no raw HTML or script link a Markdown renderer
+    """Inline text from the data: one line, and no raw HTML or unsafe link a Markdown renderer
     would pass on."""
-    return _defuse_links(_TAG_START.sub(_LT, " ".join(str(text).split())))
+    return _TAG_START.sub(_LT, _defuse_links(" ".join(str(text).split())))
 
 
 def _md_cell(text: str) -> str:
@@ -649,9 +646,11 @@ def _md_cell(text: str) -> str:
 
 
 def _md_quote(ev: dict) -> list[str]:
-    # Verbatim, line by line; only a "<" that could open an HTML tag is backslash-escaped.
-    quote = _defuse_links(ev["quote"])
-    body = [f"> {_TAG_START.sub(_LT, line)}" if line.strip() else ">" for line in quote.splitlines()]
+    # Verbatim, line by line; only a "<" that could open an HTML tag is backslash-escaped, and
+    # brackets when the quote holds an unsafe link (a link's text may span lines).
+    quote = ev["quote"]
+    lines = [_TAG_START.sub(_LT, _defuse_links(line, quote)) for line in quote.splitlines()]
+    body = [f"> {line}" if line.strip() else ">" for line in lines]
     if ev.get("marker") and body and body[0] != ">":  # a quote in another language: [kk] first
         body[0] = f"> [{ev['marker']}] " + body[0][2:]
     source = " · ".join(x for x in (_md(ev["channel"]), ev["date"]) if x)
@@ -659,14 +658,14 @@ def _md_quote(ev: dict) -> list[str]:
     return [*body, f"> — {source}{ref}"]
 
 
-_UNSAFE_SCHEME = re.compile(r"^\s*(javascript|vbscript|data|file)\s*:", re.I)
+_UNSAFE_TARGET = re.compile(r"^\s*(javascript|vbscript|data|file)\s*:", re.I)
 
 
 def _md_link_target(target: str) -> str | None:
     """A chart file to link, or None for a target a Markdown viewer could run or load
     (javascript:, data: ...); spaces and parentheses are escaped so the link stays one link."""
     text = " ".join(str(target).split())
-    if not text or _UNSAFE_SCHEME.match(text):
+    if not text or _UNSAFE_TARGET.match(text):
         return None
     return text.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 

@@ -11,6 +11,11 @@ format             reader
 ``table``          :mod:`.table` -- CSV/TSV, JSON Lines, JSON arrays of objects
 ``feed``           :mod:`.feeds` -- RSS/Atom
 =================  ==========================================================
+
+`read_path` puts every reader under the same rules: each post passes `base.check_post` (what
+cannot be stored is reported and left out), and the reading time of a file is held to its
+budget (`base.Limits`): a reader that runs over it stops, the posts read so far are kept and
+one problem names the file.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from multivector.model import InputError, Post
+from multivector.model import InputError, Post, Problem
 from multivector.sources import feeds, table, telegram_html, telegram_json, text
-from multivector.sources.base import ReadContext, check_readable
+from multivector.sources.base import ReadContext, check_readable, read_within_budget, shown
 
 FORMATS = ("telegram-json", "telegram-html", "text", "table", "feed")
 
@@ -54,12 +59,13 @@ def detect_format(path: Path) -> str:
     Raises InputError ``"<file>: unknown format; use --format ..."`` when nothing fits.
     """
     path = Path(path)
+    name = shown(path)
     if path.is_dir():
         if telegram_html.page_files(path):
             return "telegram-html"
         if (path / "result.json").is_file():
             return "telegram-json"
-        raise InputError(f"{path}: a folder that is not a Telegram Desktop export; name its files instead")
+        raise InputError(f"{name}: a folder that is not a Telegram Desktop export; name its files instead")
     suffix = path.suffix.lower()
     with path.open("rb") as fh:
         head = fh.read(8192)
@@ -75,7 +81,7 @@ def detect_format(path: Path) -> str:
     if suffix in (".html", ".htm"):
         if any(mark in head for mark in _TELEGRAM_HTML_MARKS):
             return "telegram-html"
-        raise InputError(f"{path}: HTML that is not a Telegram Desktop export; {_FORMAT_HINT}")
+        raise InputError(f"{name}: HTML that is not a Telegram Desktop export; {_FORMAT_HINT}")
     if start.startswith(b"["):
         return "table"
     if start.startswith(b"{"):
@@ -87,14 +93,16 @@ def detect_format(path: Path) -> str:
         return "table"
     if lowered.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:rdf")):
         if b"<html" in lowered and not (b"<rss" in lowered or b"<feed" in lowered):
-            raise InputError(f"{path}: XHTML, not a feed; {_FORMAT_HINT}")
+            raise InputError(f"{name}: XHTML, not a feed; {_FORMAT_HINT}")
         return "feed"
     if lowered.startswith((b"<!doctype html", b"<html")) and any(m in head for m in _TELEGRAM_HTML_MARKS):
         return "telegram-html"
-    raise InputError(f"{path}: unknown format; {_FORMAT_HINT}")
+    raise InputError(f"{name}: unknown format; {_FORMAT_HINT}")
 
 
-def iter_input_files(paths: list[Path]) -> Iterator[Path]:
+def iter_input_files(
+    paths: list[Path], on_problem: Callable[[Problem], None] | None = None
+) -> Iterator[Path]:
     """The input files under `paths`, each once, in a stable order.
 
     A file named explicitly is yielded as is. A folder is walked recursively in sorted order,
@@ -103,14 +111,17 @@ def iter_input_files(paths: list[Path]) -> Iterator[Path]:
     and .html only as Telegram ``messages*.html`` pages). A Telegram Desktop HTML export folder
     yields its ``messages*.html`` pages in numeric order, and a JSON export folder its
     ``result.json``; neither is searched further (photos/, files/ ...).
+
+    A folder inside that cannot be listed is reported to `on_problem` and passed over (without
+    `on_problem`, it raises InputError).
     """
     seen: set[Path] = set()
     for path in paths:
         path = Path(path)
         if not path.exists():
-            raise InputError(f"{path}: no such file or folder")
+            raise InputError(f"{shown(path)}: no such file or folder")
         if path.is_dir():
-            for found in _walk(path, set()):
+            for found in _walk(path, set(), on_problem):
                 key = found.resolve()
                 if key not in seen:
                     seen.add(key)
@@ -122,12 +133,20 @@ def iter_input_files(paths: list[Path]) -> Iterator[Path]:
                 yield path
 
 
-def _walk(folder: Path, visiting: set[Path]) -> Iterator[Path]:
+def _walk(folder: Path, visiting: set[Path], on_problem: Callable[[Problem], None] | None) -> Iterator[Path]:
     real = folder.resolve()
     if real in visiting:  # a symlink loop
         return
     visiting = visiting | {real}
-    pages = telegram_html.page_files(folder)
+    try:
+        pages = telegram_html.page_files(folder)
+        entries = sorted(folder.iterdir(), key=lambda p: p.name) if not pages else []
+    except OSError as exc:
+        message = f"cannot list folder ({exc.strerror or exc})"
+        if on_problem is None:
+            raise InputError(f"{shown(folder)}: {message}") from None
+        on_problem(Problem(shown(folder), "", message))
+        return
     if pages:
         yield from pages
         return
@@ -135,15 +154,11 @@ def _walk(folder: Path, visiting: set[Path]) -> Iterator[Path]:
     if result.is_file():
         yield result
         return
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError as exc:
-        raise InputError(f"{folder}: cannot list folder ({exc.strerror or exc})") from None
     for entry in entries:
         if entry.name.startswith((".", "~$")) or entry.name == "__pycache__":
             continue
         if entry.is_dir():
-            yield from _walk(entry, visiting)
+            yield from _walk(entry, visiting, on_problem)
         elif entry.is_file():
             suffix = entry.suffix.lower()
             if suffix in _INPUT_SUFFIXES or (suffix in (".html", ".htm") and _HTML_PAGE.match(entry.name)):
@@ -151,27 +166,34 @@ def _walk(folder: Path, visiting: set[Path]) -> Iterator[Path]:
 
 
 def read_path(path: Path, ctx: ReadContext, fmt: str | None = None) -> Iterator[Post]:
-    """Read one input (a file, or a Telegram export folder) with the given or detected format."""
+    """Read one input (a file, or a Telegram export folder) with the given or detected format.
+
+    Raises InputError when the whole input is unusable; anything wrong with a record is a
+    problem in `ctx`. The posts that come out have passed `check_post`.
+    """
     path = Path(path)
+    name = shown(path)
     if fmt is not None and fmt not in READERS:
         raise InputError(f"unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
-    if path.is_dir():
-        fmt = fmt or detect_format(path)
-        if fmt == "telegram-json":
-            path = path / "result.json"
-        elif fmt != "telegram-html":
-            raise InputError(f"{path}: a folder can only be read as a Telegram Desktop export")
-    else:
-        try:
+    try:
+        if path.is_dir():
+            fmt = fmt or detect_format(path)
+            if fmt == "telegram-json":
+                path = path / "result.json"
+            elif fmt != "telegram-html":
+                raise InputError(f"{name}: a folder can only be read as a Telegram Desktop export")
+        else:
             check_readable(path)
             fmt = fmt or detect_format(path)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    ctx.file = str(path)
-    try:
-        yield from READERS[fmt](path, ctx)
+        pages = telegram_html.page_files(path) if path.is_dir() else [path]
+        size = sum(p.stat().st_size for p in pages if p.exists())
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    ctx.file = shown(path)
+    try:
+        yield from read_within_budget(READERS[fmt](path, ctx), ctx, ctx.limits.seconds_for(size))
+    except OSError as exc:
+        raise InputError(f"{ctx.file}: cannot read ({exc.strerror or exc})") from None
 
 
 __all__ = ["FORMATS", "READERS", "ReadContext", "detect_format", "iter_input_files", "read_path"]

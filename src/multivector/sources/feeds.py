@@ -9,7 +9,10 @@ repeats it); channel = ``ctx.channel``, else the feed's title, else `name`'s ste
 = the entry id/guid, else its link, else ``title:<hash of title and body>``; url = the link (only
 an http(s) URL); author; date = ``published``, else ``updated``, else ``created``, which
 feedparser gives as UTC and is kept as naive UTC. An entry whose date is present but cannot be
-read is reported and skipped; an entry without any date gets ``ctx.default_date`` or none.
+read, or lies outside the years 1900-2999, is reported and skipped (the other entries are kept);
+an entry without any date gets ``ctx.default_date`` or none. Markup nested deeper than
+``Limits.max_depth`` is flattened (reported); a feed file over ``Limits.max_file_bytes`` is
+reported and skipped.
 
 A body that is not a feed (HTML, plain text, broken XML with no entries) raises InputError
 with the reason. A feed that is not well-formed but still yields entries (a file cut short)
@@ -27,8 +30,19 @@ from pathlib import Path, PurePosixPath
 import feedparser
 
 from multivector.model import SOURCE_FEED, InputError, Post
-from multivector.sources.base import ReadContext, check_readable, parse_date
-from multivector.sources.telegram_html import html_to_text
+from multivector.sources.base import (
+    MAX_YEAR,
+    MIN_YEAR,
+    ReadContext,
+    check_readable,
+    check_year,
+    checked_posts,
+    parse_date,
+    read_whole,
+    read_within_budget,
+    shown,
+)
+from multivector.sources.markup import fragment_to_text
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -37,8 +51,8 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Post]:
     """Yield the entries of a saved RSS/Atom file."""
     path = Path(path)
     check_readable(path)
-    ctx.file = str(path)
-    yield from parse_feed_bytes(path.read_bytes(), str(path), ctx)
+    ctx.file = shown(path)
+    yield from parse_feed_bytes(read_whole(path, ctx), ctx.file, ctx)
 
 
 def parse_feed_bytes(data: bytes, name: str, ctx: ReadContext, base_url: str | None = None) -> Iterator[Post]:
@@ -46,9 +60,18 @@ def parse_feed_bytes(data: bytes, name: str, ctx: ReadContext, base_url: str | N
 
     `name` is used for the problems and origins (the file path or the feed URL) and, lacking a
     feed title, for the channel; `base_url` resolves relative links (defaults to `name` when
-    that is an http(s) URL).
+    that is an http(s) URL). Every entry passes `base.check_post`: what could not be stored is
+    reported and left out, and the parse is held to the reading budget, here as in `read`.
     """
     ctx.file = name
+    posts = _parse_feed(data, name, ctx, base_url)
+    if ctx.clock is None:  # called by collect, not through sources.read_path: a budget of its own
+        yield from read_within_budget(posts, ctx, ctx.limits.seconds_for(len(data)))
+    else:
+        yield from checked_posts(posts, ctx)
+
+
+def _parse_feed(data: bytes, name: str, ctx: ReadContext, base_url: str | None) -> Iterator[Post]:
     if base_url is None and name.startswith(("http://", "https://")):
         base_url = name
     headers = {"content-location": base_url} if base_url else None
@@ -72,17 +95,18 @@ def parse_feed_bytes(data: bytes, name: str, ctx: ReadContext, base_url: str | N
         ctx.problem("feed", f"not well-formed XML ({bozo_exc}); entries were read leniently")
 
     feed = parsed.get("feed") or {}
-    feed_title = _plain(feed.get("title"), feed.get("title_detail"))
+    feed_title = _plain(feed.get("title"), feed.get("title_detail"), ctx, "feed title")
     channel = ctx.channel or feed_title or _stem(name)
     for index, entry in enumerate(entries, start=1):
         post = _entry_to_post(entry, index, channel, name, ctx)
         if post is not None:
             yield post
+        ctx.check_time()
 
 
 def _entry_to_post(entry, index: int, channel: str, name: str, ctx: ReadContext) -> Post | None:
-    title = _plain(entry.get("title"), entry.get("title_detail"))
-    body = _body(entry)
+    title = _plain(entry.get("title"), entry.get("title_detail"), ctx, f"item {index}")
+    body = _body(entry, ctx, f"item {index}")
     if body == title:
         body = ""
     text = f"{title}\n\n{body}" if title and body else (title or body)
@@ -95,7 +119,8 @@ def _entry_to_post(entry, index: int, channel: str, name: str, ctx: ReadContext)
     elif url:
         message_id = url
     elif text:
-        message_id = "title:" + hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+        message_id = "title:" + digest
     else:
         ctx.problem(f"item {index}", "entry has no id, link, title or text (a feed cut short?)")
         return None
@@ -104,15 +129,20 @@ def _entry_to_post(entry, index: int, channel: str, name: str, ctx: ReadContext)
     date = None
     for key in ("published", "updated", "created"):
         parsed = entry.get(f"{key}_parsed")
-        if parsed:
-            date = datetime(*parsed[:6])
-            break
         raw = entry.get(key)
+        if parsed:
+            try:
+                date = check_year(datetime(*parsed[:6]))
+            except (ValueError, OverflowError, TypeError):
+                ctx.problem(place, f"date is out of range (years {MIN_YEAR}-{MAX_YEAR}): {_brief(raw)}")
+                return None
+            break
         if raw:
             try:
                 date = parse_date(raw)
-            except (ValueError, OverflowError, OSError):
-                ctx.problem(place, f"date is not RFC 822 or ISO 8601: {raw!r}")
+            except (ValueError, OverflowError, OSError) as exc:
+                why = "out of range" if "range" in str(exc) else "not RFC 822 or ISO 8601"
+                ctx.problem(place, f"date is {why}: {_brief(raw)}")
                 return None
             break
     if date is None and ctx.default_date is not None:
@@ -132,25 +162,34 @@ def _entry_to_post(entry, index: int, channel: str, name: str, ctx: ReadContext)
     )
 
 
-def _body(entry) -> str:
+def _body(entry, ctx: ReadContext, place: str) -> str:
     """The longest of the entry's content blocks and summary, as plain text."""
     candidates = []
     for block in entry.get("content") or []:
-        candidates.append(_plain(block.get("value"), block))
+        candidates.append(_plain(block.get("value"), block, ctx, place))
     if entry.get("summary"):
-        candidates.append(_plain(entry.get("summary"), entry.get("summary_detail")))
+        candidates.append(_plain(entry.get("summary"), entry.get("summary_detail"), ctx, place))
     candidates = [c for c in candidates if c]
     return max(candidates, key=len) if candidates else ""
 
 
-def _plain(value: str | None, detail) -> str:
+def _plain(value: str | None, detail, ctx: ReadContext, place: str) -> str:
     """A feed text construct as plain text: HTML is stripped, plain text is trimmed."""
-    if not value:
+    if not value or not isinstance(value, str):
         return ""
     kind = (detail or {}).get("type") if isinstance(detail, dict) else None
     if kind in _HTML_TYPES or (kind is None and "<" in value):
-        return html_to_text(value)
+        text, removed = fragment_to_text(value, ctx.limits.max_depth)
+        if removed:
+            ctx.problem(place, f"markup nested deeper than {ctx.limits.max_depth} levels: {removed} tags"
+                               " removed, their text kept")  # fmt: skip
+        return text
     return value.strip()
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _stem(name: str) -> str:

@@ -25,11 +25,14 @@ or a Unix time, a line that is not JSON, a row with the wrong number of fields) 
 and skipped; the rest is kept. Empty dates give ``ctx.default_date`` or no date. Channel:
 the column, else ``ctx.channel``, else the file's stem.
 
-CSV is streamed with the csv module (field size limit raised: a 5 MB post is fine); the
-encoding is UTF-8 (BOM optional) or detected cp1251, the delimiter ``,`` ``;`` tab or ``|``
-(from the header line; ``.tsv`` is tab). JSON arrays are streamed with ijson (one record in
-memory at a time); a file cut short
-keeps the records before the break and reports where it broke.
+CSV is streamed with the csv module (a field may be as long as ``Limits.max_record_bytes``
+characters; a longer one, or a row the csv module cannot read, is reported and the reading
+goes on with the next row); the encoding is UTF-8 (BOM optional) or detected cp1251 (bytes
+that are not UTF-8 further on become U+FFFD, reported), the delimiter ``,`` ``;`` tab or ``|``
+(from the header line; ``.tsv`` is tab). JSON Lines are read a line at a time (a line longer
+than ``Limits.max_record_bytes`` is reported and skipped). JSON arrays are streamed with ijson
+(one record in memory at a time; a record over the size or depth limit is reported and
+skipped); a file cut short keeps the records before the break and reports where it broke.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -46,8 +48,16 @@ from typing import Any
 import ijson
 
 from multivector.model import SOURCE_TABLE, InputError, Post
-from multivector.sources.base import ReadContext, check_readable, parse_date
-from multivector.sources.telegram_json import TooDeep, flatten_text, stream_json
+from multivector.sources.base import ReadContext, check_readable, parse_date, shown
+from multivector.sources.jsonstream import (
+    CleanJsonBytes,
+    TooDeep,
+    chunk_for,
+    short_reason,
+    size_text,
+    stream_json,
+)
+from multivector.sources.telegram_json import flatten_text
 from multivector.sources.text import looks_like_cp1251_text
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -60,7 +70,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "forwarded_from": ("forwarded_from",),
 }
 _FIELD_ALIASES = {"id": "message_id", "msg_id": "message_id", "guid": "message_id"}
-_CSV_LIMIT = min(sys.maxsize, 2**31 - 1)
 _SAMPLE = 1 << 16
 _ARRAY_ITEMS = frozenset({"item"})
 
@@ -69,7 +78,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Post]:
     """Yield the posts of a CSV/TSV, JSON Lines or JSON-array file."""
     path = Path(path)
     check_readable(path)
-    ctx.file = str(path)
+    ctx.file = shown(path)
     kind = table_kind(path)
     if kind == "csv":
         yield from _read_csv(path, ctx)
@@ -95,7 +104,7 @@ def table_kind(path: Path) -> str:
         first_line = stripped.split(b"\n", 1)[0]
         try:
             return "jsonl" if isinstance(json.loads(first_line), dict) else "json"
-        except ValueError:
+        except (ValueError, RecursionError):
             return "json"  # one object over several lines: rejected with a clear reason
     return "json" if suffix == ".json" else "csv"
 
@@ -124,7 +133,7 @@ class _Columns:
                 if strict:
                     raise InputError(
                         f"{file}: column {column!r} (from --map {key}={column}) not found;"
-                        f" columns are: {', '.join(names) or '(none)'}"
+                        f" columns are: {_names(dict.fromkeys(names))}"
                     )
                 self.of.pop(field, None)
             else:
@@ -132,7 +141,7 @@ class _Columns:
         if strict and "text" not in self.of:
             raise InputError(
                 f"{file}: no text column (looked for {', '.join(FIELDS['text'])}); columns are:"
-                f" {', '.join(names) or '(none)'}; name it with --map text=COLUMN"
+                f" {_names(dict.fromkeys(names))}; name it with --map text=COLUMN"
             )
 
 
@@ -141,7 +150,7 @@ def _record_to_post(
 ) -> Post | None:
     text_col = cols.of.get("text")
     if text_col is None or text_col not in rec:
-        ctx.problem(place, f"no text field (fields: {', '.join(map(str, rec)) or '(none)'})")
+        ctx.problem(place, f"no text field (fields: {_names(rec)})")
         return None
     raw_text = rec.get(text_col)
     if raw_text is None:
@@ -150,8 +159,11 @@ def _record_to_post(
         text = raw_text
     elif isinstance(raw_text, list):
         text = flatten_text(raw_text)[0]
+    elif isinstance(raw_text, dict):
+        ctx.problem(place, f"the {text_col!r} field is a JSON object, not text; skipped")
+        return None
     else:
-        text = str(raw_text)
+        text = _as_str(raw_text) or ""
 
     date = None
     raw_date = rec.get(cols.of["date"]) if "date" in cols.of else None
@@ -160,7 +172,7 @@ def _record_to_post(
             date = parse_date(raw_date)
         except (ValueError, OverflowError, OSError) as exc:
             msg = str(exc)
-            ctx.problem(place, msg if msg.startswith("date") else f"date is not valid: {raw_date!r}")
+            ctx.problem(place, msg if msg.startswith("date") else f"date is not valid: {_brief(raw_date)}")
             return None
     elif ctx.default_date is not None:
         d = ctx.default_date
@@ -173,15 +185,26 @@ def _record_to_post(
     message_id = get("message_id") or place
     return Post(
         source=SOURCE_TABLE,
-        channel=get("channel") or ctx.channel or path.stem,
+        channel=get("channel") or ctx.channel or shown(path.stem),
         message_id=message_id,
         text=text,
         date=date,
         author=get("author"),
         url=get("url"),
         forwarded_from=get("forwarded_from"),
-        origin=f"{path}: {place}",
+        origin=f"{ctx.file}: {place}",
     )
+
+
+def _names(rec: dict) -> str:
+    names = [str(k) for k in list(rec)[:20]]
+    more = f" and {len(rec) - 20} more" if len(rec) > 20 else ""
+    return (", ".join(n if len(n) <= 40 else n[:37] + "..." for n in names) or "(none)") + more
+
+
+def _brief(value: object) -> str:
+    text = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _as_str(value: object) -> str | None:
@@ -209,7 +232,7 @@ def _detect_encoding(path: Path) -> str:
             return "cp1251"
     except UnicodeDecodeError:
         pass
-    raise InputError(f"{path}: not UTF-8 and not recognisable as cp1251 text")
+    raise InputError(f"{shown(path)}: not UTF-8 and not recognisable as cp1251 text")
 
 
 def _delimiter(path: Path, header_line: str) -> str:
@@ -221,68 +244,93 @@ def _delimiter(path: Path, header_line: str) -> str:
 
 
 def _read_csv(path: Path, ctx: ReadContext) -> Iterator[Post]:
-    csv.field_size_limit(_CSV_LIMIT)
+    file = ctx.file
+    # The limit is the csv module's, for the whole process; every read sets it again.
+    csv.field_size_limit(ctx.limits.max_record_bytes)
     encoding = _detect_encoding(path)
-    with path.open("r", encoding=encoding, newline="") as fh:
-        try:
-            first_line = fh.readline()
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not valid {encoding} text") from None
-        delimiter = _delimiter(path, first_line)
+    # Undecodable bytes past the sample become lone surrogates, then U+FFFD in check_post.
+    with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as fh:
+        delimiter = _delimiter(path, fh.readline(_SAMPLE))
         fh.seek(0)
         reader = csv.reader(fh, delimiter=delimiter)
         row_no = 0
         header: list[str] | None = None
         cols: _Columns | None = None
-        try:
-            for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
                 row_no += 1
                 if header is None:
-                    if not any(cell.strip() for cell in row):
-                        continue
-                    header = [cell.strip() for cell in row]
-                    cols = _Columns(header, ctx.field_map, str(path), strict=True)
-                    continue
-                if not row or not any(cell.strip() for cell in row):
-                    continue
-                place = f"row {row_no}"
-                if len(row) != len(header):
-                    ctx.problem(place, f"{len(row)} fields, the header has {len(header)}")
-                    continue
-                post = _record_to_post(dict(zip(header, row, strict=True)), cols, place, path, ctx)
-                if post is not None:
-                    yield post
-        except UnicodeDecodeError:
-            ctx.problem(
-                f"row {row_no + 1}",
-                f"not valid {encoding} text from here on; the rest of the file was skipped",
-            )
-        except csv.Error as exc:
+                    raise InputError(f"{file}: not a readable CSV file ({exc})") from None
+                ctx.problem(f"row {row_no}", f"CSV error ({exc}); row skipped")
+                ctx.check_time()
+                continue
+            row_no += 1
             if header is None:
-                raise InputError(f"{path}: not a readable CSV file ({exc})") from None
-            ctx.problem(f"row {row_no + 1}", f"CSV error ({exc}); the rest of the file was skipped")
+                if not any(cell.strip() for cell in row):
+                    continue
+                header = [cell.strip() for cell in row]
+                cols = _Columns(header, ctx.field_map, file, strict=True)
+                continue
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            place = f"row {row_no}"
+            if len(row) != len(header):
+                ctx.problem(place, f"{len(row)} fields, the header has {len(header)}")
+                continue
+            post = _record_to_post(dict(zip(header, row, strict=True)), cols, place, path, ctx)
+            if post is not None:
+                yield post
+            ctx.check_time()
     if header is None:
-        raise InputError(f"{path}: holds no header row")
+        raise InputError(f"{file}: holds no header row")
 
 
 # --- JSON Lines ----------------------------------------------------------------------------
 
 
+def _lines(fh, limit: int) -> Iterator[bytes | None]:
+    """The lines of a binary file; None in place of a line longer than `limit` bytes (skipped
+    without holding it in memory)."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):  # the rest of the long line, a piece at a time
+            line = fh.readline(1 << 20)
+        yield None
+
+
 def _read_jsonl(path: Path, ctx: ReadContext) -> Iterator[Post]:
+    file = ctx.file
     cache: dict[tuple, _Columns] = {}
     good = 0
     first_error: str | None = None
+    limit = ctx.limits.max_record_bytes
     with path.open("rb") as fh:
-        for line_no, raw in enumerate(fh, start=1):
+        for line_no, raw in enumerate(_lines(fh, limit), start=1):
+            place = f"line {line_no}"
+            if raw is None:
+                first_error = first_error or f"{place}: longer than the limit"
+                ctx.problem(
+                    place,
+                    f"longer than {size_text(limit)} (set MULTIVECTOR_MAX_RECORD_MB to raise it); skipped",
+                )
+                continue
             if line_no == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")
             if not raw.strip():
                 continue
-            place = f"line {line_no}"
             try:
-                rec = json.loads(raw)
+                rec = json.loads(raw.decode("utf-8", "surrogateescape"))
             except (ValueError, RecursionError) as exc:
-                reason = f"not valid JSON ({exc})"
+                reason = f"not valid JSON ({short_reason(exc)})"
                 first_error = first_error or f"{place}: {reason}"
                 ctx.problem(place, reason)
                 continue
@@ -295,8 +343,9 @@ def _read_jsonl(path: Path, ctx: ReadContext) -> Iterator[Post]:
             post = _record_to_post(rec, cols, place, path, ctx)
             if post is not None:
                 yield post
+            ctx.check_time()
     if good == 0:
-        raise InputError(f"{path}: no line holds a JSON object ({first_error or 'file is blank'})")
+        raise InputError(f"{file}: no line holds a JSON object ({first_error or 'file is blank'})")
 
 
 def _columns_for(
@@ -305,7 +354,7 @@ def _columns_for(
     key = tuple(rec)
     cols = cache.get(key)
     if cols is None:
-        cols = _Columns(rec.keys(), ctx.field_map, str(path), strict=first)
+        cols = _Columns(rec.keys(), ctx.field_map, ctx.file, strict=first)
         if len(cache) < 1000:
             cache[key] = cols
     return cols
@@ -315,22 +364,31 @@ def _columns_for(
 
 
 def _read_json_array(path: Path, ctx: ReadContext) -> Iterator[Post]:
+    file = ctx.file
     with path.open("rb") as fh:
         head = fh.read(_SAMPLE)
         stripped = head.removeprefix(b"\xef\xbb\xbf").lstrip()
         if not stripped.startswith(b"["):
             if stripped.startswith(b"{"):
                 raise InputError(
-                    f"{path}: a JSON object, not an array of records"
+                    f"{file}: a JSON object, not an array of records"
                     " (a Telegram Desktop export is read with --format telegram-json)"
                 )
-            raise InputError(f"{path}: not a JSON array of records")
+            raise InputError(f"{file}: not a JSON array of records")
         fh.seek(3 if head.startswith(b"\xef\xbb\xbf") else 0)
+        src = CleanJsonBytes(fh, ctx.check_time, chunk_for(ctx.limits.max_record_bytes))
         cache: dict[tuple, _Columns] = {}
         index = 0
         good = 0
+        limits = ctx.limits
         try:
-            for kind, _prefix, rec in stream_json(fh, _ARRAY_ITEMS):
+            for kind, _prefix, rec in stream_json(
+                src, _ARRAY_ITEMS, limits.max_depth, limits.max_record_bytes
+            ):
+                if kind == "skipped":
+                    index += 1
+                    ctx.problem(f"item {index}", f"record {rec}; skipped")
+                    continue
                 if kind != "item":
                     continue
                 index += 1
@@ -343,21 +401,17 @@ def _read_json_array(path: Path, ctx: ReadContext) -> Iterator[Post]:
                 post = _record_to_post(rec, cols, place, path, ctx)
                 if post is not None:
                     yield post
+                ctx.check_time()
         except (ijson.JSONError, UnicodeDecodeError, TooDeep) as exc:
-            reason = _short_reason(exc)
+            reason = short_reason(exc)
             if index == 0:
                 raise InputError(
-                    f"{path}: file is truncated or not valid JSON (byte {fh.tell()}: {reason})"
+                    f"{file}: file is truncated or not valid JSON (byte {src.tell()}: {reason})"
                 ) from None
             ctx.problem(
-                f"byte {fh.tell()}",
+                f"byte {src.tell()}",
                 f"file is truncated or not valid JSON ({reason}); the last complete record is item {index}",
             )
-
-
-def _short_reason(exc: Exception) -> str:
-    text = exc.args[0] if exc.args else str(exc)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    text = str(text).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        if src.replaced:
+            ctx.problem("", f"{src.replaced} invalid characters (bytes that are not UTF-8, or lone"
+                            " \\u surrogate escapes) replaced with U+FFFD")  # fmt: skip

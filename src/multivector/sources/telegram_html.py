@@ -24,6 +24,10 @@ exporting machine's local time as a naive datetime -- the same value the JSON ex
 Text: ``<br>`` becomes a newline, markup is dropped; hashtags keep their ``#``; links are the
 URLs of ``<a>`` elements in the text (mentions, e-mails, phones and custom emoji excluded).
 A message whose date is missing or unreadable is reported and skipped.
+
+Hostile pages: a page over ``Limits.max_file_bytes`` is reported and skipped; tags nested
+deeper than ``Limits.max_depth`` are removed before parsing (their text is kept, one problem
+says so), so a page costs time in proportion to its size.
 """
 
 from __future__ import annotations
@@ -33,10 +37,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
-from multivector.sources.base import ReadContext, check_readable
+from multivector.sources.base import ReadContext, check_readable, read_whole, shown
+from multivector.sources.markup import html_to_text, parse_html
+
+__all__ = ["html_to_text", "page_files", "read"]
 
 _PAGE_NAME = re.compile(r"^messages(\d*)\.html?$", re.IGNORECASE)
 _DATE_TITLE = re.compile(
@@ -65,12 +72,6 @@ _MEDIA_WRAPS = {
     "media_call": "call",
 }
 
-_BLOCK_TAGS = frozenset(
-    "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote pre tr table thead tbody section article "
-    "header footer figure figcaption dd dt dl hr aside main nav".split()
-)
-_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title"})
-
 
 def page_files(folder: Path) -> list[Path]:
     """The ``messages*.html`` pages of an export folder, in numeric order (messages.html first)."""
@@ -88,19 +89,21 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Post]:
     if path.is_dir():
         pages = page_files(path)
         if not pages:
-            raise InputError(f"{path}: no messages.html in this folder: not a Telegram Desktop HTML export")
-        fallback = path.name
+            raise InputError(
+                f"{shown(path)}: no messages.html in this folder: not a Telegram Desktop HTML export"
+            )
+        fallback = shown(path.name)
     else:
         pages = [path]
-        fallback = path.parent.name or path.stem
+        fallback = shown(path.parent.name or path.stem)
     for page in pages:
         yield from _read_page(page, ctx, fallback)
 
 
 def _read_page(path: Path, ctx: ReadContext, fallback_channel: str) -> Iterator[Post]:
     check_readable(path)
-    ctx.file = str(path)
-    data = path.read_bytes()
+    ctx.file = file = shown(path)
+    data = read_whole(path, ctx)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -108,18 +111,26 @@ def _read_page(path: Path, ctx: ReadContext, fallback_channel: str) -> Iterator[
     except UnicodeDecodeError as exc:
         ctx.problem(f"byte {exc.start}", "not valid UTF-8; bad bytes were replaced")
         html = data.decode("utf-8", "replace")
-    tree = LexborHTMLParser(html)
+    del data
+    tree, removed, first = parse_html(html, ctx.limits.max_depth)
+    if removed:
+        ctx.problem(
+            f"character {first}",
+            f"markup nested deeper than {ctx.limits.max_depth} levels: {removed} tags removed, their text kept",
+        )
+    del html
+    ctx.check_time()
     messages = tree.css("div.history > div.message") or tree.css("div.message")
     header = tree.css_first("div.page_header div.text")
     if not messages and header is None:
-        raise InputError(f"{path}: not a Telegram Desktop HTML export (no div.message, no page header)")
+        raise InputError(f"{file}: not a Telegram Desktop HTML export (no div.message, no page header)")
     chat_name = _WS.sub(" ", header.text()).strip() if header is not None else ""
     channel = ctx.channel or chat_name or fallback_channel
 
-    file = str(path)
     prev_from: str | None = None
     prev_forward: str | None = None
     for node in messages:
+        ctx.check_time()
         classes = _classes(node)
         raw_id = (node.attributes.get("id") or "").removeprefix("message")
         if "service" in classes:
@@ -128,7 +139,7 @@ def _read_page(path: Path, ctx: ReadContext, fallback_channel: str) -> Iterator[
             continue
         if "default" not in classes:
             continue
-        place = f"message {raw_id}" if raw_id else "message (no id)"
+        place = f"message {raw_id}" if raw_id and len(raw_id) <= 40 else "message (no id)"
         if not raw_id.isdigit():
             ctx.problem(place, "message has no numeric id")
             continue
@@ -141,7 +152,8 @@ def _read_page(path: Path, ctx: ReadContext, fallback_channel: str) -> Iterator[
         date = _parse_title_date(date_div.attributes.get("title") if date_div is not None else None)
         if date is None:
             title = date_div.attributes.get("title") if date_div is not None else None
-            ctx.problem(place, f"date is missing or not 'dd.mm.yyyy hh:mm:ss': {title!r}")
+            shown_title = repr(title) if title is None or len(title) <= 60 else repr(title[:57] + "...")
+            ctx.problem(place, f"date is missing or not 'dd.mm.yyyy hh:mm:ss': {shown_title}")
             continue
 
         from_div = _child(body, "from_name")
@@ -265,47 +277,3 @@ def _media(wrap: LexborNode | None) -> str | None:
             kind = title.text().strip() if title is not None else ""
             return {"Video message": "video_message", "Animation": "animation"}.get(kind, "video_file")
     return "media"
-
-
-def html_to_text(node: LexborNode | str, collapse: bool = True) -> str:
-    """The text of an HTML fragment or node: ``<br>`` -> newline, tags dropped, entities decoded.
-
-    With ``collapse`` (HTML from feeds and web pages), runs of whitespace become one space as a
-    browser shows them, block elements (p, div, li, h1 ...) start a new paragraph, and the
-    result is trimmed. Without it (Telegram export text, where every real newline is a
-    ``<br>``), text is kept exactly as written.
-    """
-    if isinstance(node, str):
-        tree = LexborHTMLParser(node)
-        node = tree.body if tree.body is not None else tree.root
-        if node is None:
-            return ""
-    out: list[str] = []
-    _walk(node, out, collapse, False)
-    text = "".join(out)
-    if not collapse:
-        return text
-    lines = [line.strip(" ") for line in text.split("\n")]
-    text = "\n".join(lines)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
-
-
-def _walk(node: LexborNode, out: list[str], collapse: bool, in_pre: bool) -> None:
-    for child in node.iter(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            text = child.text(deep=False)
-            if collapse and not in_pre:
-                text = _WS.sub(" ", text)
-            out.append(text)
-        elif tag == "br":
-            out.append("\n")
-        elif child.is_comment_node or tag in _SKIP_TAGS:
-            continue
-        elif collapse and tag in _BLOCK_TAGS:
-            out.append("\n\n")
-            _walk(child, out, collapse, in_pre or tag == "pre")
-            out.append("\n\n")
-        else:
-            _walk(child, out, collapse, in_pre or tag == "pre")

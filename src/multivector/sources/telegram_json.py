@@ -26,7 +26,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,17 @@ from typing import Any
 import ijson
 
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
-from multivector.sources.base import ReadContext, check_readable, parse_date
+from multivector.sources.base import ReadContext, check_readable, parse_date, shown
+from multivector.sources.jsonstream import (
+    MAX_DEPTH,
+    CleanJsonBytes,
+    TooDeep,
+    chunk_for,
+    short_reason,
+    stream_json,
+)
+
+__all__ = ["MAX_DEPTH", "TooDeep", "flatten_text", "read", "stream_json"]
 
 # Where a chat object sits in each shape of export ("" is the top level of a one-chat file).
 _CHAT_BASES = ("", "chats.list.item", "left_chats.list.item")
@@ -62,21 +72,25 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Post]:
     """Yield the posts of a Telegram Desktop JSON export (one chat or a whole account)."""
     path = Path(path)
     check_readable(path)
-    ctx.file = str(path)
+    ctx.file = shown(path)
     with path.open("rb") as fh:
-        yield from _read_stream(fh, str(path), path.stem, ctx)
+        yield from _read_stream(fh, ctx.file, shown(path.stem), ctx)
 
 
 def _read_stream(fh, file: str, fallback_channel: str, ctx: ReadContext) -> Iterator[Post]:
     if fh.read(3) != b"\xef\xbb\xbf":  # tolerate a UTF-8 BOM, which yajl rejects
         fh.seek(0)
+    src = CleanJsonBytes(fh, ctx.check_time, chunk_for(ctx.limits.max_record_bytes))
     chat: dict[str, Any] = {}
     records = 0  # message objects completed (posts and service messages)
     last_id: object = None
     seen_marker = False
     first = True
+    limits = ctx.limits
     try:
-        for kind, prefix, value in stream_json(fh, _MESSAGE_PREFIXES):
+        for kind, prefix, value in stream_json(
+            src, _MESSAGE_PREFIXES, limits.max_depth, limits.max_record_bytes
+        ):
             if first:
                 first = False
                 if kind != "start_map":
@@ -90,10 +104,16 @@ def _read_stream(fh, file: str, fallback_channel: str, ctx: ReadContext) -> Iter
                 if not isinstance(value, dict):
                     ctx.problem(f"item {records}", "message is not a JSON object")
                     continue
-                last_id = value.get("id", last_id)
+                if _id_text(value.get("id")) is not None:
+                    last_id = value.get("id")
                 post = _message_to_post(value, chat, records, file, fallback_channel, ctx)
                 if post is not None:
                     yield post
+                ctx.check_time()
+            elif kind == "skipped":
+                records += 1
+                after = f" (the message after {last_id})" if last_id is not None else ""
+                ctx.problem(f"item {records}", f"message {value}{after}; skipped")
             elif kind == "map_key":
                 if prefix == "" and value in _MARKERS:
                     seen_marker = True
@@ -103,13 +123,15 @@ def _read_stream(fh, file: str, fallback_channel: str, ctx: ReadContext) -> Iter
             elif kind == "scalar" and prefix in _CHAT_FIELDS and isinstance(value, str | int | float):
                 chat[_CHAT_FIELDS[prefix]] = value
     except (ijson.JSONError, UnicodeDecodeError, TooDeep) as exc:
-        where = f"byte {fh.tell()}"
-        reason = _short_reason(exc)
+        where = f"byte {src.tell()}"
+        reason = short_reason(exc)
         if records == 0:
             raise InputError(f"{file}: file is truncated or not valid JSON ({where}: {reason})") from None
         after = f"; the last complete message is {last_id}" if last_id is not None else ""
         ctx.problem(where, f"file is truncated or not valid JSON ({reason}){after}")
+        _report_replaced(src, ctx)
         return
+    _report_replaced(src, ctx)
     if first:
         raise InputError(f"{file}: file is empty")
     if not seen_marker:
@@ -118,96 +140,37 @@ def _read_stream(fh, file: str, fallback_channel: str, ctx: ReadContext) -> Iter
         )
 
 
-MAX_DEPTH = 200  # deeper nesting is refused: no real export comes close, a hostile file might
+def _report_replaced(src: CleanJsonBytes, ctx: ReadContext) -> None:
+    if src.replaced:
+        ctx.problem("", f"{src.replaced} invalid characters (bytes that are not UTF-8, or lone"
+                        " \\u surrogate escapes) replaced with U+FFFD")  # fmt: skip
 
 
-class TooDeep(ValueError):
-    """JSON nested deeper than MAX_DEPTH."""
-
-
-def stream_json(fh, item_prefixes: Collection[str]) -> Iterator[tuple[str, str, Any]]:
-    """Stream a JSON document, building whole values only at `item_prefixes`.
-
-    `fh` is a binary file. Prefixes are spelled as ijson spells them (``messages.item``,
-    ``chats.list.item.messages.item``, ``item``). Yields ``(kind, prefix, value)`` with kind
-    ``"item"`` (a complete value found at one of `item_prefixes`: any JSON type),
-    ``"start_map"`` / ``"start_array"`` / ``"end"`` (containers outside items),
-    ``"map_key"`` (value = the key; prefix = the map's) and ``"scalar"``.
-
-    Built on ``ijson.basic_parse`` with the prefixes tracked here, so the cost stays linear
-    however deep a hostile file nests (ijson's own prefixes grow with depth); nesting beyond
-    ``MAX_DEPTH`` raises TooDeep. ijson errors (truncated or invalid JSON) propagate.
-    """
-    stack: list[tuple[bool, str]] = []  # (is_map, prefix) of each open container
-    key = ""
-    builder: ijson.ObjectBuilder | None = None
-    item_prefix = ""
-    depth = 0  # nesting inside the item being built
-    for event, value in ijson.basic_parse(fh, use_float=True):
-        if builder is not None:
-            builder.event(event, value)
-            if event == "start_map" or event == "start_array":
-                depth += 1
-                if depth + len(stack) > MAX_DEPTH:
-                    raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
-            elif event == "end_map" or event == "end_array":
-                depth -= 1
-                if depth == 0:
-                    item, builder = builder.value, None
-                    yield "item", item_prefix, item
-            continue
-        if event == "map_key":
-            key = value
-            yield "map_key", stack[-1][1], value
-            continue
-        if event == "end_map" or event == "end_array":
-            _, prefix = stack.pop()
-            yield "end", prefix, None
-            continue
-        if not stack:
-            prefix = ""
-        else:
-            is_map, parent = stack[-1]
-            child = key if is_map else "item"
-            prefix = f"{parent}.{child}" if parent else child
-        if prefix in item_prefixes:
-            if event == "start_map" or event == "start_array":
-                builder = ijson.ObjectBuilder()
-                builder.event(event, value)
-                item_prefix = prefix
-                depth = 1
-            else:
-                yield "item", prefix, value
-        elif event == "start_map" or event == "start_array":
-            stack.append((event == "start_map", prefix))
-            if len(stack) > MAX_DEPTH:
-                raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
-            yield event, prefix, None
-        else:
-            yield "scalar", prefix, value
-
-
-def _short_reason(exc: Exception) -> str:
-    text = exc.args[0] if exc.args else str(exc)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__
+def _id_text(value: object) -> str | None:
+    """A message id as text: a number or a non-blank string; None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, float) and not (value.is_integer() and abs(value) < 2**63):
+        return None
+    return _as_str(value)
 
 
 def _message_to_post(
     msg: dict, chat: dict, index: int, file: str, fallback_channel: str, ctx: ReadContext
 ) -> Post | None:
     mid = msg.get("id")
-    place = f"message {mid}" if mid is not None else f"item {index}"
+    message_id = _id_text(mid)
+    place = f"message {message_id}" if message_id is not None and len(message_id) <= 40 else f"item {index}"
     kind = msg.get("type", "message")
     if kind == "service":
         ctx.counts["service"] += 1
         return None
     if kind != "message":
-        ctx.counts[f"skipped_{kind}"] += 1
+        ctx.counts[f"skipped_{kind}" if isinstance(kind, str) and len(kind) <= 40 else "skipped_other"] += 1
         return None
-    if mid is None:
-        ctx.problem(place, "message has no id")
+    if message_id is None:
+        ctx.problem(place, "message has no id" if mid in (None, "") or isinstance(mid, str) else
+                    f"message id is not a number or text: {str(mid)[:40]!r}")  # fmt: skip
         return None
 
     date = _message_date(msg, place, ctx)
@@ -225,12 +188,11 @@ def _message_to_post(
     text, links, hashtags = flatten_text(raw_text if raw_text is not None else entities)
     if isinstance(entities, list) and entities is not raw_text:
         _, more_links, more_tags = flatten_text(entities)
-        links += [link for link in more_links if link not in links]
-        hashtags += [tag for tag in more_tags if tag not in hashtags]
+        links = list(dict.fromkeys(links + more_links))
+        hashtags = list(dict.fromkeys(hashtags + more_tags))
 
     channel = ctx.channel or _as_str(chat.get("name")) or _chat_fallback(chat, fallback_channel)
     username = _as_str(chat.get("username"))
-    message_id = _as_str(mid)
     reply = msg.get("reply_to_message_id")
     return Post(
         source=SOURCE_TELEGRAM,
@@ -262,8 +224,14 @@ def _message_date(msg: dict, place: str, ctx: ReadContext) -> datetime | None | 
     try:
         return parse_date(raw)
     except (ValueError, OverflowError, OSError) as exc:
-        ctx.problem(place, str(exc) if str(exc).startswith("date") else f"date is not valid: {raw!r}")
+        ctx.problem(place, str(exc) if str(exc).startswith("date") else f"date is not valid: {_brief(raw)}")
         return False
+
+
+def _brief(value: object) -> str:
+    """A value for a one-line message: its repr, cut short."""
+    text = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def flatten_text(value: object) -> tuple[str, list[str], list[str]]:
@@ -278,10 +246,10 @@ def flatten_text(value: object) -> tuple[str, list[str], list[str]]:
     if isinstance(value, str):
         return value, [], []
     if not isinstance(value, list):
-        return str(value), [], []
+        return _as_str(value) or "", [], []
     parts: list[str] = []
-    links: list[str] = []
-    hashtags: list[str] = []
+    links: dict[str, None] = {}  # ordered sets: a message may hold thousands of links
+    hashtags: dict[str, None] = {}
     for piece in value:
         if isinstance(piece, str):
             parts.append(piece)
@@ -289,19 +257,19 @@ def flatten_text(value: object) -> tuple[str, list[str], list[str]]:
         if not isinstance(piece, dict):
             continue
         text = piece.get("text")
-        text = text if isinstance(text, str) else ("" if text is None else str(text))
+        text = text if isinstance(text, str) else (_as_str(text) or "")
         parts.append(text)
         kind = piece.get("type")
         if kind == "text_link":
             href = piece.get("href")
-            if isinstance(href, str) and href and href not in links:
-                links.append(href)
+            if isinstance(href, str) and href:
+                links.setdefault(href)
         elif kind == "link":
-            if text and text not in links:
-                links.append(text)
-        elif kind == "hashtag" and text and text not in hashtags:
-            hashtags.append(text)
-    return "".join(parts), links, hashtags
+            if text:
+                links.setdefault(text)
+        elif kind == "hashtag" and text:
+            hashtags.setdefault(text)
+    return "".join(parts), list(links), list(hashtags)
 
 
 def _media(msg: dict) -> str | None:
@@ -315,7 +283,8 @@ def _media(msg: dict) -> str | None:
 
 
 def _as_str(value: object) -> str | None:
-    if value is None:
+    """A scalar as trimmed text; None for nothing, blank text and objects or lists."""
+    if value is None or isinstance(value, dict | list):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -48,6 +48,35 @@ def database_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def storage_failure(exc: BaseException) -> bool:
+    """Whether `exc` is the database or the disk failing (full, read-only, damaged, locked,
+    the server gone) rather than one bad record: an ingest stops on these."""
+    from multivector.store.sqlite import storage_failure as sqlite_failure
+
+    if sqlite_failure(exc):
+        return True
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(
+        exc, psycopg.OperationalError | psycopg.errors.DiskFull | psycopg.errors.ReadOnlySqlTransaction
+    )
+
+
+def describe_database_error(exc: BaseException, location: str | Path) -> str:
+    """One line for a database failure that names the database and says what to do."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        from multivector.store.sqlite import describe_error
+
+        return describe_error(exc, location)
+    from multivector.store.postgres import describe_error as describe_server_error
+
+    return describe_server_error(exc, str(location))
+
+
 __all__ = [
     "Content",
     "SearchFilters",

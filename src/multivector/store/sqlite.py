@@ -10,11 +10,13 @@ points at the earliest post of its group (`dup_root`), and nothing is ever dropp
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
@@ -58,6 +60,65 @@ def _theme_rows(rowid: int, ann: Annotation) -> list[tuple]:
     return [(t, rowid, int(t in about), ann.theme_scores.get(t)) for t in ann.theme_ids]
 
 
+# ---- errors ------------------------------------------------------------------------------------
+# SQLite result codes that say something about the file or the machine, not about the data:
+# they concern every file of a run, so an ingest stops on them instead of going on.
+_STORAGE_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT,
+     sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+     sqlite3.SQLITE_PERM, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL}
+)  # fmt: skip
+
+
+def _shown(path: Path) -> str:
+    # A path fit for a one-line message, whatever bytes its name holds.
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def storage_failure(exc: BaseException) -> bool:
+    """Whether `exc` is the database or the disk failing (full, read-only, damaged, locked)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _STORAGE_CODES
+
+
+def describe_error(exc: sqlite3.Error, path: Path | str, opening: bool = False) -> str:
+    """One line for an SQLite error that names the database file and says what to do."""
+    name = _shown(Path(path))
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return f"{name}: database or disk is full; free some space and run the command again (what was written before is kept)"
+    if code == sqlite3.SQLITE_READONLY:
+        return f"{name}: the database is read-only here; run this command where the file can be written"
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return f"{name}: the database is locked by another program (another multivector writing?); try again"
+    if code == sqlite3.SQLITE_IOERR:
+        return f"{name}: disk error while using the database ({exc})"
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return f"{name}: not a multivector database, or a damaged one ({exc})"
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return f"{name}: cannot open the database file ({exc})"
+    if opening:
+        return f"{name}: not a multivector database ({exc})"
+    return f"{name}: database error ({exc})"
+
+
+def _read_only_reason(path: Path) -> str | None:
+    """Why SQLite could not write `path` (a file, or one to be made), or None when it can.
+
+    SQLite writes the file itself and, in WAL mode, a -wal and a -shm file beside it.
+    """
+    name, folder = _shown(path), path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{name}: the database file is read-only (reading commands such as stats or report still work)"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        what = "database" if path.exists() else "new database"
+        return (
+            f"{_shown(folder)}: the folder is read-only, and the {what} {path.name!r} needs to write its"
+            " files there (reading commands such as stats or report still work on an existing one)"
+        )
+    return None
+
+
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
 
 
@@ -76,21 +137,48 @@ class SqliteStore:
         self._rows = band_rows(dup_threshold)
 
     # ---- opening and schema -------------------------------------------------------------
+    read_only = False  # True when opened with SQLite's mode=ro (the file or its folder is read-only)
+
     @classmethod
     def open(
-        cls, path: str | Path, *, create: bool = True, dup_threshold: float = DEFAULT_DUP_THRESHOLD
+        cls,
+        path: str | Path,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        dup_threshold: float = DEFAULT_DUP_THRESHOLD,
     ) -> SqliteStore:
+        """Open (or with `create`, make) a database.
+
+        `read_only` is for commands that only read: when the file or its folder cannot be
+        written (read-only media, another user's file), the database is opened with SQLite's
+        ``mode=ro``, or ``immutable=1`` when not even its -wal/-shm files can be made. Without
+        `read_only`, such a database is refused with one line saying what is read-only.
+        Errors are InputError with one line naming the file.
+        """
         path = Path(path)
+        name = _shown(path)
         if not create and not path.exists():
-            raise InputError(f"{path}: no such database (run `multivector ingest` first)")
+            raise InputError(f"{name}: no such database (run `multivector ingest` first)")
         if path.exists() and path.is_dir():
-            raise InputError(f"{path}: is a folder, not a database file")
-        path.parent.mkdir(parents=True, exist_ok=True)
+            raise InputError(f"{name}: is a folder, not a database file")
+        if read_only and path.exists() and _read_only_reason(path) is not None:
+            return cls._open_read_only(path, dup_threshold)
+        if not path.exists():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise InputError(
+                    f"{_shown(path.parent)}: cannot make the database folder ({e.strerror or e})"
+                ) from None
+        reason = _read_only_reason(path)
+        if reason is not None:
+            raise InputError(reason)
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as e:
-            raise InputError(f"{path}: not a multivector database ({e})") from None
+            raise InputError(describe_error(e, path, opening=True)) from None
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA cache_size=-65536")
@@ -98,11 +186,63 @@ class SqliteStore:
         store._migrate()
         return store
 
+    @classmethod
+    def _open_read_only(cls, path: Path, dup_threshold: float) -> SqliteStore:
+        # file: URIs want an absolute, percent-encoded path; "?" or "#" in a name would cut it.
+        uri = "file:" + quote(str(path.resolve()), safe="/")
+        error: sqlite3.DatabaseError | None = None
+        for params in ("mode=ro", "mode=ro&immutable=1"):
+            conn = sqlite3.connect(f"{uri}?{params}", uri=True, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as e:
+                conn.close()
+                error = e
+                if e.sqlite_errorcode & 0xFF != sqlite3.SQLITE_CANTOPEN:
+                    break  # not a database, damaged ...: immutable would not help
+                continue  # no -shm beside a WAL database and no way to make one: read it as immutable
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            store = cls(conn, path, dup_threshold)
+            store.read_only = True
+            store._check_schema_read_only()
+            return store
+        assert error is not None
+        raise InputError(describe_error(error, path, opening=True))
+
+    def _check_schema_read_only(self) -> None:
+        name = _shown(self.path)
+        try:
+            has_meta = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
+            row = (
+                self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if has_meta
+                else None
+            )
+        except sqlite3.DatabaseError as e:
+            self.conn.close()
+            raise InputError(describe_error(e, self.path, opening=True)) from None
+        version = int(row[0]) if row else 0
+        if version == SCHEMA_VERSION:
+            return
+        self.conn.close()
+        if not has_meta:
+            raise InputError(f"{name}: an SQLite file, but not a multivector database")
+        if version > SCHEMA_VERSION:
+            raise InputError(
+                f"{name}: made by a newer multivector (schema {version} > {SCHEMA_VERSION}); upgrade multivector"
+            )
+        raise InputError(
+            f"{name}: read-only, and made by an older multivector (schema {version}); run any command"
+            " once where the file can be written, to upgrade it"
+        )
+
     def _migrate(self) -> None:
         try:
             has_meta = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone()
         except sqlite3.DatabaseError as e:
-            raise InputError(f"{self.path}: not a multivector database ({e})") from None
+            raise InputError(describe_error(e, self.path, opening=True)) from None
         version = 0
         if has_meta:
             row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -141,7 +281,10 @@ class SqliteStore:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (a full disk, an I/O error): a
+            # second ROLLBACK would fail and hide the error that matters.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         else:
             self.conn.execute("COMMIT")
