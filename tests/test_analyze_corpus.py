@@ -92,10 +92,15 @@ class Corpus:
         in_scope: bool = True,
         forwarded_from: str | None = None,
         message_id: str | None = None,
+        genre: str | None = None,
+        lang: str | None = None,
     ) -> Post:
         """A post whose text names its actors and holds one phrase per theme (the theme's span).
 
-        The post is about its `actors` and themes; `passing` actors are named but not subjects."""
+        The post is about its `actors` and themes; `passing` actors are named but not subjects.
+        `genre` is the kind of text the annotator would give it (news, analysis, digest ...);
+        `lang`, when given, is the language the prepare step must detect in `text` (a mismatch
+        is an error in the test, not a silent change of its premise)."""
         themes = themes or {}
         if text is None:
             phrases = (
@@ -109,7 +114,8 @@ class Corpus:
             date=datetime(d.year, d.month, d.day, 9 + self.counter % 10, self.counter % 60),
             forwarded_from=forwarded_from, views=100, forwards=1,
         )  # fmt: skip
-        meta = {"themes": themes, "actors": list(actors), "passing": list(passing), "in_scope": in_scope}
+        meta = {"themes": themes, "actors": list(actors), "passing": list(passing), "in_scope": in_scope,
+                "genre": genre, "lang": lang}  # fmt: skip
         self.pending.append((post, meta))
         return post
 
@@ -126,6 +132,7 @@ class Corpus:
             channel, day, themes=meta["themes"], actors=meta["actors"], text=original.text,
             passing=meta["passing"], in_scope=meta["in_scope"],
             forwarded_from=original.channel if forwarded else None,
+            genre=meta.get("genre"), lang=meta.get("lang"),
         )  # fmt: skip
 
     def flush(self) -> None:
@@ -135,6 +142,10 @@ class Corpus:
         self.pending = []
         prepared = self.preparer.prepare([(p, revision(p)) for p, _ in batch])
         for item, (_, meta) in zip(prepared, batch, strict=True):
+            if meta.get("lang") and item.post.lang != meta["lang"]:
+                raise ValueError(
+                    f"detected {item.post.lang!r}, not {meta['lang']!r}: {item.post.text[:60]!r}"
+                )
             text = item.post.text
             mentions, hits = [], []
             for a in (*meta["actors"], *meta["passing"]):
@@ -150,6 +161,7 @@ class Corpus:
                 mentions=mentions, themes=hits, actors=sorted({*meta["actors"], *meta["passing"]}),
                 theme_ids=sorted(meta["themes"]), in_scope=meta["in_scope"],
                 about_actors=sorted(set(meta["actors"])), about_themes=sorted(meta["themes"]),
+                genre=meta.get("genre"),
             )  # fmt: skip
             item.annotated_with = "test"
         self.store.write_batch(prepared)
