@@ -14,7 +14,7 @@ each feature times its weight on the post's day, L2-normalised:
   capitals are already actors), the numbers it holds («13-й пакет», "13th package", «71%», a
   flight number) scaled by `number_weight`, and its words' **transliteration keys** scaled by
   `key_weight`: each lemma written in Latin letters, vowels merged and doubled letters dropped
-  (Бишкек, Bishkek -> basak; саммит, summit -> samat; Ақтау, Актау, Aktau -> akta), kept when
+  (Бишкек, Bishkek -> baskak; саммит, summit -> samat; Ақтау, Актау, Aktau -> akta), kept when
   the corpus has the key in posts of two languages or more: names, places and loanwords that
   link a Russian, a Kazakh and an English post where the actor ids are silent;
 - **language-specific** (LS): the lemma TF-IDF.
@@ -41,9 +41,9 @@ An event is open while its last report is at most `window_days` (3) old and its 
 `max_span_days` (14) old: a story that goes on longer is a trend, or a new event.
 
 **Commentary** then attaches to the most similar event (same similarity, against the event's
-reports) whose reports span from `attach_before` (1) day after it to `attach_after` (7) days
-before it, when that similarity reaches `threshold`; it adds to the event's posts, sources and
-languages, never to its dates.
+reports) whose reports begin at most `attach_before` (1) day after the commentary and end at
+most `attach_after` (7) days before it, when that similarity reaches `threshold`; it adds to the
+event's posts, sources and languages, never to its dates.
 
 **Keeping**: an event needs `min_posts` (2) posts, `min_reports` (1) of them reports, and a
 distinct burst: among the features found in at least max(2, a third of) its posts, one whose
