@@ -53,7 +53,8 @@ around the window, not a theme that is merely louder that week (`peak_lift`).
 **Merging**: two kept events whose reports lie within `merge_gap` (1) day of each other and
 whose union spans less than `max_span_days` are one happening told twice (the English wire and
 the Russian channels, the arrival and the talks of one visit, the sessions of one summit) when
-their LI sums meet at cosine `merge_threshold` (0.5) or more, or when more than half the posts
+their LI sums, or their LS sums, meet at cosine `merge_threshold` (0.5) or more, or when more
+than half the posts
 of each are about one organisation or format (`anchor_kinds`: a summit's plenary, its "plus"
 session and its new member are one summit). Pairs merge most similar first.
 
@@ -713,6 +714,11 @@ def _verified(
         events = [e for e in events if e is not None]
 
 
+def _cos(a: sp.csr_matrix, b: sp.csr_matrix) -> float:
+    na, nb = math.sqrt(float(a.multiply(a).sum())), math.sqrt(float(b.multiply(b).sum()))
+    return float(a.multiply(b).sum()) / (na * nb) if na * nb else 0.0
+
+
 def _anchors(cur: Content, drafts: list[_Draft], kind: Callable[[str], str | None] | None, focus: set[str],
              opt: EventOptions) -> list[set[int]]:  # fmt: skip
     """Each draft's organisations and formats (`anchor_kinds`) that more than half its posts are about."""
@@ -741,11 +747,12 @@ def merge(
     if k < 2:
         return drafts
     anchors = anchors or [set() for _ in drafts]
-    li = (_rows([d.members for d in drafts], len(cur)) @ feats.li).tocsr()
+    rows = _rows([d.members for d in drafts], len(cur))
+    li = (rows @ feats.li).tocsr()
+    ls = (rows @ feats.ls).tocsr()
     first = np.array([int(cur.day[d.reports].min()) for d in drafts])
     last = np.array([int(cur.day[d.reports].max()) for d in drafts])
     order = np.argsort(first, kind="stable")
-    norms = np.sqrt(_sq_norms(li))
     candidates = []
     for a_pos, a in enumerate(order):
         for b in order[a_pos + 1 :]:
@@ -753,14 +760,14 @@ def merge(
                 break
             if max(last[a], last[b]) - min(first[a], first[b]) >= opt.max_span_days:
                 continue
-            cos = float(li[a].multiply(li[b]).sum()) / (norms[a] * norms[b]) if norms[a] * norms[b] else 0.0
+            cos = max(_cos(li[a], li[b]), _cos(ls[a], ls[b]))
             shared = bool(anchors[a] & anchors[b])
             if cos >= opt.merge_threshold or shared:
                 candidates.append((-(cos + shared), int(min(a, b)), int(max(a, b))))
     if not candidates:
         return drafts
     parent = list(range(k))
-    sums = {i: li[i] for i in range(k)}
+    sums = {i: (li[i], ls[i]) for i in range(k)}
     span = {i: (int(first[i]), int(last[i])) for i in range(k)}
     anchor = {i: set(anchors[i]) for i in range(k)}
 
@@ -776,14 +783,12 @@ def merge(
         lo, hi = min(span[ra][0], span[rb][0]), max(span[ra][1], span[rb][1])
         if hi - lo >= opt.max_span_days:
             continue
-        sa, sb = sums[ra], sums[rb]
-        na, nb = math.sqrt(float(sa.multiply(sa).sum())), math.sqrt(float(sb.multiply(sb).sum()))
-        cos = float(sa.multiply(sb).sum()) / (na * nb) if na * nb else 0.0
-        if cos < opt.merge_threshold and not anchor[ra] & anchor[rb]:
+        (la, sa), (lb, sb) = sums[ra], sums[rb]
+        if max(_cos(la, lb), _cos(sa, sb)) < opt.merge_threshold and not anchor[ra] & anchor[rb]:
             continue  # the groups as they now stand no longer agree
         keep, gone = min(ra, rb), max(ra, rb)
         parent[gone] = keep
-        sums[keep] = sa + sb
+        sums[keep] = (la + lb, sa + sb)
         span[keep] = (lo, hi)
         anchor[keep] = anchor[ra] | anchor[rb]
     out: dict[int, _Draft] = {}
