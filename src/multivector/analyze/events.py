@@ -28,14 +28,14 @@ other, or not classified) is a **report** of a happening.
 **Grouping** is a single greedy pass over the reports sorted by date (ties by post id), like
 first-story detection in news streams: a report joins the open event most similar to it, if
 that similarity is at least `threshold` (0.3); otherwise it opens a new event. Against an event
-the similarity is the best of two cosines:
+the similarity is one of two cosines:
 
-- with the event's posts in the report's own language: the post as [a * LI, b * LS] against the
+- when the event has posts in the report's language: the post as [a * LI, b * LS] against the
   sum of the event's LI vectors (all languages) next to the sum of its LS vectors in that
   language (a^2 = `li_weight` = 0.5, b^2 = 1 - a^2);
-- over the LI vectors alone, less (`li_threshold` - `threshold`) = 0.15: a report in a language
-  the event has no post in yet joins it when its actors, numbers and names agree at cosine
-  `li_threshold` (0.45) or more.
+- when it has none yet: the LI vectors alone, less (`li_threshold` - `threshold`) = 0.15, so
+  the report joins when its actors, numbers and names agree at cosine `li_threshold` (0.45) or
+  more (stricter than within a language: there are no words to agree on).
 
 An event is open while its last report is at most `window_days` (3) old and its first at most
 `max_span_days` (14) old: a story that goes on longer is a trend, or a new event.
@@ -432,8 +432,9 @@ def _rows(groups: list[list[int]] | list[np.ndarray], n: int) -> sp.csr_matrix:
 
 
 class _Similarity:
-    """The similarity of posts to groups of posts (see the module docstring): the best of the
-    same-language cosine and the language-independent cosine less `li_threshold - threshold`."""
+    """The similarity of posts to groups of posts (see the module docstring): the same-language
+    cosine where the group has posts in the post's language, else the language-independent
+    cosine less `li_threshold - threshold`."""
 
     def __init__(self, feats: Features, lang: np.ndarray, opt: EventOptions):
         self.f = feats
@@ -462,7 +463,7 @@ class _Similarity:
                 self.a2 * pl + self.b2 * ps
             )
             s_same[same] = np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
-        return np.maximum(s_same, s_li - self.delta)
+        return np.where(same, s_same, s_li - self.delta)
 
 
 def cluster(cur: Content, feats: Features, reports: np.ndarray, opt: EventOptions) -> list[np.ndarray]:
