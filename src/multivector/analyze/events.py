@@ -335,27 +335,30 @@ def _key_block(vocab: np.ndarray, counts: sp.csr_matrix, lang: np.ndarray, min_l
     return post_keys[:, shared].tocsr()
 
 
-def number_block(lemmas: list[str] | None, n: int) -> sp.csr_matrix:
+def number_block(lemmas: list[str] | None, n: int, chunk: int = 4096) -> sp.csr_matrix:
     """posts x numbers (0/1): the numbers of two digits or more in each post's lemma string."""
     if lemmas is None or n == 0:
         return sp.csr_matrix((n, 0), dtype=np.float32)
-    # One vectorised pass over the bytes of all the strings (most posts hold no number): runs of
-    # ASCII digits, mapped back to their posts by the offsets of the strings.
-    raw = np.frombuffer("\n".join(lemmas).encode("utf-8"), dtype=np.uint8)
-    ends = np.cumsum([len(x.encode("utf-8")) + 1 for x in lemmas])
-    digit = np.concatenate([[False], (raw >= 48) & (raw <= 57), [False]])
-    edges = np.flatnonzero(np.diff(digit.astype(np.int8)))
-    starts, stops = edges[0::2], edges[1::2]
-    long = stops - starts >= 2
     index: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
-    blob = raw.tobytes()
-    for a, b in zip(starts[long], stops[long], strict=True):
-        x = blob[a:b].decode("ascii").lstrip("0")
-        if len(x) >= 2:
-            rows.append(int(np.searchsorted(ends, a, side="right")))
-            cols.append(index.setdefault(x, len(index)))
+    # A vectorised pass over the bytes of the strings, a few thousand posts at a time (most hold
+    # no number): runs of ASCII digits, mapped back to their posts by the strings' offsets.
+    for first in range(0, n, chunk):
+        part = lemmas[first : first + chunk]
+        encoded = [x.encode("utf-8") for x in part]
+        raw = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
+        ends = np.cumsum([len(x) + 1 for x in encoded])
+        digit = np.concatenate([[False], (raw >= 48) & (raw <= 57), [False]])
+        edges = np.flatnonzero(np.diff(digit.astype(np.int8)))
+        starts, stops = edges[0::2], edges[1::2]
+        long = stops - starts >= 2
+        blob = raw.tobytes()
+        for a, b in zip(starts[long], stops[long], strict=True):
+            x = blob[a:b].decode("ascii").lstrip("0")
+            if len(x) >= 2:
+                rows.append(first + int(np.searchsorted(ends, a, side="right")))
+                cols.append(index.setdefault(x, len(index)))
     return _binary(sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(index))))
 
 
@@ -905,7 +908,7 @@ def find_events(
     focus: set[str],
     options: EventOptions | None = None,
     *,
-    lemmas: list[str] | None = None,
+    lemmas: list[str] | Callable[[], list[str]] | None = None,
     texts: Callable[[Iterable[int]], dict[int, str]] | None = None,
     family: Callable[[str], str | None] | None = None,
     kind: Callable[[str], str | None] | None = None,
@@ -914,8 +917,9 @@ def find_events(
     """The year's events, best first (see the module docstring).
 
     `features` is the year's TextFeatures (or only its TF-IDF matrix: then no transliteration
-    keys); `lemmas` the posts' lemma strings (for the numbers); `texts(rowids) -> {rowid: text}`
-    reads posts for the time focus (None: no post is dropped as a preview or a look back);
+    keys); `lemmas` the posts' lemma strings, or a function that loads them (for the numbers);
+    `texts(rowids) -> {rowid: text}` reads posts for the time focus (None: no post is dropped
+    as a preview or a look back);
     `family(actor id)` the state or organisation an actor counts for (None: itself); `kind(actor
     id)` its kind in the knowledge files (country, org, format, person ...; None: no anchors).
     With `limit`, only the best `limit` events are returned, and only their posts are read."""
@@ -925,7 +929,8 @@ def find_events(
     counts = None if sp.issparse(features) else features.counts
     if len(cur) < opt.min_posts or tfidf.shape[1] == 0:
         return []
-    feats = event_features(cur, tfidf, focus, opt, vocab, counts, lemmas)
+    # a loader rather than the strings, so that they go as soon as the numbers are read
+    feats = event_features(cur, tfidf, focus, opt, vocab, counts, lemmas() if callable(lemmas) else lemmas)
     if cur.genre is not None and cur.genres:
         commentary_codes = [i for i, gname in enumerate(cur.genres) if gname in opt.commentary_genres]
         commentary = np.isin(cur.genre, commentary_codes)

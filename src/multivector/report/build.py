@@ -267,7 +267,7 @@ def event_dicts(store, data: YearData, opt: ReportOptions, knowledge: Any = None
     cur = data.cur
     focus = {a for a in cur.actor_ids if data.lexicon.is_focus(a)}
     found = find_events(
-        cur, data.features, focus, opt.event, lemmas=load_lemmas(store.conn, cur),
+        cur, data.features, focus, opt.event, lemmas=lambda: load_lemmas(store.conn, cur),
         texts=lambda rowids: load_texts(store.conn, rowids), family=_actor_family(knowledge),
         kind=_actor_kind(knowledge), limit=opt.events,
     )  # fmt: skip
