@@ -91,12 +91,19 @@ def _cut(text: str, start: int, stop: int, max_chars: int) -> tuple[int, int]:
     return start, (cut if cut > start + max_chars // 2 else start + max_chars)
 
 
-_LEAD_JUNK = re.compile(r"[\s\-–—•▪►*·]+")
+_LEAD_JUNK = re.compile(r"[\s\-–—•▪►*_·]+")
+_TAIL_JUNK = re.compile(r"[\s*_]+$")
 
 
 def _trim_start(text: str, start: int, stop: int) -> int:
     m = _LEAD_JUNK.match(text, start, stop)
     return m.end() if m else start
+
+
+def _trim_stop(text: str, start: int, stop: int) -> int:
+    """The end of a sentence without the markup a channel leaves around it (bold `**`)."""
+    m = _TAIL_JUNK.search(text, start, stop)
+    return m.start() if m and m.start() > start else stop
 
 
 def _sentence_spans(text: str, sentenize) -> list[tuple[int, int]]:
@@ -141,6 +148,7 @@ def sentences(
         post_spans = spans.get(rowid, [])
         for index, (start, stop) in enumerate(_sentence_spans(text, sentenize)):
             start = _trim_start(text, start, stop)  # a bullet or a dash before the words
+            stop = _trim_stop(text, start, stop)
             if stop - start < opt.floor_chars:
                 continue
             short = stop - start < opt.min_chars
