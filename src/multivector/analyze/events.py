@@ -46,7 +46,8 @@ most `attach_after` (7) days before it, when that similarity reaches `threshold`
 event's posts, sources and languages, never to its dates.
 
 **Keeping**: an event needs `min_posts` (2) posts, `min_reports` (1) of them reports, and a
-distinct burst: among the features found in at least max(2, a third of) its posts, one whose
+distinct burst: among the features found in at least max(2, a third of, at most 10 of) its
+posts, one whose
 mean lift reaches min(`min_peak_lift` (6), 0.8 * (posts with it + 1)) — words nearly absent
 around the window, not a theme that is merely louder that week (`peak_lift`).
 
@@ -605,13 +606,13 @@ def attach_commentary(
 
 def peak_lift(lifts: sp.csr_matrix, members: np.ndarray, min_peak_lift: float) -> tuple[float, bool]:
     """(peak, distinct) for a group. Over the features found in at least max(2, a third of)
-    its posts, `peak` is the largest mean ln(lift); the group is a distinct happening when one
+    its posts (at most 10: a long story's burst need not run through all of it), `peak` is the largest mean ln(lift); the group is a distinct happening when one
     such feature's lift reaches min(`min_peak_lift`, 0.8 * (posts with it + 1)): words (or
     actors) nearly absent around the window, not a theme that is merely louder this week.
     (The cap matters for small groups: with c posts a lift cannot exceed c + 1.)"""
     sub = lifts[members]
     present = np.bincount(sub.indices, minlength=sub.shape[1])
-    need = max(2.0, len(members) / 3)
+    need = max(2.0, min(len(members) / 3, 10.0))
     core = np.flatnonzero(present >= need)
     if not len(core):
         return 0.0, False
