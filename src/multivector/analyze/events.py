@@ -758,17 +758,29 @@ def merge(
     first = np.array([int(cur.day[d.reports].min()) for d in drafts])
     last = np.array([int(cur.day[d.reports].max()) for d in drafts])
     order = np.argsort(first, kind="stable")
-    candidates = []
+    pairs = []  # drafts close enough in time, compared all at once below
     for a_pos, a in enumerate(order):
         for b in order[a_pos + 1 :]:
             if first[b] > last[a] + opt.merge_gap:
                 break
-            if max(last[a], last[b]) - min(first[a], first[b]) >= opt.max_span_days:
-                continue
-            cos = max(_cos(li[a], li[b]), _cos(ls[a], ls[b]))
-            shared = bool(anchors[a] & anchors[b])
-            if cos >= opt.merge_threshold or shared:
-                candidates.append((-(cos + shared), int(min(a, b)), int(max(a, b))))
+            if max(last[a], last[b]) - min(first[a], first[b]) < opt.max_span_days:
+                pairs.append((int(min(a, b)), int(max(a, b))))
+    if not pairs:
+        return drafts
+    pa, pb = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+    def cosines(x: sp.csr_matrix) -> np.ndarray:
+        norms = np.sqrt(_sq_norms(x))
+        dots = np.asarray(x[pa].multiply(x[pb]).sum(axis=1)).ravel()
+        den = norms[pa] * norms[pb]
+        return np.divide(dots, den, out=np.zeros(len(pairs)), where=den > 0)
+
+    cos_all = np.maximum(cosines(li), cosines(ls))
+    candidates = []
+    for (a, b), cos in zip(pairs, cos_all, strict=True):
+        shared = bool(anchors[a] & anchors[b])
+        if cos >= opt.merge_threshold or shared:
+            candidates.append((-(float(cos) + shared), a, b))
     if not candidates:
         return drafts
     parent = list(range(k))
