@@ -102,21 +102,23 @@ class Corpus:
         text: str | None = None,
         in_scope: bool = True,
         genre: str | None = None,
-        lang: str = "ru",
+        lang: str | None = None,
         forwarded_from: str | None = None,
         message_id: str | None = None,
     ) -> Post:
         """A post whose text names its actors and holds one phrase per theme (the theme's span).
 
         The post is about its `actors` and themes; `passing` actors are named but not subjects.
-        `genre` is the kind of text (news, analysis, digest, official, other; None: unknown);
-        `lang="kk"` writes the random words in Kazakh."""
+        `genre` is the kind of text the annotator would give it (news, analysis, digest, official,
+        other; None: unknown). `lang`, when given, is the language of the post: random words are
+        written in it ("kk": Kazakh, else Russian), and the prepare step must detect it in the
+        text (a mismatch is an error in the test, not a silent change of its premise)."""
         themes = themes or {}
         if text is None:
             phrases = (
                 [ACTOR_NAMES.get(a, a) for a in (*actors, *passing)] + list(themes.values()) + list(extra)
             )
-            text = self.text(phrases, lang=lang)
+            text = self.text(phrases, lang=lang or "ru")
         d = date.fromisoformat(day) if isinstance(day, str) else day
         self.counter += 1
         post = Post(
@@ -124,10 +126,8 @@ class Corpus:
             date=datetime(d.year, d.month, d.day, 9 + self.counter % 10, self.counter % 60),
             forwarded_from=forwarded_from, views=100, forwards=1,
         )  # fmt: skip
-        meta = {
-            "themes": themes, "actors": list(actors), "passing": list(passing), "in_scope": in_scope,
-            "genre": genre,
-        }  # fmt: skip
+        meta = {"themes": themes, "actors": list(actors), "passing": list(passing), "in_scope": in_scope,
+                "genre": genre, "lang": lang}  # fmt: skip
         self.pending.append((post, meta))
         return post
 
@@ -142,8 +142,9 @@ class Corpus:
             raise ValueError("copy() needs a post added in the same batch")
         return self.add(
             channel, day, themes=meta["themes"], actors=meta["actors"], text=original.text,
-            passing=meta["passing"], in_scope=meta["in_scope"], genre=meta["genre"],
+            passing=meta["passing"], in_scope=meta["in_scope"],
             forwarded_from=original.channel if forwarded else None,
+            genre=meta.get("genre"), lang=meta.get("lang"),
         )  # fmt: skip
 
     def flush(self) -> None:
@@ -153,6 +154,10 @@ class Corpus:
         self.pending = []
         prepared = self.preparer.prepare([(p, revision(p)) for p, _ in batch])
         for item, (_, meta) in zip(prepared, batch, strict=True):
+            if meta.get("lang") and item.post.lang != meta["lang"]:
+                raise ValueError(
+                    f"detected {item.post.lang!r}, not {meta['lang']!r}: {item.post.text[:60]!r}"
+                )
             text = item.post.text
             mentions, hits = [], []
             for a in (*meta["actors"], *meta["passing"]):
@@ -168,7 +173,7 @@ class Corpus:
                 mentions=mentions, themes=hits, actors=sorted({*meta["actors"], *meta["passing"]}),
                 theme_ids=sorted(meta["themes"]), in_scope=meta["in_scope"],
                 about_actors=sorted(set(meta["actors"])), about_themes=sorted(meta["themes"]),
-                genre=meta["genre"],
+                genre=meta.get("genre"),
             )  # fmt: skip
             item.annotated_with = "test"
         self.store.write_batch(prepared)

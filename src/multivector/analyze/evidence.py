@@ -19,13 +19,15 @@ For a group of posts (a theme's posts in the year, a topic, an event):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 import scipy.sparse as sp
 
 from multivector.analyze.text import TextFeatures
-from multivector.store.base import Content, Store, iso_day
+from multivector.store.base import EPOCH, Content, Store, iso_day
 
 
 @dataclass
@@ -37,6 +39,7 @@ class EvidenceOptions:
     max_chars: int = 400
     span_bonus: float = 0.2
     title_chars: int = 200
+    title_min_chars: int = 30
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Sentence:
     text: str
     score: float
     has_span: bool
+    index: int = 0  # the sentence's place in its post (0: the first)
+    lemmas: str = ""  # its lemma string
 
 
 def centroid(x: sp.csr_matrix, members: np.ndarray) -> np.ndarray:
@@ -85,6 +90,21 @@ def _cut(text: str, start: int, stop: int, max_chars: int) -> tuple[int, int]:
     return start, (cut if cut > start + max_chars // 2 else start + max_chars)
 
 
+_LEAD_JUNK = re.compile(r"[\s\-–—•▪►*_·]+")
+_TAIL_JUNK = re.compile(r"[\s*_]+$")
+
+
+def _trim_start(text: str, start: int, stop: int) -> int:
+    m = _LEAD_JUNK.match(text, start, stop)
+    return m.end() if m else start
+
+
+def _trim_stop(text: str, start: int, stop: int) -> int:
+    """The end of a sentence without the markup a channel leaves around it (bold `**`)."""
+    m = _TAIL_JUNK.search(text, start, stop)
+    return m.start() if m and m.start() > start else stop
+
+
 def _sentence_spans(text: str, sentenize) -> list[tuple[int, int]]:
     """(start, stop) of each sentence: razdel within each line (a line break ends a sentence:
     headlines and list items carry no full stop)."""
@@ -118,13 +138,15 @@ def sentences(
     ids = [cur.ids[p] for p in top]
     texts = store.texts_by_id(ids)
     spans = store.theme_spans(ids, theme) if theme else {}
-    raw: list[tuple[int, int, int, str, float, bool, bool]] = []
+    raw: list[tuple[int, int, int, str, float, bool, bool, bool, int]] = []
     lemma_strings: list[str] = []
     for p, psim in zip(top, post_sims, strict=True):
         text = texts.get(cur.ids[p], "")
         lang = cur.langs[cur.lang[p]]
         post_spans = spans.get(cur.ids[p], [])
-        for start, stop in _sentence_spans(text, sentenize):
+        for index, (start, stop) in enumerate(_sentence_spans(text, sentenize)):
+            start = _trim_start(text, start, stop)  # a bullet or a dash before the words
+            stop = _trim_stop(text, start, stop)
             if stop - start < opt.floor_chars:
                 continue
             short = stop - start < opt.min_chars
@@ -132,17 +154,19 @@ def sentences(
             has_span = any(start <= a and b <= stop for a, b in post_spans)
             start, stop = _cut(text, start, stop, opt.max_chars)
             piece = text[start:stop]
-            raw.append((int(p), start, stop, piece, float(psim), has_span, long, short))
+            raw.append((int(p), start, stop, piece, float(psim), has_span, long, short, index))
             lemma_strings.append(lemma_text(piece, lang))
     if not raw:
         return []
     _, sx = features.transform(lemma_strings)
     s_sims = sx @ c if sx.shape[1] else np.zeros(len(raw))
     out = []
-    for (p, start, stop, piece, psim, has_span, long, short), ssim in zip(raw, s_sims, strict=True):
+    for (p, start, stop, piece, psim, has_span, long, short, index), ssim, lem in zip(
+        raw, s_sims, lemma_strings, strict=True
+    ):
         score = 0.5 * psim + 0.5 * float(ssim) + (opt.span_bonus if has_span else 0.0)
         score -= (1.0 if long else 0.0) + (0.5 if short else 0.0)
-        out.append(Sentence(p, start, stop, piece, score, has_span))
+        out.append(Sentence(p, start, stop, piece, score, has_span, index, lem))
     out.sort(key=lambda s: (-round(s.score, 9), cur.ids[s.pos], s.start))
     return out
 
@@ -187,3 +211,74 @@ def title(candidates: list[Sentence], max_chars: int) -> Sentence | None:
         if len(s.text) <= max_chars:
             return s
     return candidates[0] if candidates else None
+
+
+# ---- event titles ----------------------------------------------------------------------------
+
+# Emoji and pictographs: a title is a sentence of the news, not a channel's decoration.
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]")
+GENRE_BONUS = {"news": 0.3, "official": 0.2, "": 0.15, "other": 0.1}
+
+
+def event_title(
+    cur: Content,
+    cands: list[Sentence],
+    reports: np.ndarray,
+    actor_terms: dict[str, list[list[frozenset[str]]]],
+    lang: str = "en",
+    options: EvidenceOptions | None = None,
+) -> Sentence | None:
+    """The sentence that names who did what, for an event's title.
+
+    Among the sentences of the event's most central posts (`cands`, from `sentences`), scored by
+    centrality,
+    a sentence gains for coming from a report (+0.2; a news report +0.3 more, an official one
+    +0.2), for opening its post (the headline or the lead, +0.2), for each of the event's
+    leading actors it names (+0.15, at most three; `actor_terms[lang]` holds, per actor, the
+    lemma sets of its names in that language), for a verb that reports (+0.15: who *did* what) and for being in
+    the report's language (+0.1); sentences shorter than `title_min_chars` (30) count as short
+    (a title may be: `min_chars` is for quotes). It loses for emoji or a question (-2), for speaking of another
+    time than the post's days (-1: a preview, an anniversary; see timefocus.py) and for running
+    past `title_chars` (-0.5, cut at a word). The best one wins (ties by post id and place)."""
+    from multivector.analyze.timefocus import TimeCues
+
+    opt = options or EvidenceOptions()
+    if not cands:
+        return None
+    cues = TimeCues.builtin()
+    report_set = {int(p) for p in reports}
+    scored = []
+    for s in cands:
+        post_lang = cur.langs[cur.lang[s.pos]]
+        genre = cur.genres[cur.genre[s.pos]] if cur.genre is not None and cur.genres else ""
+        day = date.fromordinal(int(cur.day[s.pos]) + EPOCH)
+        score = s.score
+        if opt.title_min_chars <= len(s.text) < opt.min_chars:
+            score += 0.5  # a title may be short: "Belarus joined the SCO." says who did what
+        elif len(s.text) < opt.title_min_chars:
+            continue
+        if _EMOJI.search(s.text) or s.text.rstrip().endswith("?"):
+            score -= 2.0
+        if cues.looks_away(s.text, post_lang, day):
+            score -= 1.0
+        if s.pos in report_set:
+            score += 0.2 + GENRE_BONUS.get(genre, 0.0)
+        if s.index < 2:
+            score += 0.2
+        lemmas = set(s.lemmas.split())
+        named = sum(1 for names in actor_terms.get(post_lang, []) if any(n <= lemmas for n in names))
+        score += 0.15 * min(named, 3)
+        if cues.verbs(s.text, post_lang)[1] > 0:
+            score += 0.15
+        if post_lang == lang:
+            score += 0.1
+        if len(s.text) > opt.title_chars:
+            score -= 0.5
+        scored.append((-round(score, 9), cur.ids[s.pos], s.start, s))
+    if not scored:
+        return cands[0]
+    best = min(scored, key=lambda t: t[:3])[3]
+    if len(best.text) > opt.title_chars:  # cut at a word: still a verbatim slice
+        _, stop = _cut(best.text, 0, len(best.text), opt.title_chars)
+        best = replace(best, stop=best.start + stop, text=best.text[:stop])
+    return best

@@ -12,8 +12,8 @@ later: no look-ahead), and returns a dict that is the JSON contract of DESIGN.md
                components: {salience, persistence, breadth, reflection, concentration, change},
                foreign_share, genres: {genre: share}, log_odds, z,
                amplification: {copies, forwards, views}}],
-     events: [{rank, title, title_post_id, date_start, date_end, days, posts, copies, sources,
-               actors, themes, post_ids, score, components, evidence}],
+     events: [{rank, title, title_post_id, date_start, date_end, days, posts, reports, copies,
+               sources, langs, actors, themes, post_ids, score, components, evidence}],
      balance: {partners: [{vector, share, share_prev, shift, posts, posts_prev}], entropy,
                hhi, entropy_prev, hhi_prev, vectors_in_profile, votes},
      series: {periods: ["YYYY-MM", ... over Y-1 and Y], vectors: {vector: [share]},
@@ -33,6 +33,7 @@ evidence.py for the methods; their options are echoed in `parameters`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ import scipy.sparse as sp
 from multivector.analyze.attention import period_index, period_span, vector_matrix
 from multivector.analyze.balance import balance as balance_of
 from multivector.analyze.events import EventOptions, find_events
-from multivector.analyze.evidence import EvidenceOptions, as_evidence, pick, sentences, title
+from multivector.analyze.evidence import EvidenceOptions, as_evidence, event_title, pick, sentences
 from multivector.analyze.lexicon import Lexicon
 from multivector.analyze.terms import TermOptions, count_surfaces, readable_terms
 from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize
@@ -290,14 +291,71 @@ def _genre_shares(cur: Content, members: np.ndarray) -> dict[str, float]:
     return {cur.genres[j]: _r(counts[j] / total) for j in known}
 
 
-def event_dicts(store, data: YearData, opt: ReportOptions) -> list[dict]:
+def _actor_family(knowledge: Any) -> Callable[[str], str | None] | None:
+    """Actor id -> the state or organisation it counts for in an event's weight: people and
+    companies count for their country (or the organisation they speak for); None when the
+    knowledge is not at hand (every actor then counts for itself)."""
+    actors = getattr(knowledge, "actors", None)
+    if actors is None:
+        return None
+
+    def family(actor_id: str) -> str | None:
+        actor = actors.get(actor_id)
+        if actor is None:
+            return actor_id
+        if actor.represents:
+            return actor.represents
+        if actor.kind in ("person", "company"):
+            return actor.country or None
+        return actor_id
+
+    return family
+
+
+def _actor_kind(knowledge: Any) -> Callable[[str], str | None] | None:
+    actors = getattr(knowledge, "actors", None)
+    if actors is None:
+        return None
+    return lambda actor_id: actors[actor_id].kind if actor_id in actors else None
+
+
+def _actor_terms(
+    knowledge: Any, lexicon: Lexicon, actors: list[str], langs: list[str]
+) -> dict[str, list[list[frozenset[str]]]]:
+    """Per language, for each leading actor, the lemma sets of its names (the label and, with
+    the knowledge at hand, its aliases): a sentence names the actor when it holds one whole set."""
+    from multivector.annotate.tokens import lemma_text
+
+    known = getattr(knowledge, "actors", None) or {}
+    out: dict[str, list[list[frozenset[str]]]] = {}
+    for lg in langs:
+        per_actor = []
+        for a in actors:
+            names = [lexicon.actor_label(a, lg)]
+            actor = known.get(a)
+            if actor is not None:
+                names += [actor.name(lg)] + [t.text for t in actor.aliases if t.lang in (lg, "any")]
+            sets = {frozenset(lemma_text(n, lg).split()) for n in names if n and n != a}
+            per_actor.append([x for x in sets if x])
+        out[lg] = per_actor
+    return out
+
+
+def event_dicts(store, data: YearData, opt: ReportOptions, knowledge: Any = None) -> list[dict]:
     cur = data.cur
     focus = {a for a in cur.actor_ids if data.lexicon.is_focus(a)}
-    found = find_events(cur, data.features.tfidf, focus, opt.event)[: opt.events]
+    found = find_events(
+        cur, data.features, focus, opt.event, lemmas=lambda: store.lemmas(cur),
+        texts=store.texts_by_id, family=_actor_family(knowledge),
+        kind=_actor_kind(knowledge), limit=opt.events,
+    )  # fmt: skip
     out = []
     for rank, e in enumerate(found, start=1):
         cand = sentences(store, cur, data.features, e.members, None, opt.evidence)
-        head = title(cand, opt.evidence.title_chars)
+        terms = _actor_terms(
+            knowledge, data.lexicon, e.actors[:4], sorted({cur.langs[i] for i in cur.lang[e.members]})
+        )
+        head = event_title(cur, cand, e.reports, terms, opt.lang, opt.evidence)
         out.append(
             {
                 "rank": rank,
@@ -307,8 +365,10 @@ def event_dicts(store, data: YearData, opt: ReportOptions) -> list[dict]:
                 "date_end": iso_day(e.day_end),
                 "days": e.day_end - e.day_start + 1,
                 "posts": e.posts,
+                "reports": len(e.reports),
                 "copies": e.copies,
                 "sources": e.sources,
+                "langs": e.langs,
                 "actors": e.actors,
                 "themes": e.themes,
                 "post_ids": [cur.ids[i] for i in e.members],
@@ -391,7 +451,7 @@ def build_events(
     return {
         "year": year,
         "country": country.upper(),
-        "events": event_dicts(store, data, opt),
+        "events": event_dicts(store, data, opt, knowledge),
         "parameters": {"events": opt.events, "event_options": opt.event.as_dict()},
     }
 
@@ -470,7 +530,7 @@ def build_report(
     topic_model = _topics(data, opt)
     scored = rank_trends(data, opt, topic_model)
     trends = trend_dicts(store, data, opt, scored, topic_model)
-    event_list = event_dicts(store, data, opt)
+    event_list = event_dicts(store, data, opt, knowledge)
     bal = balance_of(data.cur, data.prev, lexicon, "month", data.year_periods, DIGITS)
 
     # Series over both years, for the charts: vector shares and the trends' shares by month.
