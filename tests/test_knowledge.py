@@ -400,7 +400,7 @@ def test_alias_collision_between_two_actors_names_both_lines(tmp_path):
 def test_missing_or_empty_user_dir(tmp_path):
     with pytest.raises(InputError, match="knowledge directory not found"):
         load_knowledge([tmp_path / "nope"])
-    with pytest.raises(InputError, match="no actors.yaml, themes.yaml, cues.yaml or profiles"):
+    with pytest.raises(InputError, match="no actors.yaml, themes.yaml, cues.yaml, profiles"):
         load_knowledge([tmp_path])
 
 

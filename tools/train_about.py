@@ -1,7 +1,11 @@
 """Fit the aboutness model (actor salience, themes, scope, genre) and write it into the package.
 
     .venv/bin/python tools/train_about.py [--out src/multivector/annotate/models/about.json.gz]
-                                          [--report]
+                                          [--corrections DB ...] [--report]
+
+Analysts' corrections teach the model too: `--corrections my.db --out MYDIR/models/about.json.gz`
+writes a model that `--knowledge MYDIR` then uses instead of the built-in one (and `multivector
+annotate --knowledge MYDIR` re-tags the posts with it).
 
 Training data (labelled by people who had not seen the knowledge files, by subject):
 - `tests/data/about/train/*.jsonl`: written posts in ru/kk/en with scope, subject actors,
@@ -11,6 +15,8 @@ Training data (labelled by people who had not seen the knowledge files, by subje
   labelled for scope, subject actors and themes (texts read from the corpus, skipped if absent);
 - `tests/data/kaznerd_labels/train.jsonl`: real Kazakh TV-news sentences of
   ../shared/corpora/kaznerd_kk, labelled the same way;
+- `--corrections DB`: the posts analysts corrected in a multivector database, with their tags as
+  corrected (weighted above every other source);
 - `tests/data/eval*/`: the older theme sets written for the project (themes only; a post with
   a theme is in scope);
 - weak negatives: posts of the news corpus that its own category field puts in IT, science,
@@ -32,6 +38,7 @@ import json
 import random
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +66,11 @@ WEAK_NEGATIVES = 1500
 TARGET_STYLE = ("written", "dev")
 # How much a training post counts, by source: posts labelled by subject in the styles users read
 # count most; the older short theme sets and the weak negatives fill in vocabulary.
-SOURCE_WEIGHTS = {"written": 2.0, "dev": 2.0, "news": 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5}
+SOURCE_WEIGHTS = {
+    "written": 2.0, "dev": 2.0, "news": 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5,
+    # An analyst's correction is the most direct evidence there is of what they call a subject.
+    "corrections": 4.0,
+}  # fmt: skip
 
 
 def source_weights(src) -> np.ndarray:
@@ -74,7 +85,26 @@ REGION = "CENTRAL_ASIA"
 # Data
 
 
-def load_training() -> list[dict]:
+def corrected_posts(db: str) -> list[dict]:
+    """The posts of a multivector database that an analyst corrected, labelled with their tags
+    as they stand after the corrections (what the analyst let stand is taken as confirmed)."""
+    from multivector.store import open_store
+
+    out = []
+    with open_store(db, create=False, read_only=True) as store:
+        for pid in sorted({c["post"] for c in store.iter_corrections()}):
+            post = store.post_detail(pid)
+            if post is None or post["in_scope"] is None:
+                continue  # corrected before it was ingested or annotated
+            out.append({
+                "text": post["text"], "lang": post["lang"], "in_scope": post["in_scope"],
+                "about_actors": [a["actor"] for a in post["actors"] if a["about"]],
+                "themes": [t["theme"] for t in post["themes"] if t["about"]] if post["in_scope"] else [],
+            })  # fmt: skip
+    return out
+
+
+def load_training(corrections: Sequence[str] = ()) -> list[dict]:
     """Every training post as {text, lang, in_scope, about?, themes, genre?, source}."""
     items: list[dict] = []
 
@@ -108,6 +138,9 @@ def load_training() -> list[dict]:
             add(d, "kaznerd")
     except MissingCorpus as e:
         print(f"{e}: trained without the Kazakh news sentences", file=sys.stderr)
+    for db in corrections:
+        for d in corrected_posts(db):
+            add(d, "corrections")
     for folder in sorted(DATA.glob("eval*")):
         for d in load_written(folder):
             # The older sets label themes only; a post with a theme is in scope.
@@ -207,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--report", action="store_true", help="print cross-validated figures")
     ap.add_argument(
+        "--corrections", action="append", default=[], metavar="DB",
+        help="a multivector database (file or postgresql:// URL) whose corrected posts join the training",
+    )  # fmt: skip
+    ap.add_argument(
         "--dump", type=Path, help="write the cross-validated scope errors of the training posts here"
     )
     args = ap.parse_args(argv)
@@ -217,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     from multivector.prepare.language import detect_many
     from multivector.prepare.normalize import cut_repeated_body, normalize
 
-    items = load_training()
+    items = load_training(args.corrections)
     print(f"training posts: {Counter(d['source'] for d in items)}", file=sys.stderr)
     knowledge = load_knowledge()
     annotator = Annotator(knowledge, ner=False, model=False)
@@ -244,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         if d.get("about") is None:
             continue
         gold = set(d["about"])
+        if d["source"] == "corrections":  # the tool's own ids: people and companies as their state
+            gold = {x for a in gold for x in project(a)}
         for actor_id, feats in sorted(o.actor_feats.items()):
             a_rows.append(feats)
             a_y.append(1 if project(actor_id) & gold else 0)

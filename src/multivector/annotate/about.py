@@ -41,7 +41,7 @@ from multivector.annotate.stopwords import is_stop
 from multivector.annotate.themes import STRONG, WEAK, PatternPhrase, ThemeEvidence, pattern_slot
 from multivector.knowledge.loader import Knowledge
 from multivector.knowledge.patterns import parse_pattern
-from multivector.model import Mention
+from multivector.model import InputError, Mention
 
 GENRES = ("news", "analysis", "digest", "official", "other")
 STATE_KINDS = ("country", "org", "region")
@@ -342,8 +342,11 @@ class AboutModel:
     def load(cls, path: Path | None = None) -> AboutModel:
         if path is None:
             return _builtin_model()
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return cls(json.load(fh))
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                return cls(json.load(fh))
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
+            raise InputError(f"{path}: not an aboutness model made by tools/train_about.py ({e})") from None
 
     # -- the four decisions ------------------------------------------------------------------
     def salience(self, obs: Observation) -> dict[str, float]:

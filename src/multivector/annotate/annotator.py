@@ -43,9 +43,10 @@ class Annotator:
         # not depend on it (a post's subjects are the same whoever reads it).
         self.profile = knowledge.profile(profile)
         # `model=False` keeps only what the patterns find (used to build training data).
-        self.model: AboutModel | None = (
-            AboutModel.load() if model is True else (model if isinstance(model, AboutModel) else None)
-        )
+        if model is True:
+            self.model: AboutModel | None = AboutModel.load(getattr(knowledge, "model_path", None))
+        else:
+            self.model = model if isinstance(model, AboutModel) else None
         self.ner = ner
         self.ner_langs = tuple(ner_langs)
         self._ner = NerTagger(batch_size=ner_batch) if ner else None

@@ -237,6 +237,7 @@ class Knowledge:
         self.actors = actors
         self.themes = themes
         self.cues: dict[str, list[Term]] = cues or {k: [] for k in CUE_KINDS}
+        self.model_path: Path | None = None  # a user's aboutness model, else the built-in one
         self.profile_specs = profiles
         self.files = files
         self.fingerprint = fingerprint
@@ -705,9 +706,10 @@ def _dir_sources(d: Path, layer: int) -> list[tuple[str, _Source]]:
     if pdir.is_dir():
         for p in sorted(pdir.glob("*.yaml")):
             out.append((f"profiles/{p.name}", _Source(str(p), _read_text(p), layer)))
-    if not out:
+    if not out and not (d / "models" / "about.json.gz").is_file():
         raise InputError(
-            f"{d}: no actors.yaml, themes.yaml, cues.yaml or profiles/*.yaml in this knowledge directory"
+            f"{d}: no actors.yaml, themes.yaml, cues.yaml, profiles/*.yaml or models/about.json.gz "
+            "in this knowledge directory"
         )
     return out
 
@@ -775,7 +777,31 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
             else:
                 profiles[code] = spec
     _check_references(actors, themes, profiles)
-    return Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues)
+    # The aboutness model is knowledge too: a user's retrained model (DIR/models/about.json.gz,
+    # tools/train_about.py --corrections) replaces the built-in one, and either one's bytes are
+    # in the fingerprint, so `annotate` redoes posts when the model changes.
+    model = _model_path(extra_dirs)
+    digest.update(model.read_bytes() if model is not None else _builtin_model_bytes())
+    knowledge = Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues)
+    knowledge.model_path = model
+    return knowledge
+
+
+MODEL_FILE = Path("models") / "about.json.gz"
+
+
+def _model_path(extra_dirs: Sequence[Path | str]) -> Path | None:
+    found = None
+    for d in extra_dirs:
+        p = Path(d) / MODEL_FILE
+        if p.is_file():
+            found = p
+    return found
+
+
+def _builtin_model_bytes() -> bytes:
+    res = resources.files("multivector.annotate").joinpath("models", "about.json.gz")
+    return res.read_bytes() if res.is_file() else b""
 
 
 def _read_cues(f: _File, data: Any) -> dict[str, list[Term]]:

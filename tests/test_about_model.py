@@ -1,0 +1,81 @@
+"""The aboutness model as knowledge: a user's retrained model replaces the built-in one, and an
+analyst's corrections become training examples."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+from importlib import resources
+
+import pytest
+
+from helpers import REPO
+from multivector.annotate.annotator import Annotator
+from multivector.knowledge import load_knowledge
+from multivector.model import InputError, Post
+from multivector.pipeline import AnnotateOptions, IngestOptions, Ingestor
+from multivector.store.sqlite import Store
+
+VISIT = (
+    "Президент Казахстана провёл переговоры с председателем КНР в Астане. Стороны подписали "
+    "соглашения о торговле и транзите грузов."
+)
+
+
+def builtin_model() -> dict:
+    res = resources.files("multivector.annotate").joinpath("models", "about.json.gz")
+    with res.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def write_model(folder, model: dict) -> None:
+    (folder / "models").mkdir(parents=True, exist_ok=True)
+    with gzip.open(folder / "models" / "about.json.gz", "wt", encoding="utf-8") as fh:
+        json.dump(model, fh)
+
+
+def test_a_model_in_a_knowledge_folder_replaces_the_built_in_one(tmp_path):
+    assert Annotator(load_knowledge(), ner=False).annotate(VISIT, "ru").in_scope
+    model = builtin_model()
+    model["scope"]["bias"] = -50.0  # a model that finds nothing in scope
+    write_model(tmp_path, model)
+    knowledge = load_knowledge([tmp_path])
+    assert knowledge.model_path == tmp_path / "models" / "about.json.gz"
+    assert not Annotator(knowledge, ner=False).annotate(VISIT, "ru").in_scope
+    # the model is part of the fingerprint: `annotate` redoes the posts tagged by another model
+    assert knowledge.fingerprint != load_knowledge().fingerprint
+
+
+def test_a_broken_model_file_is_one_clear_error(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "about.json.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(InputError, match="about.json.gz: not an aboutness model"):
+        Annotator(load_knowledge([tmp_path]), ner=False)
+
+
+def _train_module():
+    spec = importlib.util.spec_from_file_location("train_about", REPO / "tools" / "train_about.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_corrected_posts_become_training_examples_with_the_corrected_tags(tmp_path):
+    db = tmp_path / "c.db"
+    with Store.open(db) as store:
+        options = IngestOptions(annotate=AnnotateOptions(ner=False))
+        with Ingestor(store, options) as ingestor:
+            ingestor.add_posts(
+                [Post("text", "notes", "1", VISIT), Post("text", "notes", "2", "Погода в Астане.")]
+            )
+        visit = next(p for p in store.iter_export() if p["message_id"] == "1")
+        assert "CN" in visit["about"]["actors"] and "middle_power" not in visit["about"]["themes"]
+        store.add_correction(visit["id"], "actor", "CN", "remove", author="analyst")
+        store.add_correction(visit["id"], "theme", "middle_power", "add", author="analyst")
+    examples = _train_module().corrected_posts(str(db))
+    assert len(examples) == 1  # only the corrected post
+    (example,) = examples
+    assert example["text"] == VISIT and example["in_scope"] is True
+    assert "CN" not in example["about_actors"] and "KZ" in example["about_actors"]
+    assert "middle_power" in example["themes"]
