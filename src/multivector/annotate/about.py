@@ -50,6 +50,14 @@ PASSING_REACH = 3  # a passing cue counts when it ends this many words or fewer 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"»”)\]]*\s+|\n\s*")
 _BULLET = re.compile(r"^\s*(?:[-–—•▪►✅🔹🔸📌⚡️❗️]|\d{1,2}[.)]|[^\w\s]{1,2}\s)", re.UNICODE)
 _URL = re.compile(r"https?://|t\.me/|www\.", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=300_000)
+def _stop(lemma: str) -> bool:
+    return is_stop(lemma)
+
+
 # First-person words: analysts write "I think", "we see"; news reports rarely do.
 _FIRST_PERSON = frozenset(
     "я мы мой наш мне нам меня нас по-моему i we my our me us біз менің біздің маған бізге".split()
@@ -273,14 +281,15 @@ def observe(
         "d:exclaim": min(text.count("!"), 3) / 3,
         "d:links": min(len(_URL.findall(text)), 3) / 3,
         "d:hashtags": min(text.count("#"), 3) / 3,
-        "d:digits": sum(ch.isdigit() for ch in text) / n_chars,
+        "d:digits": len(_DIGIT.findall(text)) / n_chars,
         "d:families": math.log1p(n_families),
         "d:mentions": math.log1p(len(linked)),
         "d:relation": math.log1p(relation_n),
         "d:rule_themes": math.log1p(n_rule),
     }
+    distinct = set(stream.lemmas)
     doc_feats["d:first_person"] = min(sum(lm in _FIRST_PERSON for lm in stream.lemmas), 5) / 5
-    lemmas = frozenset(lm for lm in set(stream.lemmas) if not is_stop(lm))
+    lemmas = frozenset(lm for lm in distinct if not _stop(lm))
     return Observation(actor_feats, families, theme_feats, doc_feats, lemmas, sorted(rule))
 
 
