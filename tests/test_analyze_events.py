@@ -359,3 +359,11 @@ def test_transliteration_keys_meet_across_scripts():
                  ("референдум", "referendum"), ("Эмбраер", "Embraer"), ("Тоқаев", "Tokayev")]:  # fmt: skip
         assert translit_key(a) == translit_key(b), (a, b)
     assert translit_key("саммит") != translit_key("смета")
+
+
+def test_an_event_title_drops_markdown_emphasis_but_keeps_the_words():
+    from multivector.analyze.evidence import plain_title
+
+    raw = "Армия **уничтожила не менее 100** боевиков,  сообщает __ведомство__ `ТАСС`"
+    assert plain_title(raw) == "Армия уничтожила не менее 100 боевиков, сообщает ведомство ТАСС"
+    assert plain_title("snake_case stays; 2*3 stays") == "snake_case stays; 2*3 stays"

@@ -215,6 +215,16 @@ def title(candidates: list[Sentence], max_chars: int) -> Sentence | None:
 
 # ---- event titles ----------------------------------------------------------------------------
 
+# Markdown emphasis that Telegram clients and the Bot API leave in post text (**bold**, __italic__,
+# ~~strike~~, `code`): a quote stays verbatim, a title is read as a sentence.
+_MARKUP = re.compile(r"\*\*|__|~~|`")
+
+
+def plain_title(text: str) -> str:
+    """The title sentence without markdown emphasis markers and doubled spaces."""
+    return " ".join(_MARKUP.sub("", text).split())
+
+
 # Emoji and pictographs: a title is a sentence of the news, not a channel's decoration.
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]")
 GENRE_BONUS = {"news": 0.3, "official": 0.2, "": 0.15, "other": 0.1}

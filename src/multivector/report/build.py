@@ -43,7 +43,14 @@ import scipy.sparse as sp
 from multivector.analyze.attention import period_index, period_span, vector_matrix
 from multivector.analyze.balance import balance as balance_of
 from multivector.analyze.events import EventOptions, find_events
-from multivector.analyze.evidence import EvidenceOptions, as_evidence, event_title, pick, sentences
+from multivector.analyze.evidence import (
+    EvidenceOptions,
+    as_evidence,
+    event_title,
+    pick,
+    plain_title,
+    sentences,
+)
 from multivector.analyze.lexicon import Lexicon
 from multivector.analyze.terms import TermOptions, count_surfaces, readable_terms
 from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize
@@ -359,7 +366,7 @@ def event_dicts(store, data: YearData, opt: ReportOptions, knowledge: Any = None
         out.append(
             {
                 "rank": rank,
-                "title": head.text if head else "",
+                "title": plain_title(head.text) if head else "",
                 "title_post_id": cur.ids[head.pos] if head else None,
                 "date_start": iso_day(e.day_start),
                 "date_end": iso_day(e.day_end),
