@@ -24,12 +24,7 @@ class Names:
     def __init__(self, knowledge, country: str = "KZ"):
         self.knowledge = knowledge
         self.country = country
-        self._vector_labels: dict[str, dict[str, str]] = {}
-        for code in knowledge.profiles:
-            spec = knowledge.profile_specs[code]
-            if spec.focus.upper() == country.upper():
-                self._vector_labels = knowledge.profile(code).vector_labels
-                break
+        self._vector_labels: dict[str, dict[str, str]] = knowledge.profile_for(country).vector_labels
 
     def actor(self, ident: str | None, lang: str = "en") -> str:
         if not ident:
