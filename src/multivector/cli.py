@@ -599,10 +599,25 @@ def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
         raise InputError(f"--weight: {e}") from None
 
 
+_LOADED: dict = {}
+
+
 def _knowledge():
+    """The knowledge files of --knowledge, loaded once per command."""
     from multivector.knowledge import load_knowledge
 
-    return load_knowledge(State.knowledge)
+    if State.knowledge not in _LOADED:
+        _LOADED[State.knowledge] = load_knowledge(State.knowledge)
+    return _LOADED[State.knowledge]
+
+
+def _check_country(country: str, voice: str | None = None) -> None:
+    """An unknown --country (or --voice) fails before any work, in one line."""
+    from multivector.knowledge.channels import check_voice
+
+    _knowledge().profile_for(country)
+    if voice is not None:
+        check_voice(voice)
 
 
 def _check_lang(lang: str) -> None:
@@ -683,6 +698,7 @@ def trends(
 
     _check_lang(lang)
     weights = _parse_weights(weight)
+    _check_country(country, voice)
     with _open() as store:
         p = _analysis_period(store, year, period, date_from, date_to)
         result = build_trends(store, _knowledge(), p, country, top, weights, lang, voice=voice)
@@ -761,6 +777,7 @@ def events(
     from multivector.report.build import build_events
 
     _check_lang(lang)
+    _check_country(country, voice)
     with _open() as store:
         p = _analysis_period(store, year, period, date_from, date_to)
         result = build_events(store, _knowledge(), p, country, top, lang, voice=voice)
@@ -820,6 +837,7 @@ def balance(
     series = series or "month"
     if series not in ("month", "week"):
         raise InputError(f"--series {series!r}: expected month or week")
+    _check_country(country, voice)
     with _open() as store:
         p = _analysis_period(store, year, period, date_from, date_to)
         result = build_balance(store, _knowledge(), p, country, series, voice=voice)
@@ -899,6 +917,7 @@ def report(
     folder = out_path if out_path is not None and out_path.is_dir() else None
     if out_path is not None and folder is None:
         _check_out(out_path)
+    _check_country(country, voice)
     with _open() as store:
         p = _analysis_period(store, year, period, date_from, date_to)
         data = build_report(store, _knowledge(), p, country, top, n_events, weights, lang, voice=voice)
