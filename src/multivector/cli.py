@@ -466,7 +466,7 @@ def demo(
     year, country = DEMO_YEAR, "KZ"
     with _open() as store:
         data = build_report(store, _knowledge(), year, country)
-    stem = folder / f"report-{year}-{country}"  # a year's report: report-<period>-<country>
+    stem = folder / f"report-{year}-{country}"
     _dump_json(data, stem.with_suffix(".json"))
     stem.with_suffix(".md").write_text(render.render_markdown(data, "en"), encoding="utf-8")
     stem.with_suffix(".html").write_text(render.render_html(data, "en"), encoding="utf-8")
@@ -891,11 +891,7 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="md | html | json")] = "md",
     out_path: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            help="File to write, or a folder to write report-<period>-<country>-<lang>.<format> in "
-            "(default: standard output).",
-        ),
+        typer.Option("--out", help="File to write, e.g. report-2024-Q3-UZ.html (default: standard output)."),
     ] = None,
     lang: LangOpt = "en",
     weight: WeightOpt = None,
@@ -914,16 +910,12 @@ def report(
     if top < 1 or n_events < 0:
         raise InputError("--top must be at least 1 and --events at least 0")
     weights = _parse_weights(weight)
-    folder = out_path if out_path is not None and out_path.is_dir() else None
-    if out_path is not None and folder is None:
+    if out_path is not None:
         _check_out(out_path)
     _check_country(country, voice)
     with _open() as store:
         p = _analysis_period(store, year, period, date_from, date_to)
         data = build_report(store, _knowledge(), p, country, top, n_events, weights, lang, voice=voice)
-    if folder is not None:  # a folder: the file is named for the period, the country (and the voice)
-        out_path = folder / f"report-{p.slug}-{data['country']}{'-' + voice if voice else ''}-{lang}.{fmt}"
-        _check_out(out_path)
     if fmt == "json":
         _dump_json(data, out_path)
     else:
