@@ -221,7 +221,9 @@ def test_another_country_profile_is_just_a_new_file(tmp_path):
     assert uz.vector_of("tokayev") == "central_asia"
     assert uz.is_focus("mirziyoyev")
     assert k.profile("kz").focus == "KZ"
-    assert sorted(k.profiles) == ["kz", "uz"]
+    # the file's own vectors, not the regional default (which has eurasian, africa ...)
+    assert sorted(uz.vectors) == ["central_asia", "china", "russia"]
+    assert not k.profile_specs["uz"].derived and k.profile_specs["ru"].derived
 
 
 def test_user_profile_moves_an_actor_to_another_vector(tmp_path):

@@ -113,6 +113,16 @@ def test_trends_events_balance_match_the_report(server):
     assert server.get(q("/api/trends", year=2024, country="ZZ"))[0] == 400
 
 
+def test_the_dashboard_answers_for_any_country(server):
+    uz = server.json(q("/api/balance", year=2024, country="UZ"))
+    kz = server.json(q("/api/balance", year=2024))
+    assert uz["country"] == "UZ" and kz["country"] == "KZ"
+    vectors_uz = {p["vector"] for p in uz["partners"]}
+    assert "eurasian" in vectors_uz and "eurasian" not in {p["vector"] for p in kz["partners"]}
+    report = server.json(q("/api/report", year=2024, country="UZ"))
+    assert report["coverage"]["months"] and report["voices"]["channels"]
+
+
 def test_actor_and_channel_figures(server):
     cn = server.json("/api/actors/CN")
     with Store.open(server.db, create=False) as s:

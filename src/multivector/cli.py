@@ -278,6 +278,12 @@ def search(
     ] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="From this date (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Up to this date, inclusive.")] = None,
+    voice: Annotated[
+        str | None,
+        typer.Option(
+            "--voice", help="Only posts of channels of this kind: official, analyst, aggregator, media ..."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
     """Full-text search that understands Russian, Kazakh and English word forms."""
@@ -294,7 +300,9 @@ def search(
         date_from=date_from, date_to=date_to,
     )  # fmt: skip
     with _open() as store:
-        rows = store.search(query, limit, filters)
+        if voice:
+            filters.channels = _voice_channels(store, voice, filters.channels)
+        rows = store.search(query, limit, filters) if filters.channels or not voice else []
         ids = [r["id"] for r in rows]
         actors, themes = store.actors_of(ids), store.themes_of(ids)
     results = [
@@ -462,7 +470,7 @@ def demo(
     _dump_json(data, stem.with_suffix(".json"))
     stem.with_suffix(".md").write_text(render.render_markdown(data, "en"), encoding="utf-8")
     stem.with_suffix(".html").write_text(render.render_html(data, "en"), encoding="utf-8")
-    print_trends(data, year)
+    print_trends(data)
     out.print(f"report written to {stem}.md, .html and .json (open the .html in a browser)")
     out.print(f"try: multivector --db {db} search 'Қытай' --limit 5")
     out.print(f"     multivector --db {db} report --year {year} --lang ru --format html --out report-ru.html")
@@ -514,6 +522,63 @@ def _analysis_year(store: Store, year: int | None) -> int:
     return int(latest[:4])
 
 
+def _analysis_period(
+    store: Store, year: int | None, period: str | None = None, date_from: str | None = None,
+    date_to: str | None = None,
+):  # fmt: skip
+    """The period asked for (--year, --period or --from/--to), or the year of the latest post."""
+    from multivector.analyze.period import between, parse_period
+    from multivector.analyze.period import year as year_period
+
+    given = [
+        name
+        for name, v in (("--year", year), ("--period", period), ("--from/--to", date_from or date_to))
+        if v
+    ]
+    if len(given) > 1:
+        raise InputError(f"{' and '.join(given)}: give one of them (the period to analyse)")
+    if period:
+        try:
+            return parse_period(period)
+        except ValueError as e:
+            raise InputError(f"--period {e}") from None
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise InputError("--from and --to go together: --from 2024-03-01 --to 2024-05-15")
+        try:
+            return between(date_from, date_to)
+        except ValueError as e:
+            raise InputError(f"--from/--to {e}") from None
+    return year_period(_analysis_year(store, year))
+
+
+def _voice_channels(store: Store, voice: str, only: list[str]) -> list[str]:
+    """The channels of the wanted voice (within `only`, when given); a note when there are none."""
+    from multivector.analyze.voices import channel_voices
+    from multivector.knowledge.channels import check_voice, voice_matches
+
+    check_voice(voice)
+    voices = channel_voices(store, _knowledge().channels)
+    chosen = [ch for ch, v in voices.items() if voice_matches(voice, v.kind) and (not only or ch in only)]
+    if not chosen:
+        err.print(
+            f"no channel has the voice {voice!r} (channels.yaml, or the guess from genres)", markup=False
+        )
+    return chosen
+
+
+def _print_coverage(result: dict) -> None:
+    for warning in (result.get("coverage") or {}).get("warnings") or []:
+        err.print(f"warning: {warning}", markup=False)
+
+
+def _labels(result: dict) -> tuple[str, str]:
+    """The period and the one it is compared with, as labels (2024-Q3, 2024-Q2)."""
+    cur = (result.get("period") or {}).get("label") or str(result.get("year"))
+    prev = (result.get("period_prev") or {}).get("label") or str(int(result.get("year") or 1) - 1)
+    return cur, prev
+
+
 def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
     if not items:
         return None
@@ -534,10 +599,25 @@ def _parse_weights(items: list[str] | None) -> dict[str, float] | None:
         raise InputError(f"--weight: {e}") from None
 
 
+_LOADED: dict = {}
+
+
 def _knowledge():
+    """The knowledge files of --knowledge, loaded once per command."""
     from multivector.knowledge import load_knowledge
 
-    return load_knowledge(State.knowledge)
+    if State.knowledge not in _LOADED:
+        _LOADED[State.knowledge] = load_knowledge(State.knowledge)
+    return _LOADED[State.knowledge]
+
+
+def _check_country(country: str, voice: str | None = None) -> None:
+    """An unknown --country (or --voice) fails before any work, in one line."""
+    from multivector.knowledge.channels import check_voice
+
+    _knowledge().profile_for(country)
+    if voice is not None:
+        check_voice(voice)
 
 
 def _check_lang(lang: str) -> None:
@@ -569,7 +649,25 @@ def _pct(x: float | None) -> str:
 YearOpt = Annotated[
     int | None, typer.Option("--year", help="The year to analyse (default: the latest year with posts).")
 ]
-CountryOpt = Annotated[str, typer.Option("--country", help="Focus country of the profile (ISO code).")]
+PeriodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--period", help="The period to analyse: 2024, 2024-Q3 or 2024-07 (against the one before)."
+    ),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="Analyse from this day (YYYY-MM-DD), with --to.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="... up to this day, inclusive.")]
+VoiceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--voice",
+        help="Only posts of channels of this kind: official, state_media, independent_media, analyst, "
+        "aggregator, foreign_media, or media (every newsroom).",
+    ),
+]
+CountryOpt = Annotated[
+    str, typer.Option("--country", help="Focus country (ISO code of actors.yaml: KZ, RU, UZ ...).")
+]
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of labels: en, ru or kk.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON for scripts.")]
 WeightOpt = Annotated[
@@ -590,29 +688,37 @@ def trends(
     weight: WeightOpt = None,
     lang: LangOpt = "en",
     as_json: JsonOpt = False,
+    period: PeriodOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    voice: VoiceOpt = None,
 ) -> None:
-    """The year's key trends: themes and topics ranked against the year before, with their parts."""
+    """Key trends of a period: themes and topics ranked against the period before, with their parts."""
     from multivector.report.build import build_trends
 
     _check_lang(lang)
     weights = _parse_weights(weight)
+    _check_country(country, voice)
     with _open() as store:
-        y = _analysis_year(store, year)
-        result = build_trends(store, _knowledge(), y, country, top, weights, lang)
+        p = _analysis_period(store, year, period, date_from, date_to)
+        result = build_trends(store, _knowledge(), p, country, top, weights, lang, voice=voice)
     if as_json:
         _dump_json(result)
         return
-    print_trends(result, y)
+    _print_coverage(result)
+    print_trends(result)
 
 
-def print_trends(result: dict, y: int) -> None:
+def print_trends(result: dict, _year: int | None = None) -> None:
     """The trends of a report (or of `build_trends`) as two Rich tables: ranking, then why."""
+    y, y0 = _labels(result)
     if not result["trends"]:
-        err.print(f"no trends for {y}: no in-scope posts with themes in that year", markup=False)
+        err.print(f"no trends for {y}: no in-scope posts with themes in that period", markup=False)
         return
-    table = Table(title=f"Key trends of {y} ({result['country']}), against {y - 1}")
+    unit = (result.get("period") or {}).get("unit") or "month"
+    table = Table(title=f"Key trends of {y} ({result['country']}), against {y0}")
     for col, justify in (("#", "right"), ("trend", "left"), ("score", "right"), ("posts", "right"),
-                         (f"share {y - 1} → {y}", "right"), ("channels", "right"), ("months", "right"),
+                         (f"share {y0} → {y}", "right"), ("channels", "right"), (f"{unit}s", "right"),
                          ("partners", "left")):  # fmt: skip
         table.add_column(col, justify=justify, overflow="fold")
     for tr in result["trends"]:
@@ -662,17 +768,24 @@ def events(
     top: Annotated[int, typer.Option("--events", "--top", help="How many events.")] = 10,
     lang: LangOpt = "en",
     as_json: JsonOpt = False,
+    period: PeriodOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    voice: VoiceOpt = None,
 ) -> None:
-    """The year's top events: bursts of posts about one happening, ranked by importance."""
+    """Top events of a period: bursts of posts about one happening, ranked by importance."""
     from multivector.report.build import build_events
 
     _check_lang(lang)
+    _check_country(country, voice)
     with _open() as store:
-        y = _analysis_year(store, year)
-        result = build_events(store, _knowledge(), y, country, top, lang)
+        p = _analysis_period(store, year, period, date_from, date_to)
+        result = build_events(store, _knowledge(), p, country, top, lang, voice=voice)
     if as_json:
         _dump_json(result)
         return
+    _print_coverage(result)
+    y, _ = _labels(result)
     if not result["events"]:
         err.print(f"no events found in {y}", markup=False)
         return
@@ -697,25 +810,47 @@ def events(
 def balance(
     year: YearOpt = None,
     country: CountryOpt = "KZ",
-    period: Annotated[str, typer.Option("--period", help="month or week, for the series.")] = "month",
+    period: PeriodOpt = None,
+    series: Annotated[
+        str | None, typer.Option("--series", help="month or week: the unit of the series of shares.")
+    ] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    voice: VoiceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Partner balance: each vector's share of attention, entropy and HHI, against the year before."""
+    """Partner balance: each vector's share of attention, entropy and HHI, against the period before."""
     from multivector.report.build import build_balance
 
-    if period not in ("month", "week"):
-        raise InputError(f"--period {period!r}: expected month or week")
+    if period in ("month", "week"):  # --period used to name the series' unit
+        if series and series != period:
+            raise InputError(
+                f"--period {period} --series {series}: --period names the period analysed (2024, 2024-Q3, "
+                "2024-07); the series' unit is --series"
+            )
+        err.print(
+            f"note: --period {period} now reads as --series {period}; --period names the period analysed "
+            "(2024, 2024-Q3, 2024-07)",
+            markup=False,
+        )
+        series, period = period, None
+    series = series or "month"
+    if series not in ("month", "week"):
+        raise InputError(f"--series {series!r}: expected month or week")
+    _check_country(country, voice)
     with _open() as store:
-        y = _analysis_year(store, year)
-        result = build_balance(store, _knowledge(), y, country, period)
+        p = _analysis_period(store, year, period, date_from, date_to)
+        result = build_balance(store, _knowledge(), p, country, series, voice=voice)
     if as_json:
         _dump_json(result)
         return
+    _print_coverage(result)
+    y, y0 = _labels(result)
     if not result["partners"] or not result["votes"]:
         err.print(f"no partner mentions in in-scope posts of {y}", markup=False)
         return
-    table = Table(title=f"Partner balance of {result['country']}, {y} against {y - 1}")
-    for col, justify in (("vector", "left"), (f"share {y - 1}", "right"), (f"share {y}", "right"),
+    table = Table(title=f"Partner balance of {result['country']}, {y} against {y0}")
+    for col, justify in (("vector", "left"), (f"share {y0}", "right"), (f"share {y}", "right"),
                          ("shift", "right"), (f"posts {y}", "right")):  # fmt: skip
         table.add_column(col, justify=justify)
     for p in result["partners"]:
@@ -737,14 +872,14 @@ def balance(
         f"entropy (1 = evenly spread over {result['vectors_in_profile']} vectors): {fmt(result['entropy_prev'])} → "
         f"{fmt(result['entropy'])};  HHI (1 = one vector takes all): {fmt(result['hhi_prev'])} → {fmt(result['hhi'])}"
     )
-    series = Table(title=f"vector shares by {period}")
-    series.add_column(period)
+    by = Table(title=f"vector shares by {series}")
+    by.add_column(series)
     top_vectors = [p["vector"] for p in result["partners"][:6]]
     for v in top_vectors:
-        series.add_column(v, justify="right")
+        by.add_column(v, justify="right")
     for i, label in enumerate(result["periods"]):
-        series.add_row(label, *(_pct(result["series"][v][i]) for v in top_vectors))
-    out.print(series)
+        by.add_row(label, *(_pct(result["series"][v][i]) for v in top_vectors))
+    out.print(by)
 
 
 @app.command()
@@ -755,12 +890,18 @@ def report(
     n_events: Annotated[int, typer.Option("--events", help="How many events.")] = 10,
     fmt: Annotated[str, typer.Option("--format", help="md | html | json")] = "md",
     out_path: Annotated[
-        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+        Path | None,
+        typer.Option("--out", help="File to write, e.g. report-2024-Q3-UZ.html (default: standard output)."),
     ] = None,
     lang: LangOpt = "en",
     weight: WeightOpt = None,
+    period: PeriodOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    voice: VoiceOpt = None,
 ) -> None:
-    """The analyst's note of a year: key trends, top events and partner balance, with quotes."""
+    """The analyst's note of a period (a year by default): key trends, top events and partner
+    balance, with quotes, against the period before."""
     from multivector.report.build import build_report
 
     if fmt not in ("md", "html", "json"):
@@ -771,9 +912,10 @@ def report(
     weights = _parse_weights(weight)
     if out_path is not None:
         _check_out(out_path)
+    _check_country(country, voice)
     with _open() as store:
-        y = _analysis_year(store, year)
-        data = build_report(store, _knowledge(), y, country, top, n_events, weights, lang)
+        p = _analysis_period(store, year, period, date_from, date_to)
+        data = build_report(store, _knowledge(), p, country, top, n_events, weights, lang, voice=voice)
     if fmt == "json":
         _dump_json(data, out_path)
     else:
@@ -785,7 +927,7 @@ def report(
         else:
             _write_out(out_path, text)
     if out_path is not None:
-        err.print(f"report for {y} written to {out_path}", markup=False)
+        err.print(f"report for {p.label} ({data['country']}) written to {out_path}", markup=False)
 
 
 # ---- the dashboard, and corrections to the machine's tags -------------------------------------

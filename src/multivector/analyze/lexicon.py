@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from multivector.model import InputError
-
 
 def _no_vectors(actor: str) -> list[str]:
     return []
@@ -43,19 +41,8 @@ class Lexicon:
     @classmethod
     def from_knowledge(cls, knowledge, country: str = "KZ") -> Lexicon:
         """The lexicon of the profile whose focus is `country` (or whose code is `country`)."""
-        code = None
-        for c in knowledge.profiles:
-            if knowledge.profile_specs[c].focus.upper() == country.upper():
-                code = c
-                break
-        if code is None:
-            if country.lower() not in knowledge.profile_specs:
-                known = (
-                    ", ".join(sorted(knowledge.profile_specs[c].focus for c in knowledge.profiles)) or "none"
-                )
-                raise InputError(f"--country {country}: no profile for this country (known: {known})")
-            code = country.lower()
-        profile = knowledge.profile(code)
+        profile = knowledge.profile_for(country)
+        code = profile.code
         themes = knowledge.themes
         actors = knowledge.actors
 

@@ -1,4 +1,4 @@
-"""Load, validate and merge the knowledge files: actors, themes and country profiles.
+"""Load, validate and merge the knowledge files: actors, themes, regions, profiles, channels.
 
 The built-in files ship as package data (`multivector/knowledge/*.yaml`, `profiles/*.yaml`);
 a user may add directories of their own with the same file names (`--knowledge DIR`), read
@@ -10,6 +10,10 @@ extended) or, with `replace: true`, replaces it; new ids are added. Profiles mer
 Every error names the file and the line (`themes.yaml: line 42: theme 'x': unknown key
 'paterns'`): the YAML is composed into nodes, which keep their positions, before it is turned
 into Python values.
+
+Every country of actors.yaml has a profile: a file profiles/<code>.yaml, or else one derived
+from regions.yaml (the default grouping of the world into partner vectors, without the focus
+country itself). channels.yaml (knowledge/channels.py) says what kind of voice each channel is.
 
 The file formats are documented in the header comments of the built-in files.
 """
@@ -63,6 +67,10 @@ THEME_KEYS = {
 }
 TOGETHER_KEYS = {"min", "actors", "unless"}
 PROFILE_KEYS = {"focus", "label", "vectors", "vector_labels", "note", "replace"}
+REGION_KEYS = {"label", "members", "note", "replace"}
+# Files that analysis reads but annotation does not: left out of the knowledge fingerprint, so
+# editing them does not make `annotate` redo every post.
+ANALYSIS_ONLY = ("regions.yaml", "channels.yaml")
 TERM_LISTS = ("aliases", "places", "cased", "exact", "weak", "exclude")
 CUE_KINDS = ("passing", "relation")  # cues.yaml: how an actor is mentioned (annotate/about.py)
 
@@ -154,6 +162,18 @@ class ProfileSpec:
     vector_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     where: str = ""
     member_where: dict[str, str] = field(default_factory=dict)  # actor id -> where it was listed
+    derived: bool = False  # vectors from regions.yaml, not from the profile's own list
+
+
+@dataclass(slots=True)
+class Region:
+    """A default partner vector of regions.yaml: its label and member actor ids."""
+
+    id: str
+    label: dict[str, str] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
+    where: str = ""
+    member_where: dict[str, str] = field(default_factory=dict)
 
 
 class Profile:
@@ -233,8 +253,14 @@ class Knowledge:
         files: list[str],
         fingerprint: str,
         cues: dict[str, list[Term]] | None = None,
+        regions: dict[str, Region] | None = None,
+        channels: Any = None,
     ):
+        from multivector.knowledge.channels import ChannelRegistry
+
         self.actors = actors
+        self.regions: dict[str, Region] = regions or {}
+        self.channels: ChannelRegistry = channels if channels is not None else ChannelRegistry()
         self.themes = themes
         self.cues: dict[str, list[Term]] = cues or {k: [] for k in CUE_KINDS}
         self.model_path: Path | None = None  # a user's aboutness model, else the built-in one
@@ -247,7 +273,8 @@ class Knowledge:
     def __repr__(self) -> str:
         return (
             f"Knowledge({len(self.actors)} actors, {len(self.themes)} themes, "
-            f"profiles={sorted(self.profile_specs)}, fingerprint={self.fingerprint[:12]})"
+            f"{len(self.profile_specs)} profiles, {len(self.channels)} channels, "
+            f"fingerprint={self.fingerprint[:12]})"
         )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -283,6 +310,29 @@ class Knowledge:
                 raise InputError(f"unknown profile '{code}' (known: {known})")
             self._profiles[code] = Profile(spec, self.actors)
         return self._profiles[code]
+
+    def profile_for(self, country: str) -> Profile:
+        """The profile whose focus is `country` (an actor id such as RU), or whose code it is;
+        one clear line when there is none."""
+        wanted = country.strip().upper()
+        for code in self.profiles:
+            if self.profile_specs[code].focus.upper() == wanted:
+                return self.profile(code)
+        if country.strip().lower() in self.profile_specs:
+            return self.profile(country.strip().lower())
+        actor = self.actors.get(wanted)
+        if actor is not None and actor.kind != "country":
+            article = "an" if actor.kind[0] in "aeiou" else "a"
+            raise InputError(f"--country {country}: {wanted} is {article} {actor.kind}, not a country")
+        raise InputError(
+            f"--country {country}: not a country of the knowledge files "
+            f"(an ISO 3166-1 alpha-2 code of actors.yaml, such as KZ, RU or UZ)"
+        )
+
+    @property
+    def countries(self) -> list[str]:
+        """The focus country of every profile, sorted."""
+        return sorted({spec.focus.upper() for spec in self.profile_specs.values() if spec.focus})
 
     def compiled(self, key: Any, build: Any) -> Any:
         """A per-Knowledge cache for what annotate/ compiles from it (alias and pattern tables)."""
@@ -605,6 +655,90 @@ def _read_profile(f: _File, code: str, data: Any) -> tuple[_Map, ProfileSpec]:
     return data, spec
 
 
+def _read_regions(f: _File, data: Any) -> list[tuple[_Map, Region]]:
+    if data is None:
+        return []
+    if not isinstance(data, _Map):
+        raise f.err(getattr(data, "line", 1), "expected a mapping of vector ids to {label, members}")
+    out = []
+    seen: dict[str, str] = {}
+    for name, entry in data.items():
+        line = data.key_lines[name]
+        what = f"region '{name}'"
+        if not _SNAKE.fullmatch(name):
+            raise f.err(line, f"{what}: vector ids are lower-case snake_case")
+        if not isinstance(entry, _Map):
+            raise f.err(line, f"{what}: expected a mapping with 'label' and 'members'")
+        _keys(f, entry, REGION_KEYS, what)
+        region = Region(id=name, where=f.where(line))
+        if "label" in entry:
+            region.label = _lang_map(f, entry, "label", what, LANGS)
+        if "members" in entry:
+            ids = entry["members"]
+            mline = entry.key_lines["members"]
+            if not isinstance(ids, _Seq):
+                raise f.err(mline, f"{what}: 'members' must be a list of actor ids")
+            for item, iline in zip(ids, ids.item_lines, strict=True):
+                aid = _string(f, item, iline, f"{what}: members")
+                if aid in seen:
+                    raise f.err(iline, f"{what}: '{aid}' is listed twice ({seen[aid]})")
+                seen[aid] = region.member_where[aid] = f.where(iline)
+                region.members.append(aid)
+        if "replace" in entry and not isinstance(entry["replace"], bool):
+            raise f.err(entry.key_lines["replace"], f"{what}: 'replace' must be true or false")
+        out.append((entry, region))
+    return out
+
+
+def _merge_regions(regions: dict[str, Region], new: list[tuple[_Map, Region]]) -> None:
+    """A later regions.yaml: a vector listed again adds its members, and a member listed
+    anywhere in it leaves the vector it was in; `replace: true` replaces the vector."""
+    moved = {a for _, r in new for a in r.members}
+    for r in regions.values():
+        r.members = [a for a in r.members if a not in moved]
+        r.member_where = {a: w for a, w in r.member_where.items() if a not in moved}
+    for entry, r in new:
+        old = regions.get(r.id)
+        if old is None or entry.get("replace"):
+            regions[r.id] = r
+            continue
+        old.label = {**old.label, **r.label}
+        old.members += r.members
+        old.member_where.update(r.member_where)
+        old.where = r.where
+
+
+def _derive_profiles(
+    actors: dict[str, Actor], regions: dict[str, Region], profiles: dict[str, ProfileSpec]
+) -> None:
+    """A profile for every country that has none, and regional vectors for a profile file that
+    lists none: the regions of regions.yaml without the focus country (an emptied vector goes)."""
+
+    def regional(focus: str) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
+        vectors = {v: [a for a in r.members if a != focus] for v, r in regions.items()}
+        vectors = {v: ids for v, ids in vectors.items() if ids}
+        return vectors, {v: dict(regions[v].label) for v in vectors if regions[v].label}
+
+    for spec in profiles.values():
+        if not spec.vectors and spec.focus:
+            spec.vectors, labels = regional(spec.focus)
+            spec.vector_labels = {**labels, **spec.vector_labels}
+            spec.member_where = {
+                a: regions[v].member_where.get(a, "") for v, ids in spec.vectors.items() for a in ids
+            }
+            spec.derived = True
+    covered = {spec.focus.upper() for spec in profiles.values()}
+    for actor in actors.values():
+        code = actor.id.lower()
+        if actor.kind != "country" or actor.id in covered or code in profiles:
+            continue
+        vectors, labels = regional(actor.id)
+        profiles[code] = ProfileSpec(
+            code=code, focus=actor.id, label=dict(actor.names), vectors=vectors, vector_labels=labels,
+            where=f"regions.yaml (for {actor.where or actor.id})", derived=True,
+        )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------
 # Merging layers
 
@@ -677,7 +811,7 @@ class _Source:
 def _builtin_sources() -> list[tuple[str, _Source]]:
     root = resources.files("multivector.knowledge")
     out = []
-    for fname in ("actors.yaml", "themes.yaml", "cues.yaml"):
+    for fname in ("actors.yaml", "themes.yaml", "cues.yaml", *ANALYSIS_ONLY):
         res = root.joinpath(fname)
         if res.is_file():
             out.append((fname, _Source(f"knowledge/{fname}", res.read_text(encoding="utf-8"), 0)))
@@ -698,7 +832,7 @@ def _dir_sources(d: Path, layer: int) -> list[tuple[str, _Source]]:
     if not d.is_dir():
         raise InputError(f"{d}: knowledge directory not found")
     out = []
-    for fname in ("actors.yaml", "themes.yaml", "cues.yaml"):
+    for fname in ("actors.yaml", "themes.yaml", "cues.yaml", *ANALYSIS_ONLY):
         p = d / fname
         if p.is_file():
             out.append((fname, _Source(str(p), _read_text(p), layer)))
@@ -708,7 +842,8 @@ def _dir_sources(d: Path, layer: int) -> list[tuple[str, _Source]]:
             out.append((f"profiles/{p.name}", _Source(str(p), _read_text(p), layer)))
     if not out and not (d / "models" / "about.json.gz").is_file():
         raise InputError(
-            f"{d}: no actors.yaml, themes.yaml, cues.yaml, profiles/*.yaml or models/about.json.gz "
+            f"{d}: no actors.yaml, themes.yaml, cues.yaml, profiles/*.yaml, regions.yaml, channels.yaml "
+            "or models/about.json.gz "
             "in this knowledge directory"
         )
     return out
@@ -734,15 +869,22 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
     themes: dict[str, Theme] = {}
     profiles: dict[str, ProfileSpec] = {}
     cues: dict[str, list[Term]] = {k: [] for k in CUE_KINDS}
+    regions: dict[str, Region] = {}
+    channel_layers: list[tuple[_File, Any]] = []
     files = []
     for rel, src in sources:
         files.append(src.name)
-        digest.update(f"{src.layer}\x1f{rel}\x1f".encode())
-        digest.update(src.text.encode("utf-8"))
-        digest.update(b"\x1e")
+        if rel not in ANALYSIS_ONLY:
+            digest.update(f"{src.layer}\x1f{rel}\x1f".encode())
+            digest.update(src.text.encode("utf-8"))
+            digest.update(b"\x1e")
         f = _File(src.name, src.layer)
         data = _parse_yaml(src.text, src.name)
-        if rel == "actors.yaml":
+        if rel == "regions.yaml":
+            _merge_regions(regions, _read_regions(f, data))
+        elif rel == "channels.yaml":
+            channel_layers.append((f, data))
+        elif rel == "actors.yaml":
             for entry, actor in _read_actors(f, data):
                 if actor.id in actors and not entry.get("replace"):
                     actors[actor.id] = _merge_actor(actors[actor.id], actor, entry)
@@ -777,12 +919,17 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
             else:
                 profiles[code] = spec
     _check_references(actors, themes, profiles)
+    _check_regions(actors, regions)
+    _derive_profiles(actors, regions, profiles)
+    from multivector.knowledge.channels import read_channels
+
+    channels = read_channels(channel_layers, actors)
     # The aboutness model is knowledge too: a user's retrained model (DIR/models/about.json.gz,
     # tools/train_about.py --corrections) replaces the built-in one, and either one's bytes are
     # in the fingerprint, so `annotate` redoes posts when the model changes.
     model = _model_path(extra_dirs)
     digest.update(model.read_bytes() if model is not None else _builtin_model_bytes())
-    knowledge = Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues)
+    knowledge = Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues, regions, channels)
     knowledge.model_path = model
     return knowledge
 
@@ -820,6 +967,19 @@ def _read_cues(f: _File, data: Any) -> dict[str, list[Term]]:
                 raise InputError(f"{t.where}: cues: {kind}: '{t.text}': {e}") from None
         out[kind] = terms
     return out
+
+
+def _check_regions(actors: dict[str, Actor], regions: dict[str, Region]) -> None:
+    for region in regions.values():
+        for aid, where in region.member_where.items():
+            if aid not in actors:
+                raise InputError(f"{where}: region '{region.id}': '{aid}' is not a known actor")
+            kind = actors[aid].kind
+            if kind in ("person", "company", "format"):
+                raise InputError(
+                    f"{where}: region '{region.id}': '{aid}' is a {kind}; regions list countries, "
+                    "organisations and regions (people and companies follow their country)"
+                )
 
 
 def _check_references(

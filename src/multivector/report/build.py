@@ -1,10 +1,18 @@
 """The year's report as plain data: trends, events, partner balance, series, with evidence.
 
-`build_report(store, knowledge, year)` reads posts dated from Y-1-01-01 up to Y-12-31 (never
-later: no look-ahead), and returns a dict that is the JSON contract of DESIGN.md plus extras:
+`build_report(store, knowledge, period)` reads posts dated from the start of the preceding
+period of the same length up to the period's last day (never later: no look-ahead); the
+period is a year (2024, the default), a quarter, a month or a range of days (analyze/period.py).
+It returns a dict that is the JSON contract of DESIGN.md plus extras:
 
-    {year, country, generated_from: {posts, channels, first_date, last_date, content_posts,
+    {year, country, period: {label, kind, start, end, unit}, period_prev: {label, kind, start, end},
+     voice: kind or null,
+     generated_from: {posts, channels, first_date, last_date, content_posts,
                                      content_posts_prev, copies},
+     coverage: {first_date, last_date, months: {YYYY-MM: posts}, warnings: [text],
+                channels: [{channel, posts, first_date, last_date, months}], issues: [{kind, ...}]},
+     voices: {channels: [{channel, kind, source, country}],
+              trends: [{theme, posts, voices: {kind: share}}]},
      trends: [{rank, theme, label, kind, score, posts, posts_prev, share, share_prev, growth,
                sources, channels: [{channel, posts}], languages: {lang: share}, months,
                months_total, partners: [{vector, share, posts}], actors: [{actor, share}],
@@ -16,7 +24,7 @@ later: no look-ahead), and returns a dict that is the JSON contract of DESIGN.md
                sources, langs, actors, themes, post_ids, score, components, evidence}],
      balance: {partners: [{vector, share, share_prev, shift, posts, posts_prev}], entropy,
                hhi, entropy_prev, hhi_prev, vectors_in_profile, votes},
-     series: {periods: ["YYYY-MM", ... over Y-1 and Y], vectors: {vector: [share]},
+     series: {periods: ["YYYY-MM", ... over both periods], vectors: {vector: [share]},
               trends: {theme: [share]}, posts: [in-scope content posts per period]},
      topics: [{theme: "topic:<n>", label, terms, posts, coherence, ...}],
      bursts: [{theme, posts, concentration, persistence}],
@@ -42,6 +50,7 @@ import scipy.sparse as sp
 
 from multivector.analyze.attention import period_index, period_span, vector_matrix
 from multivector.analyze.balance import balance as balance_of
+from multivector.analyze.coverage import CoverageOptions, coverage
 from multivector.analyze.events import EventOptions, find_events
 from multivector.analyze.evidence import (
     EvidenceOptions,
@@ -52,6 +61,7 @@ from multivector.analyze.evidence import (
     sentences,
 )
 from multivector.analyze.lexicon import Lexicon
+from multivector.analyze.period import Period, as_period, burst_window
 from multivector.analyze.terms import TermOptions, count_surfaces, readable_terms
 from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize
 from multivector.analyze.topics import TopicModel, TopicOptions, find_topics
@@ -66,8 +76,9 @@ from multivector.analyze.trends import (
     score_candidates,
     theme_candidates,
 )
+from multivector.analyze.voices import channel_voices, kinds_of, voice_filter, voice_shares
 from multivector.annotate.stopwords import is_stop
-from multivector.store.base import Content, iso_day, year_range
+from multivector.store.base import Content, iso_day
 
 DIGITS = 4
 
@@ -93,18 +104,21 @@ class ReportOptions:
     topic: TopicOptions = field(default_factory=TopicOptions)
     event: EventOptions = field(default_factory=EventOptions)
     evidence: EvidenceOptions = field(default_factory=EvidenceOptions)
+    coverage: CoverageOptions = field(default_factory=CoverageOptions)
+    voice: str | None = None  # only posts first published by channels of this kind of voice
 
 
 @dataclass
 class YearData:
-    """What every part of the report reads: the two years' content posts and the year's text."""
+    """What every part of the report reads: the content posts of the period and of the one
+    before, and the period's text. (Named for the year, the default period.)"""
 
     year: int
     cur: Content
     prev: Content
     features: TextFeatures
-    periods: list[str]  # months of Y-1 and Y, up to the last month with posts
-    year_periods: list[str]  # the months of Y among them
+    periods: list[str]  # months of both periods, up to the last month with posts (the series)
+    year_periods: list[str]  # the period's persistence units (`unit`): months, or weeks if short
     lexicon: Lexicon
     vectors: list[str]
     vmatrix: sp.csr_matrix
@@ -112,6 +126,10 @@ class YearData:
     # The kind of voice of each channel of `cur.channels` (official, analyst ...; "" unknown),
     # from the channel registry; None when no registry is known: breadth then has no voices.
     voices: list[str] | None = None
+    period: Period | None = None
+    prev_period: Period | None = None
+    unit: str = "month"
+    voice_map: dict | None = None  # channel -> Voice (analyze/voices.py), when voices are known
 
 
 def _lexicon(knowledge: Any, country: str) -> Lexicon:
@@ -124,19 +142,33 @@ def _lexicon(knowledge: Any, country: str) -> Lexicon:
     return Lexicon.from_knowledge(knowledge, country)
 
 
-def load_year(store, lexicon: Lexicon, year: int, with_prev_text: bool = True) -> YearData:
-    start_prev, _ = year_range(year - 1)
-    start, end = year_range(year)
-    both = store.content(start_prev, end)
+def load_year(
+    store, lexicon: Lexicon, year: int | str | Period, with_prev_text: bool = True, *,
+    voices: dict | None = None, voice: str | None = None,
+) -> YearData:  # fmt: skip
+    """The content posts of the period `year` (a year number or any Period) and of the one
+    before. `voices` (channel -> Voice, analyze/voices.py) gives breadth its voices; `voice`
+    keeps only the posts first published by channels of that kind."""
+    period = as_period(year)
+    before = period.previous()
+    start, end = period.start, period.end
+    both = store.content(before.start, end)
+    if voice:
+        both = voice_filter(both, voices or {}, voice)
     cur = both.between(start, end)
-    prev = both.between(start_prev, start)
+    prev = both.between(before.start, start)
     last = int(cur.day.max()) if len(cur) else (int(prev.day.max()) if len(prev) else None)
-    periods = period_span(start_prev, end, "month", last) if last is not None else []
-    year_periods = [p for p in periods if p.startswith(f"{year:04d}-")]
+    periods = period_span(before.start, end, "month", last) if last is not None else []
+    unit = period.unit
+    units = period_span(start, end, unit, last) if len(cur) else []
     features = vectorize(store.lemmas(cur), extra_stop=lexicon.focus_terms)
     vectors, vmatrix = vector_matrix(cur, lexicon)
     prev_lemmas = store.lemmas(prev) if with_prev_text and len(prev) else None
-    return YearData(year, cur, prev, features, periods, year_periods, lexicon, vectors, vmatrix, prev_lemmas)
+    return YearData(
+        period.year, cur, prev, features, periods, units, lexicon, vectors, vmatrix, prev_lemmas,
+        voices=kinds_of(cur, voices) if voices is not None else None, period=period, prev_period=before, unit=unit,
+        voice_map=voices,
+    )  # fmt: skip
 
 
 def _topics(data: YearData, opt: ReportOptions) -> TopicModel:
@@ -152,7 +184,7 @@ def rank_trends(data: YearData, opt: ReportOptions, topic_model: TopicModel) -> 
     """Every candidate theme and topic scored, best first, bursts last (see trends.py)."""
     cands = theme_candidates(data.cur, data.prev)
     cands += [Candidate(t.key, "topic", t.members, t.posts_prev) for t in topic_model.topics]
-    month_index = period_index(data.cur.day, data.year_periods, "month")
+    month_index = period_index(data.cur.day, data.year_periods, data.unit)
     foreign = foreign_subjects(data.cur, data.lexicon.is_focus)
     return score_candidates(
         data.cur, len(data.prev), cands, month_index, len(data.year_periods), opt.trend,
@@ -249,6 +281,11 @@ def trend_dicts(
         langs = np.bincount(cur.lang[m], minlength=len(cur.langs)) / max(len(m), 1)
         vm_counts = np.asarray(data.vmatrix[m].sum(axis=0)).ravel() if len(data.vectors) else []
         genres = _genre_shares(cur, m)
+        voices = (
+            {k: _r(v) for k, v in voice_shares(cur, m, data.voices).items()}
+            if data.voices is not None
+            else None
+        )
         cand = sentences(store, cur, data.features, m, s.key if s.kind == "theme" else None, opt.evidence)
         out.append(
             {
@@ -279,6 +316,7 @@ def trend_dicts(
                 "components": {k: _r(v) for k, v in s.components.items()},
                 "foreign_share": _r(s.foreign_share),
                 "genres": genres,
+                **({"voices": voices} if voices is not None else {}),
                 "log_odds": _r(s.log_odds),
                 "z": _r(s.z),
                 "amplification": {"copies": s.copies, "forwards": s.forwards, "views": s.views},
@@ -406,18 +444,87 @@ def _topic_dicts(topic_model: TopicModel) -> list[dict]:
     return [one(t, True) for t in topic_model.topics] + [one(t, False) for t in topic_model.dropped]
 
 
-def _prepare(store, knowledge: Any, country: str, opt: ReportOptions, year: int, with_prev_text: bool):
+def _prepare(store, knowledge: Any, country: str, opt: ReportOptions, year, with_prev_text: bool):
+    """The knowledge, the lexicon of `country` and the data of the period `year` (a year number
+    or a Period). Voices are known when the knowledge files are (their channel registry, else the
+    guess from genres), or when a `voice` filter asks for them."""
     if knowledge is None:
         from multivector.knowledge import load_knowledge
 
         knowledge = load_knowledge()
     lexicon = _lexicon(knowledge, country)
-    return knowledge, lexicon, load_year(store, lexicon, year, with_prev_text=with_prev_text)
+    period = as_period(year)
+    opt.trend.window_days = burst_window(period, opt.trend.window_days)
+    registry = getattr(knowledge, "channels", None)
+    voices = channel_voices(store, registry) if registry is not None or opt.voice else None
+    data = load_year(store, lexicon, period, with_prev_text=with_prev_text, voices=voices, voice=opt.voice)
+    return knowledge, lexicon, data
 
 
-def _options(opt: ReportOptions | None, top: int, events: int, lang: str, weights) -> ReportOptions:
+def _period_fields(data: YearData, opt: ReportOptions) -> dict:
+    """What a result says of its period: the year it is filed under, the period and the one it
+    is compared with, and the voice it was restricted to."""
+    assert data.period is not None and data.prev_period is not None
+    return {
+        "year": data.period.year,
+        "period": {**data.period.as_dict(), "unit": data.unit},
+        "period_prev": data.prev_period.as_dict(),
+        "voice": opt.voice,
+    }
+
+
+def _coverage(store, data: YearData, opt: ReportOptions) -> dict:
+    """Posts per month and channel over both periods, and the warnings, in the report's language."""
+    from multivector.report.labels import coverage_warning
+
+    assert data.period is not None and data.prev_period is not None
+    rows = store.channel_months(data.prev_period.start, data.period.end)
+    if opt.voice and data.voice_map is not None:
+        from multivector.knowledge.channels import voice_matches
+
+        rows = [
+            r for r in rows if r[0] in data.voice_map and voice_matches(opt.voice, data.voice_map[r[0]].kind)
+        ]
+    cov = coverage(rows, data.period, data.prev_period, data.cur, data.prev, opt.coverage)
+    return {
+        "first_date": cov["first_date"],
+        "last_date": cov["last_date"],
+        "months": cov["months"],
+        "warnings": [coverage_warning(issue, opt.lang) for issue in cov["issues"]],
+        "channels": cov["channels"],
+        "issues": cov["issues"],
+    }
+
+
+def _voices(data: YearData, trends: list[dict]) -> dict | None:
+    """Who speaks: each channel of the period with its voice, and the voices of each trend."""
+    if data.voice_map is None:
+        return None
+    present = sorted({data.cur.channels[j] for j in np.unique(data.cur.channel)})
+    channels = []
+    for ch in present:
+        v = data.voice_map.get(ch)
+        channels.append(
+            {"channel": ch, "kind": v.kind if v else "", "source": v.source if v else "",
+             "country": v.country if v else None}
+        )  # fmt: skip
+    return {
+        "channels": channels,
+        "trends": [
+            {"theme": tr["theme"], "posts": tr["posts"], "voices": tr.get("voices") or {}} for tr in trends
+        ],
+    }
+
+
+def _options(
+    opt: ReportOptions | None, top: int, events: int, lang: str, weights, voice: str | None = None
+) -> ReportOptions:
     opt = options_copy(opt)
     opt.top, opt.events, opt.lang = top, events, lang
+    if voice is not None:
+        from multivector.knowledge.channels import check_voice
+
+        opt.voice = check_voice(voice)
     opt.trend.weights = check_weights(weights if weights is not None else opt.trend.weights)
     return opt
 
@@ -429,57 +536,77 @@ def options_copy(opt: ReportOptions | None) -> ReportOptions:
 
 
 def build_trends(
-    store, knowledge: Any = None, year: int = 2024, country: str = "KZ", top: int = 5,
+    store, knowledge: Any = None, year: int | str | Period = 2024, country: str = "KZ", top: int = 5,
     weights: dict[str, float] | None = None, lang: str = "en", *, options: ReportOptions | None = None,
+    voice: str | None = None,
 ) -> dict:  # fmt: skip
     """Only the trends of the report (and the series of their shares), for `multivector trends`."""
-    opt = _options(options, top, 0, lang, weights)
+    opt = _options(options, top, 0, lang, weights, voice)
     knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics)
     topic_model = _topics(data, opt)
     scored = rank_trends(data, opt, topic_model)
     trends = trend_dicts(store, data, opt, scored, topic_model)
     return {
-        "year": year,
-        "country": country.upper(),
+        **_period_fields(data, opt),
+        "country": lexicon.focus or country.upper(),
+        "coverage": _coverage(store, data, opt),
         "trends": trends,
         "bursts": _bursts(scored),
         "domestic": _domestic(scored),
-        "parameters": _parameters(opt),
+        "voices": _voices(data, trends),
+        "parameters": _parameters(opt, data),
     }
 
 
 def build_events(
-    store, knowledge: Any = None, year: int = 2024, country: str = "KZ", events: int = 10,
-    lang: str = "en", *, options: ReportOptions | None = None,
+    store, knowledge: Any = None, year: int | str | Period = 2024, country: str = "KZ", events: int = 10,
+    lang: str = "en", *, options: ReportOptions | None = None, voice: str | None = None,
 ) -> dict:  # fmt: skip
     """Only the events of the report, for `multivector events`."""
-    opt = _options(options, 0, events, lang, None)
+    opt = _options(options, 0, events, lang, None, voice)
     knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, False)
     return {
-        "year": year,
-        "country": country.upper(),
+        **_period_fields(data, opt),
+        "country": lexicon.focus or country.upper(),
+        "coverage": _coverage(store, data, opt),
         "events": event_dicts(store, data, opt, knowledge),
-        "parameters": {"events": opt.events, "event_options": opt.event.as_dict()},
+        "parameters": {"events": opt.events, "event_options": opt.event.as_dict(), "voice": opt.voice},
     }
 
 
 def build_balance(
-    store, knowledge: Any = None, year: int = 2024, country: str = "KZ", period: str = "month"
-) -> dict:
-    """The partner balance of the year with its per-period series, for `multivector balance`."""
+    store, knowledge: Any = None, year: int | str | Period = 2024, country: str = "KZ", series: str = "month",
+    *, lang: str = "en", voice: str | None = None,
+) -> dict:  # fmt: skip
+    """The partner balance of the period (a year number or a Period) with its series by
+    `series` (month or week), for `multivector balance`."""
     if knowledge is None:
         from multivector.knowledge import load_knowledge
 
         knowledge = load_knowledge()
     lexicon = _lexicon(knowledge, country)
-    start_prev, _ = year_range(year - 1)
-    start, end = year_range(year)
-    both = store.content(start_prev, end)
-    cur, prev = both.between(start, end), both.between(start_prev, start)
+    period = as_period(year)
+    before = period.previous()
+    opt = ReportOptions(lang=lang, voice=voice)
+    voices = channel_voices(store, getattr(knowledge, "channels", None)) if voice else None
+    both = store.content(before.start, period.end)
+    if voice:
+        both = voice_filter(both, voices or {}, voice)
+    cur, prev = both.between(period.start, period.end), both.between(before.start, period.start)
     last = int(cur.day.max()) if len(cur) else None
-    periods = period_span(start, end, period, last) if last is not None else []
-    bal = balance_of(cur, prev, lexicon, period, periods, DIGITS)
-    return {"year": year, "country": country.upper(), "period": period, **bal}
+    periods = period_span(period.start, period.end, series, last) if last is not None else []
+    bal = balance_of(cur, prev, lexicon, series, periods, DIGITS)
+    data = YearData(
+        period.year, cur, prev, None, [], [], lexicon, [], None, period=period, prev_period=before,  # type: ignore[arg-type]
+        unit=period.unit, voice_map=voices,
+    )  # fmt: skip
+    return {
+        **_period_fields(data, opt),
+        "country": lexicon.focus or country.upper(),
+        "series_by": series,
+        "coverage": _coverage(store, data, opt),
+        **bal,
+    }
 
 
 def _bursts(scored: list[Scored]) -> list[dict]:
@@ -497,13 +624,17 @@ def _domestic(scored: list[Scored]) -> list[dict]:
     ]  # fmt: skip
 
 
-def _parameters(opt: ReportOptions) -> dict:
+def _parameters(opt: ReportOptions, data: YearData) -> dict:
+    yearly = data.period is None or data.period.kind == "year"
     return {
         "top": opt.top,
         "events": opt.events,
         "lang": opt.lang,
         "period": "month",
-        "baseline": "previous year",
+        "persistence_unit": data.unit,
+        "baseline": "previous year" if yearly else "preceding period",
+        "voice": opt.voice,
+        "coverage": opt.coverage.as_dict(),
         "content": "one post per duplicate group (its earliest post), in scope",
         **opt.trend.as_dict(),
         "topics": opt.topic.as_dict() if opt.topics else None,
@@ -517,7 +648,7 @@ def _parameters(opt: ReportOptions) -> dict:
 def build_report(
     store,
     knowledge: Any = None,
-    year: int = 2024,
+    year: int | str | Period = 2024,
     country: str = "KZ",
     top: int = 5,
     events: int = 10,
@@ -525,20 +656,23 @@ def build_report(
     lang: str = "en",
     *,
     options: ReportOptions | None = None,
+    voice: str | None = None,
 ) -> dict:
-    """The report of `year` for `country` (see the module docstring for the shape).
+    """The report of the period `year` (a year number, "2024-Q3", "2024-07" or a Period) for
+    `country`, compared with the preceding period of the same length (see the module docstring
+    for the shape). `voice` keeps only posts first published by channels of that kind.
 
     `knowledge` is a loaded Knowledge (None: the built-in files) or a ready `Lexicon`;
     `weights` overrides the trend score weights (salience, persistence, breadth, reflection,
     concentration, change; defaults in analyze/trends.py: 0.20, 0.20, 0.20, 0.15, 0.15, 0.10).
     """
-    opt = _options(options, top, events, lang, weights)
+    opt = _options(options, top, events, lang, weights, voice)
     knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics)
     topic_model = _topics(data, opt)
     scored = rank_trends(data, opt, topic_model)
     trends = trend_dicts(store, data, opt, scored, topic_model)
     event_list = event_dicts(store, data, opt, knowledge)
-    bal = balance_of(data.cur, data.prev, lexicon, "month", data.year_periods, DIGITS)
+    bal = balance_of(data.cur, data.prev, lexicon, data.unit, data.year_periods, DIGITS)
 
     # Series over both years, for the charts: vector shares and the trends' shares by month.
     both = _concat(data.prev, data.cur)
@@ -559,8 +693,8 @@ def build_report(
         1:
     ]
 
-    start_prev, _ = year_range(year - 1)
-    _, end = year_range(year)
+    assert data.period is not None and data.prev_period is not None
+    start_prev, end = data.prev_period.start, data.period.end
     summary = store.corpus_summary(start_prev, end)
     summary.update(
         content_posts=len(data.cur),
@@ -569,9 +703,10 @@ def build_report(
         window=[start_prev, iso_day(_day(end) - 1)],
     )
     report = {
-        "year": year,
-        "country": country.upper(),
+        **_period_fields(data, opt),
+        "country": lexicon.focus or country.upper(),
         "generated_from": summary,
+        "coverage": _coverage(store, data, opt),
         "trends": trends,
         "events": event_list,
         "balance": {k: v for k, v in bal.items() if k not in ("periods", "series", "entropy_series")},
@@ -585,7 +720,8 @@ def build_report(
         "topics": _topic_dicts(topic_model),
         "bursts": _bursts(scored),
         "domestic": _domestic(scored),
-        "parameters": _parameters(opt),
+        "voices": _voices(data, trends),
+        "parameters": _parameters(opt, data),
     }
     report["names"] = _names(report, knowledge, lexicon)
     _quote_langs([*trends, *event_list], data.cur)

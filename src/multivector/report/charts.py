@@ -132,8 +132,9 @@ def _period_date(period: str) -> str | None:
     return None
 
 
-def burst_months(periods: list[str], values: list, year: int | None, limit: int = 3) -> list[str]:
-    """Months of `year` in which a trend's share jumps well above its usual level.
+def burst_months(periods: list[str], values: list, year: int | str | None, limit: int = 3) -> list[str]:
+    """Months of `year` (or from the month "YYYY-MM" on, a report's period) in which a trend's
+    share jumps well above its usual level.
 
     The usual level is the median month of the year (the mean, when most months are empty); a
     burst month is at least twice that and above median + 3 robust deviations (1.4826 x MAD).
@@ -141,7 +142,7 @@ def burst_months(periods: list[str], values: list, year: int | None, limit: int 
     points = [
         (str(p), float(v))
         for p, v in zip(periods, values, strict=False)
-        if v is not None and (year is None or str(p).startswith(f"{year:04d}-"))
+        if v is not None and _in_period(str(p), year)
     ]
     if len(points) < 3:
         return []
@@ -176,19 +177,40 @@ def _x_axis():
     )
 
 
-def _year_mark(year: int | None, rows: list[dict]) -> list:
-    """A dashed rule where the report's year begins: left of it is the baseline year."""
+def _in_period(period: str, year: int | str | None) -> bool:
+    if year is None:
+        return True
+    if isinstance(year, str):
+        return period[:7] >= year[:7]
+    return period.startswith(f"{year:04d}-")
+
+
+def _period_start(report: dict) -> tuple[str, str] | None:
+    """The first month of the report's period as a chart date, and its mark's label."""
+    period = report.get("period") if isinstance(report.get("period"), dict) else None
+    if (
+        period
+        and period.get("kind") != "year"
+        and re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(period.get("start")))
+    ):
+        return str(period["start"])[:7] + "-01", f"{period.get('label')} →"
+    year = report.get("year")
+    return (f"{int(year):04d}-01-01", f"{year} →") if year is not None else None
+
+
+def _year_mark(start: tuple[str, str] | None, rows: list[dict]) -> list:
+    """A dashed rule where the report's period begins: left of it is the baseline period."""
     import altair as alt
 
-    if year is None or not any(r["date"] < f"{year}-01-01" for r in rows):
+    if start is None or not any(r["date"] < start[0] for r in rows):
         return []
     rule = (
-        alt.Chart(alt.Data(values=[{"date": f"{year}-01-01"}]))
+        alt.Chart(alt.Data(values=[{"date": start[0]}]))
         .mark_rule(color="#666666", strokeDash=[4, 4])
         .encode(x=alt.X("date:T", timeUnit="utcyearmonth"))
     )
     text = (
-        alt.Chart(alt.Data(values=[{"date": f"{year}-01-01", "label": f"{year} →"}]))
+        alt.Chart(alt.Data(values=[{"date": start[0], "label": start[1]}]))
         .mark_text(align="left", baseline="top", dx=4, dy=2, color="#444444", fontSize=11)
         .encode(x=alt.X("date:T", timeUnit="utcyearmonth"), y=alt.value(0), text="label:N")
     )
@@ -261,7 +283,7 @@ def vectors_chart(report: dict, lang: str = "en"):
             order=alt.Order("rank:Q", sort="ascending"),
         )
     )
-    chart = alt.layer(area, *_year_mark(report.get("year"), rows)).properties(width=WIDTH, height=HEIGHT)
+    chart = alt.layer(area, *_year_mark(_period_start(report), rows)).properties(width=WIDTH, height=HEIGHT)
     return _configure(chart)
 
 
@@ -275,7 +297,8 @@ def trends_chart(report: dict, lang: str = "en"):
     if not periods or not theme_series:
         return None
     known = report.get("names") if isinstance(report.get("names"), dict) else None
-    year = report.get("year")
+    start = _period_start(report)
+    year = start[0] if start is not None and not start[0].endswith("-01-01") else report.get("year")
     names: dict[str, str] = {}
     bursts: dict[str, set[str]] = {}
     for trend in report.get("trends") or []:
@@ -319,10 +342,10 @@ def trends_chart(report: dict, lang: str = "en"):
         .mark_text(dy=-9, fontSize=10, fontWeight="bold", color=BURST_COLOR)
         .encode(text="label:N"),
     ]
-    if year is not None and any(r["date"] < f"{year}-01-01" for r in rows):
+    if start is not None and any(r["date"] < start[0] for r in rows):
         layers.append(
             alt.Chart()
-            .transform_filter(f"datum.date == '{int(year):04d}-01-01'")
+            .transform_filter(f"datum.date == '{start[0]}'")
             .mark_rule(color="#666666", strokeDash=[4, 4])
             .encode(x=x)
         )

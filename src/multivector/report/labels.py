@@ -38,6 +38,26 @@ TEXT: dict[str, dict[str, str]] = {
         "growth": "growth {g}",
         "change": "Change",
         "new": "new this year",
+        "weeks": "Weeks present",
+        "title_voice": "voices: {voice}",
+        "voice_guessed": "guessed from its posts",
+        "voices": "Voices",
+        "h_voices": "Who speaks",
+        "voices_note": "Each trend's posts by the kind of channel that first published them (channels.yaml, or a guess from the genres of a channel's posts).",
+        "col_trend": "Trend",
+        "voices_channels": "Channels",
+        "new_period": "new in this period",
+        "summary_trend_new_period": "new in this period",
+        "share_change_period": "{prev} in {prev_year} → {cur} in {year}",
+        "summary_trend_flat_period": "as in {prev_year}",
+        "summary_trends_period": "The leading trends were {items}.",
+        "summary_trend_change_period": "up from {prev}",
+        "summary_trend_fall_period": "down from {prev}",
+        "summary_event_period": "The top event of the period was “{title}” ({dates}, {sources}).",
+        "entropy_period": "Spread of attention across partners (normalised Shannon entropy: 0 = one partner only, 1 = evenly split): {cur} ({prev} in {prev_year}).",
+        "hhi_period": "Concentration (Herfindahl–Hirschman index, the sum of squared shares: higher = more concentrated, {even} = evenly split): {cur} ({prev} in {prev_year}).",
+        "summary_spread_up_period": "Overall, attention was spread more evenly across partners than in {prev_year} (entropy {prev} → {cur}).",
+        "summary_spread_down_period": "Overall, attention was more concentrated on fewer partners than in {prev_year} (entropy {prev} → {cur}).",
         "posts": "Posts",
         "channels": "Channels",
         "months": "Months present",
@@ -132,6 +152,26 @@ TEXT: dict[str, dict[str, str]] = {
         "growth": "рост {g}",
         "change": "Изменение",
         "new": "новая тема года",
+        "weeks": "Недель присутствия",
+        "title_voice": "голоса: {voice}",
+        "voice_guessed": "по жанрам постов",
+        "voices": "Голоса",
+        "h_voices": "Кто говорит",
+        "voices_note": "Посты каждого тренда по типу канала, который их опубликовал первым (channels.yaml или догадка по жанрам постов канала).",
+        "col_trend": "Тренд",
+        "voices_channels": "Каналы",
+        "new_period": "новая тема периода",
+        "summary_trend_new_period": "новая тема периода",
+        "share_change_period": "{prev} ({prev_year}) → {cur} ({year})",
+        "summary_trend_flat_period": "как и в предыдущем периоде ({prev_year})",
+        "summary_trends_period": "Главные тренды периода — {items}.",
+        "summary_trend_change_period": "против {prev} в предыдущем периоде",
+        "summary_trend_fall_period": "против {prev} в предыдущем периоде",
+        "summary_event_period": "Главное событие периода — «{title}» ({dates}, {sources}).",
+        "entropy_period": "Равномерность внимания к партнёрам (нормированная энтропия Шеннона: 0 — один партнёр, 1 — поровну): {cur} (за {prev_year} — {prev}).",
+        "hhi_period": "Концентрация (индекс Херфиндаля — Хиршмана, сумма квадратов долей: выше — концентрированнее, {even} — поровну): {cur} (за {prev_year} — {prev}).",
+        "summary_spread_up_period": "В целом внимание распределилось между партнёрами равномернее, чем в предыдущем периоде ({prev_year}; энтропия {prev} → {cur}).",
+        "summary_spread_down_period": "В целом внимание сосредоточилось на меньшем числе партнёров, чем в предыдущем периоде ({prev_year}; энтропия {prev} → {cur}).",
         "posts": "Постов",
         "channels": "Каналов",
         "months": "Месяцев присутствия",
@@ -226,6 +266,26 @@ TEXT: dict[str, dict[str, str]] = {
         "growth": "өсім {g}",
         "change": "Өзгеріс",
         "new": "жылдың жаңа тақырыбы",
+        "weeks": "Кездескен апталар",
+        "title_voice": "дауыстар: {voice}",
+        "voice_guessed": "жазбаларының жанры бойынша",
+        "voices": "Дауыстар",
+        "h_voices": "Кім сөйлейді",
+        "voices_note": "Әр трендтің жазбалары оларды алғаш жариялаған арнаның түрі бойынша (channels.yaml немесе арна жазбаларының жанрына қарап болжам).",
+        "col_trend": "Тренд",
+        "voices_channels": "Арналар",
+        "new_period": "кезеңнің жаңа тақырыбы",
+        "summary_trend_new_period": "кезеңнің жаңа тақырыбы",
+        "share_change_period": "{prev} ({prev_year}) → {cur} ({year})",
+        "summary_trend_flat_period": "алдыңғы кезеңдегідей ({prev_year})",
+        "summary_trends_period": "Кезеңнің басты трендтері — {items}.",
+        "summary_trend_change_period": "алдыңғы кезеңде {prev} болған",
+        "summary_trend_fall_period": "алдыңғы кезеңде {prev} болған",
+        "summary_event_period": "Кезеңнің басты оқиғасы — «{title}» ({dates}, {sources}).",
+        "entropy_period": "Серіктестерге назардың біркелкілігі (Шеннонның нормаланған энтропиясы: 0 — бір ғана серіктес, 1 — тең бөлінген): {cur} ({prev_year}: {prev}).",
+        "hhi_period": "Шоғырлану (Херфиндаль — Хиршман индексі, үлестер квадраттарының қосындысы: жоғары болған сайын шоғырлана түседі, {even} — тең бөлінген): {cur} ({prev_year}: {prev}).",
+        "summary_spread_up_period": "Жалпы алғанда, назар серіктестер арасында алдыңғы кезеңге ({prev_year}) қарағанда біркелкі бөлінді (энтропия {prev} → {cur}).",
+        "summary_spread_down_period": "Жалпы алғанда, назар алдыңғы кезеңге ({prev_year}) қарағанда азырақ серіктеске шоғырланды (энтропия {prev} → {cur}).",
         "posts": "Жазбалар",
         "channels": "Арналар",
         "months": "Кездескен айлар",
@@ -715,3 +775,136 @@ _KK_NOUNS = {
     "from_channel": "арнадан",  # "{n} арнадан алынған"
     "source": "дереккөз",
 }
+
+
+# --- voices: the kinds of channel (knowledge/channels.py) ------------------------------------
+
+VOICES: dict[str, tuple[str, str, str]] = {
+    "official": ("official", "официальные", "ресми"),
+    "state_media": ("state media", "государственные СМИ", "мемлекеттік БАҚ"),
+    "independent_media": ("independent media", "независимые СМИ", "тәуелсіз БАҚ"),
+    "analyst": ("analysts", "аналитики", "сарапшылар"),
+    "aggregator": ("aggregators", "агрегаторы", "агрегаторлар"),
+    "foreign_media": ("foreign media", "зарубежные СМИ", "шетелдік БАҚ"),
+    "media": ("news media", "СМИ", "БАҚ"),
+    "": ("unknown", "неизвестно", "белгісіз"),
+}
+
+
+def voice_name(kind: str, lang: str) -> str:
+    names = VOICES.get(kind)
+    return _pick(names, lang) if names else humanize(kind)
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+# Month names standing alone (a period "July 2024"), not inside a date.
+MONTHS_NOMINATIVE = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"),
+    "ru": ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"),
+    "kk": ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан"),
+}  # fmt: skip
+_ROMAN = ("I", "II", "III", "IV")
+
+
+def period_name(period: dict | None, lang: str, fmt_range=None) -> str | None:
+    """A report's period as a reader says it: "2024", "Q3 2024" / "III квартал 2024" /
+    "2024 жылғы III тоқсан", "July 2024" / "июль 2024" / "2024 жылғы шілде", or a range of
+    days (formatted by `fmt_range(start, end, lang)` when given)."""
+    if not isinstance(period, dict) or not period.get("start"):
+        return None
+    kind, start = period.get("kind"), str(period["start"])
+    y, m = start[:4], int(start[5:7])
+    if kind == "year":
+        return y
+    if kind == "quarter":
+        q = _ROMAN[(m - 1) // 3]
+        return {"en": f"Q{(m - 1) // 3 + 1} {y}", "ru": f"{q} квартал {y}", "kk": f"{y} жылғы {q} тоқсан"}[
+            lang
+        ]
+    if kind == "month":
+        name = MONTHS_NOMINATIVE[lang][m - 1]
+        return f"{y} жылғы {name}" if lang == "kk" else f"{name} {y}"
+    if fmt_range is not None:
+        return fmt_range(period.get("start"), period.get("end"), lang)
+    return f"{period.get('start')} – {period.get('end')}"
+
+
+# --- coverage warnings -------------------------------------------------------------------------
+
+COVERAGE_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "empty_period": "There are no posts in {label}: the report has nothing to stand on.",
+        "empty_comparison": "There are no posts in {label}, the period it is compared with: changes and growth cannot be measured.",
+        "partial_period": "The data covers {label} only from {first} to {last}: the period is partial, and its shares and ranks describe those days only.",
+        "partial_comparison": "The comparison period {label} is covered only from {first} to {last}: changes against it compare a partial period with a full one.",
+        "gap": "No posts at all in {months}: the monthly figures have holes there.",
+        "channel_starts": "The channel “{channel}” ({posts} posts) begins only on {date}: earlier months lack its voice, so changes partly reflect who was collected.",
+        "channel_stops": "The channel “{channel}” ({posts} posts) stops on {date}: later months lack its voice, so changes partly reflect who was collected.",
+        "thin_period": "Only {posts} in-scope posts in {label}: shares and scores rest on few posts.",
+        "thin_comparison": "Only {posts} in-scope posts in {label}, the comparison period: changes against it are rough.",
+        "thin_months": "Fewer than {min} in-scope posts in {months}: the monthly figures there are noise.",
+    },
+    "ru": {
+        "empty_period": "За {label} нет ни одного поста: отчёту не на что опереться.",
+        "empty_comparison": "За {label} — период сравнения — нет постов: изменения и рост измерить нельзя.",
+        "partial_period": "Данные за {label} есть только с {first} по {last}: период неполный, доли и места описывают только эти дни.",
+        "partial_comparison": "Период сравнения ({label}) покрыт только с {first} по {last}: изменения сравнивают неполный период с полным.",
+        "gap": "Нет ни одного поста за {months}: в помесячных данных там пропуск.",
+        "channel_starts": "Канал «{channel}» ({posts}) появляется только с {date}: в более ранних месяцах его голоса нет, и изменения отчасти отражают состав собранных каналов.",
+        "channel_stops": "Канал «{channel}» ({posts}) обрывается после {date}: в более поздних месяцах его голоса нет, и изменения отчасти отражают состав собранных каналов.",
+        "thin_period": "За {label} всего {posts} по теме: доли и баллы опираются на немногие посты.",
+        "thin_comparison": "За {label} — период сравнения — всего {posts} по теме: изменения приблизительны.",
+        "thin_months": "Меньше {min} постов по теме за {months}: помесячные цифры там — шум.",
+    },
+    "kk": {
+        "empty_period": "{label} бойынша бірде-бір жазба жоқ: есептің сүйенері жоқ.",
+        "empty_comparison": "Салыстыру кезеңі ({label}) бойынша жазба жоқ: өзгеріс пен өсімді өлшеу мүмкін емес.",
+        "partial_period": "{label} бойынша деректер тек {first} – {last} аралығында бар: кезең толық емес, үлестер мен орындар тек сол күндерді сипаттайды.",
+        "partial_comparison": "Салыстыру кезеңі ({label}) тек {first} – {last} аралығында қамтылған: өзгерістер толық емес кезеңді толық кезеңмен салыстырады.",
+        "gap": "{months} бойынша бірде-бір жазба жоқ: айлық деректерде онда олқылық бар.",
+        "channel_starts": "«{channel}» арнасы ({posts}) тек {date} бастап жазады: ертерек айларда оның үні жоқ, сондықтан өзгерістер ішінара жиналған арналардың құрамын көрсетеді.",
+        "channel_stops": "«{channel}» арнасы ({posts}) {date} кейін тоқтайды: кейінгі айларда оның үні жоқ, сондықтан өзгерістер ішінара жиналған арналардың құрамын көрсетеді.",
+        "thin_period": "{label} бойынша тақырыпқа қатысты небәрі {posts}: үлестер мен балдар аз жазбаға сүйенеді.",
+        "thin_comparison": "Салыстыру кезеңі ({label}) бойынша тақырыпқа қатысты небәрі {posts}: өзгерістер шамамен ғана.",
+        "thin_months": "{months} бойынша тақырыпқа қатысты жазбалар {min}-ден аз: ол айлардағы цифрлар — шу.",
+    },
+}
+
+
+def _month_list(months: list[str], lang: str) -> str:
+    names = []
+    for m in months:
+        y, mm = m[:4], int(m[5:7])
+        name = MONTHS_NOMINATIVE[lang][mm - 1]
+        names.append(f"{y} жылғы {name}" if lang == "kk" else f"{name} {y}")
+    return ", ".join(names)
+
+
+def coverage_warning(issue: dict, lang: str) -> str:
+    """One coverage issue (analyze/coverage.py) as a sentence in the report's language."""
+    kind = str(issue.get("kind"))
+    key = f"{kind}_{issue['which']}" if kind in ("empty", "partial", "thin") else kind
+    text = COVERAGE_TEXT[lang].get(key)
+    if text is None:
+        return kind
+    period = {"kind": "year" if re.fullmatch(r"\d{4}", str(issue.get("label", ""))) else None}
+    label = str(issue.get("label") or "")
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+        period = {"kind": "quarter", "start": f"{m[1]}-{3 * int(m[2]) - 2:02d}-01"}
+    elif re.fullmatch(r"\d{4}-\d{2}", label):
+        period = {"kind": "month", "start": f"{label}-01"}
+    shown = period_name(period, lang) if period.get("start") else label
+    if period.get("kind") == "year" and lang != "en":
+        shown = f"{label} {'год' if lang == 'ru' else 'жыл'}"
+    posts = issue.get("posts")
+    return text.format(
+        label=shown or label,
+        first=issue.get("first_date", ""),
+        last=issue.get("last_date", ""),
+        months=_month_list(list(issue.get("months") or []), lang),
+        channel=issue.get("channel", ""),
+        date=issue.get("date", ""),
+        posts=count_noun(int(posts), "post", lang) if posts is not None else "",
+        min=issue.get("min", ""),
+    )

@@ -246,10 +246,33 @@ def _top_channels(value: Any, lang: str) -> list[str]:
     return names
 
 
-def _share_change(share: Any, prev: Any, year: Any, lang: str) -> str:
-    prev_year = int(year) - 1 if year is not None else ""
-    return t("share_change", lang).format(
-        prev=fmt_pct(prev, lang), cur=fmt_pct(share, lang), prev_year=prev_year, year=year
+def _period_view(report: dict, lang: str) -> dict:
+    """The report's period and the one it is compared with, as the note names them; a report
+    without a `period` (an older JSON) is a year against the year before."""
+    year = report.get("year")
+    period = report.get("period") if isinstance(report.get("period"), dict) else None
+    prev = report.get("period_prev") if isinstance(report.get("period_prev"), dict) else None
+    if period is None or period.get("kind") == "year":
+        return {"cur": year if year is not None else "", "prev": int(year) - 1 if year is not None else "",
+                "is_year": True, "unit": (period or {}).get("unit") or "month"}  # fmt: skip
+    return {
+        "cur": labels.period_name(period, lang, fmt_range) or period.get("label") or "",
+        "prev": labels.period_name(prev, lang, fmt_range) or (prev or {}).get("label") or "",
+        "is_year": False,
+        "unit": period.get("unit") or "month",
+    }
+
+
+def tp(key: str, lang: str, pv: dict) -> str:
+    """A text of the note, in its wording for a period other than a year where it has one."""
+    if not pv["is_year"] and f"{key}_period" in labels.TEXT[lang]:
+        return t(f"{key}_period", lang)
+    return t(key, lang)
+
+
+def _share_change(share: Any, prev: Any, pv: dict, lang: str) -> str:
+    return tp("share_change", lang, pv).format(
+        prev=fmt_pct(prev, lang), cur=fmt_pct(share, lang), prev_year=pv["prev"], year=pv["cur"]
     )
 
 
@@ -263,7 +286,7 @@ def _theme_names(report: dict, lang: str, names: dict | None = None) -> dict[str
     return {str(tr.get("theme")): _trend_label(tr, lang, names) for tr in report.get("trends") or []}
 
 
-def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str], names: dict | None) -> dict:
+def _trend_view(trend: dict, pv: dict, lang: str, vector_colors: dict[str, str], names: dict | None) -> dict:
     from multivector.report.charts import OTHER_COLOR
 
     share, prev = trend.get("share"), trend.get("share_prev")
@@ -272,7 +295,7 @@ def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str]
     if share is not None and prev is not None and float(prev) > 0:
         growth_text = t("growth", lang).format(g=fmt_ratio(float(share) / float(prev), lang))
     elif share and not prev:
-        growth_text = t("new", lang)
+        growth_text = tp("new", lang, pv)
     elif trend.get("growth") is not None:
         growth_text = t("growth", lang).format(g=fmt_ratio(trend["growth"], lang))
     else:
@@ -300,7 +323,7 @@ def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str]
         "label": _trend_label(trend, lang, names),
         "theme": str(trend.get("theme") or ""),
         "is_topic": trend.get("kind") == "topic" or str(trend.get("theme") or "").startswith("topic:"),
-        "share_change": _share_change(share, prev, year, lang),
+        "share_change": _share_change(share, prev, pv, lang),
         "share": fmt_pct(share, lang),
         "share_prev": fmt_pct(prev, lang),
         "diff": fmt_pp(diff, lang) if diff is not None else "",
@@ -311,6 +334,8 @@ def _trend_view(trend: dict, year: Any, lang: str, vector_colors: dict[str, str]
         "months": t("months_value", lang).format(n=months, total=trend.get("months_total") or 12)
         if months is not None
         else "",
+        "months_label": t("weeks" if pv["unit"] == "week" else "months", lang),
+        "voices": _voice_shares(trend.get("voices"), lang),
         "actors": [
             f"{_actor(str(a.get('actor')), lang, names)} {fmt_pct(a.get('share'), lang, 0)}"
             if a.get("share") is not None
@@ -355,12 +380,12 @@ def _shift(partner: dict) -> float | None:
 
 
 def _balance_view(
-    balance: dict, year: Any, lang: str, names: dict | None, vector_colors: dict[str, str]
+    balance: dict, pv: dict, lang: str, names: dict | None, vector_colors: dict[str, str]
 ) -> dict:
     from multivector.report.charts import OTHER_COLOR
 
     partners = balance.get("partners") or []
-    prev_year = int(year) - 1 if year is not None else ""
+    prev_year = pv["prev"]
     rows = []
     for p in partners:
         shift = _shift(p)
@@ -379,7 +404,7 @@ def _balance_view(
     lines = []
     if balance.get("entropy") is not None:
         lines.append(
-            t("entropy", lang).format(
+            tp("entropy", lang, pv).format(
                 cur=fmt_float(balance.get("entropy"), lang, 3),
                 prev=fmt_float(balance.get("entropy_prev"), lang, 3),
                 prev_year=prev_year,
@@ -388,7 +413,7 @@ def _balance_view(
     if balance.get("hhi") is not None:
         even = fmt_float(1 / len(partners), lang, 3) if partners else "—"
         lines.append(
-            t("hhi", lang).format(
+            tp("hhi", lang, pv).format(
                 cur=fmt_float(balance.get("hhi"), lang, 3),
                 prev=fmt_float(balance.get("hhi_prev"), lang, 3),
                 prev_year=prev_year,
@@ -412,28 +437,28 @@ def _inner(text: str, lang: str) -> str:
 
 
 def _summary(report: dict, lang: str) -> str:
-    year = report.get("year")
-    prev_year = int(year) - 1 if year is not None else ""
+    pv = _period_view(report, lang)
+    prev_year = pv["prev"]
     names = report.get("names") if isinstance(report.get("names"), dict) else None
     sentences = []
     items = []
     for trend in (report.get("trends") or [])[:3]:
         share, prev = trend.get("share"), trend.get("share_prev")
         if not prev:
-            change = t("summary_trend_new", lang)
+            change = tp("summary_trend_new", lang, pv)
         elif share is not None and abs(float(share) - float(prev)) < 0.0005:
-            change = t("summary_trend_flat", lang).format(prev_year=prev_year)
+            change = tp("summary_trend_flat", lang, pv).format(prev_year=prev_year)
         elif share is not None and float(share) < float(prev):
-            change = t("summary_trend_fall", lang).format(prev=fmt_pct(prev, lang))
+            change = tp("summary_trend_fall", lang, pv).format(prev=fmt_pct(prev, lang))
         else:
-            change = t("summary_trend_change", lang).format(prev=fmt_pct(prev, lang))
+            change = tp("summary_trend_change", lang, pv).format(prev=fmt_pct(prev, lang))
         items.append(
             t("summary_trend_item", lang).format(
                 label=_inner(_trend_label(trend, lang, names), lang), cur=fmt_pct(share, lang), change=change
             )
         )
     if items:
-        sentences.append(t("summary_trends", lang).format(items=_join_items(items, lang)))
+        sentences.append(tp("summary_trends", lang, pv).format(items=_join_items(items, lang)))
     events = report.get("events") or []
     if events:
         top = events[0]
@@ -447,7 +472,7 @@ def _summary(report: dict, lang: str) -> str:
         if title.endswith(".") and not title.endswith(".."):
             title = title[:-1]  # the sentence goes on after the quoted title: no «...Азия».»
         sentences.append(
-            t("summary_event", lang).format(
+            tp("summary_event", lang, pv).format(
                 title=_inner(title, lang),
                 dates=fmt_range(top.get("date_start"), top.get("date_end"), lang),
                 sources=sources_text,
@@ -480,7 +505,7 @@ def _summary(report: dict, lang: str) -> str:
             else ("summary_spread_up" if diff > 0 else "summary_spread_down")
         )
         sentences.append(
-            t(key, lang).format(
+            tp(key, lang, pv).format(
                 prev_year=prev_year, prev=fmt_float(entropy_prev, lang, 3), cur=fmt_float(entropy, lang, 3)
             )
         )
@@ -571,18 +596,63 @@ def _coverage_view(coverage: Any, lang: str) -> dict | None:
     return {"span": span, "rows": rows, "warnings": warnings, "months": list(labels.MONTHS_SHORT[lang])}
 
 
+def _voice_shares(shares: Any, lang: str) -> list[str]:
+    """A trend's voices: "analysts 50%, state media 25% ..."."""
+    if not isinstance(shares, dict):
+        return []
+    return [f"{labels.voice_name(str(k), lang)} {fmt_pct(v, lang, 0)}" for k, v in shares.items()]
+
+
+def _voices_view(report: dict, lang: str) -> dict | None:
+    """Who speaks: the kinds of voice as columns, a row per trend with each kind's share of its
+    posts, and the channels with their kind (and whether it is guessed)."""
+    voices = report.get("voices")
+    if not isinstance(voices, dict):
+        return None
+    rows_in = [r for r in voices.get("trends") or [] if isinstance(r, dict)]
+    totals: dict[str, float] = {}
+    for r in rows_in:
+        for k, v in (r.get("voices") or {}).items():
+            totals[k] = totals.get(k, 0.0) + float(v or 0) * float(r.get("posts") or 0)
+    kinds = sorted(totals, key=lambda k: (k == "", -totals[k], k))
+    if not kinds:
+        return None
+    labels_of = {
+        str(tr.get("theme")): _trend_label(tr, lang, report.get("names")) for tr in report.get("trends") or []
+    }
+    rows = []
+    for r in rows_in:
+        shares = r.get("voices") or {}
+        rows.append(
+            {"label": labels_of.get(str(r.get("theme")), str(r.get("theme"))),
+             "cells": [fmt_pct(shares[k], lang, 0) if shares.get(k) else "—" for k in kinds]}
+        )  # fmt: skip
+    channels = []
+    for c in voices.get("channels") or []:
+        if not isinstance(c, dict):
+            continue
+        kind = labels.voice_name(str(c.get("kind") or ""), lang)
+        if c.get("source") == "guess":
+            kind += f" ({t('voice_guessed', lang)})"
+        channels.append({"channel": str(c.get("channel")), "kind": kind})
+    return {"kinds": [labels.voice_name(k, lang) for k in kinds], "rows": rows, "channels": channels}
+
+
 def build_view(report: dict, lang: str = "en") -> dict:
     """Everything the templates print, formatted for `lang`; pure and deterministic."""
     from multivector.report.charts import vector_colors as palette
 
     labels.check_lang(lang)
-    year = report.get("year")
+    pv = _period_view(report, lang)
     names = report.get("names") if isinstance(report.get("names"), dict) else None
     country_of = labels.country_of(report.get("country"), lang, names)
     if country_of:
-        title = t("title", lang).format(country=country_of, year=year)
+        title = t("title", lang).format(country=country_of, year=pv["cur"])
     else:
-        title = t("title_nocountry", lang).format(year=year)
+        title = t("title_nocountry", lang).format(year=pv["cur"])
+    voice = report.get("voice")
+    if voice:
+        title += " · " + t("title_voice", lang).format(voice=labels.voice_name(str(voice), lang))
     gen = report.get("generated_from") or {}
     based_on = ""
     if gen.get("posts") is not None and gen.get("channels") is not None:
@@ -598,15 +668,16 @@ def build_view(report: dict, lang: str = "en") -> dict:
     theme_names = _theme_names(report, lang, names)
     return {
         "lang": lang,
-        "year": year,
-        "prev_year": int(year) - 1 if year is not None else "",
+        "year": pv["cur"],
+        "prev_year": pv["prev"],
         "title": title,
         "based_on": based_on,
         "coverage": _coverage_view(report.get("coverage"), lang),
         "summary": _summary(report, lang),
-        "trends": [_trend_view(tr, year, lang, vector_colors, names) for tr in report.get("trends") or []],
+        "trends": [_trend_view(tr, pv, lang, vector_colors, names) for tr in report.get("trends") or []],
         "events": [_event_view(ev, lang, theme_names, names) for ev in report.get("events") or []],
-        "balance": _balance_view(report.get("balance") or {}, year, lang, names, vector_colors),
+        "balance": _balance_view(report.get("balance") or {}, pv, lang, names, vector_colors),
+        "voices": _voices_view(report, lang),
         "method": _method(report, lang),
         "parameters": _parameters(report.get("parameters") or {}, lang),
         "t": labels.TEXT[lang],
@@ -712,7 +783,7 @@ def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | Non
         if tr["sources"]:
             stats.append(f"**{tx['channels']}:** {tr['sources']}")
         if tr["months"]:
-            stats.append(f"**{tx['months']}:** {tr['months']}")
+            stats.append(f"**{tr['months_label']}:** {tr['months']}")
         if tr["languages"]:
             stats.append(f"**{tx['languages']}:** {tr['languages']}")
         if stats:
@@ -728,6 +799,8 @@ def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | Non
             out.append(f"- **{tx['terms']}:** " + ", ".join(_md(term) for term in tr["terms"]))
         if tr["top_channels"]:
             out.append(f"- **{tx['top_channels']}:** " + ", ".join(_md(c) for c in tr["top_channels"]))
+        if tr["voices"]:
+            out.append(f"- **{tx['voices']}:** " + ", ".join(_md(x) for x in tr["voices"]))
         if tr["components"]:
             parts = ", ".join(f"{c['name']} {c['value']}" for c in tr["components"])
             out.append(f"- **{tx['why']}:** {tx['score'].lower()} {tr['score']} ({parts})")
@@ -753,6 +826,22 @@ def render_markdown(report: dict, lang: str = "en", charts: dict[str, str] | Non
             for quote in ev["evidence"]:
                 out += [""] + [pad + line for line in _md_quote(quote)]
             out.append("")
+
+    if v["voices"] and v["voices"]["rows"]:
+        vv = v["voices"]
+        out += [f"## {tx['h_voices']}", "", tx["voices_note"], ""]
+        out.append(f"| {tx['col_trend']} | " + " | ".join(_md_cell(k) for k in vv["kinds"]) + " |")
+        out.append("|---|" + "--:|" * len(vv["kinds"]))
+        for row in vv["rows"]:
+            out.append(f"| {_md_cell(row['label'])} | " + " | ".join(row["cells"]) + " |")
+        out.append("")
+        if vv["channels"]:
+            out += [
+                f"{tx['voices_channels']}: "
+                + "; ".join(f"{_md(c['channel'])} — {c['kind']}" for c in vv["channels"])
+                + ".",
+                "",
+            ]
 
     bal = v["balance"]
     if bal["rows"] or bal["lines"]:

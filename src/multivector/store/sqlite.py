@@ -903,6 +903,29 @@ class SqliteStore:
             "last_date": last[:10] if last else None,
         }
 
+    def channel_months(self, start: str, end: str) -> list[tuple[str, str, int, str, str]]:
+        """(channel, YYYY-MM, posts, first date, last date) of every post dated in [start, end):
+        copies and off-topic posts included (what was collected, for the report's coverage)."""
+        return self.conn.execute(
+            "SELECT channel, substr(date, 1, 7) AS month, count(*), min(date), max(date) FROM posts "
+            "WHERE date >= ? AND date < ? GROUP BY channel, month ORDER BY channel, month",
+            (start, end),
+        ).fetchall()
+
+    def channel_genres(self) -> list[tuple[str, str, int]]:
+        """(channel, genre or "", posts) over every post: what a channel's voice is guessed from."""
+        return self.conn.execute(
+            "SELECT channel, coalesce(genre, ''), count(*) FROM posts GROUP BY channel, 2 ORDER BY channel, 2"
+        ).fetchall()
+
+    def channel_links(self) -> dict[str, str]:
+        """Channel -> one of its Telegram post links (t.me/<handle>/<id>), to read its handle from."""
+        return dict(
+            self.conn.execute(
+                "SELECT channel, min(url) FROM posts WHERE url LIKE '%t.me/%' GROUP BY channel ORDER BY channel"
+            ).fetchall()
+        )
+
     # ==== corrections: an analyst's overrides of the machine's tags ===========================
     # A correction is keyed by the post's stable id, so it survives re-ingest and travels between
     # databases. It is applied to the stored annotation at once, and again after every write of

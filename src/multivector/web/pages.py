@@ -341,10 +341,7 @@ def make_router() -> APIRouter:
         known = site.knowledge.actors.get(actor_id)
         if not data["posts"] and known is None:
             raise HTTPProblem(404, f"no actor {actor_id!r} in the knowledge files or the posts")
-        profile_vectors = []
-        for code in site.knowledge.profiles:
-            if site.knowledge.profile_specs[code].focus.upper() == site.config.country.upper():
-                profile_vectors = site.knowledge.profile(code).vectors_of(actor_id)
+        profile_vectors = site.knowledge.profile_for(site.config.country).vectors_of(actor_id)
         latest = site.store().posts_brief(data["latest"], 300)
         about_series = None
         if data["months"] and any(m.get("about") for m in data["months"]):

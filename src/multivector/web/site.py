@@ -17,7 +17,6 @@ from typing import Any
 
 from markupsafe import Markup
 
-from multivector.model import InputError
 from multivector.store import Store, open_store
 from multivector.web.cache import ResultCache, Stores
 from multivector.web.security import Guard
@@ -72,13 +71,8 @@ class Site:
 
         self.config = config
         self.knowledge = load_knowledge(config.knowledge_dirs)
-        self.countries = sorted(
-            {spec.focus.upper() for spec in self.knowledge.profile_specs.values() if spec.focus}
-        )
-        if config.country.upper() not in self.countries:
-            raise InputError(
-                f"--country {config.country}: no profile for it (known: {', '.join(self.countries)})"
-            )
+        self.countries = self.knowledge.countries  # every country of actors.yaml has a profile
+        self.knowledge.profile_for(config.country)  # an unknown code fails here, in one line
         self.names = Names(self.knowledge, config.country)
         open_store(config.db, create=False).close()  # a missing or foreign file fails here, at start
         self.stores = Stores(lambda: open_store(config.db, create=False))
@@ -120,7 +114,8 @@ class Site:
         code = (country or self.config.country).upper()
         if code not in self.countries:
             raise HTTPProblem(
-                400, f"country {country!r}: no profile for it (known: {', '.join(self.countries)})"
+                400,
+                f"country {country!r}: not a country of the knowledge files (an ISO code such as KZ, RU or UZ)",
             )
         return code
 

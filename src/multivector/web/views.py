@@ -24,12 +24,13 @@ class Names:
     def __init__(self, knowledge, country: str = "KZ"):
         self.knowledge = knowledge
         self.country = country
-        self._vector_labels: dict[str, dict[str, str]] = {}
-        for code in knowledge.profiles:
-            spec = knowledge.profile_specs[code]
-            if spec.focus.upper() == country.upper():
-                self._vector_labels = knowledge.profile(code).vector_labels
-                break
+        # The server's country's names first; the default regions name the vectors of any other
+        # country a page asks for (?country=RU has `eurasian`, which Kazakhstan's profile has not).
+        regions = getattr(knowledge, "regions", {}) or {}
+        self._vector_labels: dict[str, dict[str, str]] = {
+            **{v: r.label for v, r in regions.items() if r.label},
+            **knowledge.profile_for(country).vector_labels,
+        }
 
     def actor(self, ident: str | None, lang: str = "en") -> str:
         if not ident:
