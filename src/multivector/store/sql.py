@@ -89,11 +89,17 @@ class SqlStore:
     def transaction(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
-    def _insert_many(self, conn: Any, items: list[PreparedPost]) -> None:
+    def _index_lemmas(self, conn: Any, rows: list[tuple[int, str]], fresh: bool = False) -> None:
+        """Put (rowid, lemma string) rows into the full-text index, replacing what was there
+        (nothing, when `fresh`)."""
         raise NotImplementedError
 
-    def _index_lemmas(self, conn: Any, rows: list[tuple[int, str]]) -> None:
-        """Put (rowid, lemma string) rows into the full-text index, replacing what was there."""
+    def _insert_posts(self, conn: Any, rows: list[dict]) -> dict[str, int]:
+        """Insert new post rows (dicts of posts' columns); returns the rowid of each post id."""
+        raise NotImplementedError
+
+    def _bulk_insert(self, conn: Any, table: str, columns: str, rows: list[tuple]) -> None:
+        """Insert many rows into `table` (columns as in an INSERT's column list)."""
         raise NotImplementedError
 
     def _stream_query(self, sql: str, args: Sequence = ()) -> Iterator[tuple]:
@@ -205,6 +211,51 @@ class SqlStore:
             "repeated_body": int(p.repeated_body), "revision": item.revision,
             "content_hash": item.content_hash, "minhash": item.signature,
         }  # fmt: skip
+
+    def _insert_many(self, conn: Any, items: list[PreparedPost]) -> None:
+        """New posts: rows, index and annotations written in bulk, one table at a time;
+        only the duplicate grouping goes post by post, since each post may join the last."""
+        if not items:
+            return
+        now = _now()
+        rows = []
+        for item in items:
+            row = self._row(item)
+            row["dup_root"] = row["id"]
+            row["ingested_at"] = now
+            ann = item.annotation
+            row["in_scope"] = None if ann is None else int(ann.in_scope)
+            row["scope_score"] = None if ann is None else ann.scope_score
+            row["scope_reason"] = None if ann is None else ann.scope_reason
+            row["genre"] = None if ann is None else ann.genre
+            row["annotated_with"] = None if ann is None else item.annotated_with
+            rows.append(row)
+        rowids = self._insert_posts(conn, rows)
+        self._index_lemmas(conn, [(rowids[i.post.id], i.lemmas) for i in items], fresh=True)
+        for item in items:
+            self._group(conn, rowids[item.post.id], item)
+        annotated = [(rowids[i.post.id], i.annotation) for i in items if i.annotation is not None]
+        self._bulk_insert(
+            conn, "mentions", 'post, actor, kind, start, "end", text',
+            [(r, m.actor, m.kind, m.start, m.end, m.text) for r, a in annotated for m in a.mentions],
+        )  # fmt: skip
+        self._bulk_insert(
+            conn,
+            "post_actors",
+            "actor, post, about, salience",
+            [row for r, a in annotated for row in _actor_rows(r, a)],
+        )
+        self._bulk_insert(
+            conn, "theme_hits", 'post, theme, start, "end", text',
+            [(r, t.theme, t.start, t.end, t.text) for r, a in annotated for t in a.themes],
+        )  # fmt: skip
+        self._bulk_insert(
+            conn,
+            "post_themes",
+            "theme, post, about, score",
+            [row for r, a in annotated for row in _theme_rows(r, a)],
+        )
+        self._apply_corrections(conn, [r for r, _ in annotated])
 
     def _update(self, conn: Any, item: PreparedPost) -> None:
         row = self._row(item)
@@ -560,7 +611,7 @@ class SqlStore:
         for group in union_groups(links):
             root = earliest_root((m, *key[m]) for m in group)  # as the store roots its groups
             copies.extend((m, root) for m in group if m != root)
-        conn.executemany("INSERT INTO asof_copy(rowid, root) VALUES (?, ?)", copies)
+        self._bulk_insert(conn, "asof_copy", "rowid, root", copies)
         self._asof_end = end
 
     def lemmas(self, content: Content) -> list[str]:

@@ -17,12 +17,12 @@ from urllib.parse import quote
 
 import numpy as np
 
-from multivector.model import InputError, PreparedPost
+from multivector.model import InputError
 from multivector.prepare.dedup import band_rows
 from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, codes, day_number, indicator
 from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
-from multivector.store.sql import SqlStore, _actor_rows, _columns, _now, _theme_rows
+from multivector.store.sql import SqlStore, _columns
 
 PROBE_SLACK = 50  # extra best matches read when a filtered search tries the index's best first
 
@@ -245,8 +245,11 @@ class SqliteStore(SqlStore):
             self.conn.execute("COMMIT")
 
     # ---- the hooks of store/sql.py ---------------------------------------------------------
-    def _index_lemmas(self, conn: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
-        conn.executemany("DELETE FROM posts_fts WHERE rowid=?", [(r,) for r, _ in rows])
+    def _index_lemmas(
+        self, conn: sqlite3.Connection, rows: list[tuple[int, str]], fresh: bool = False
+    ) -> None:
+        if not fresh:
+            conn.executemany("DELETE FROM posts_fts WHERE rowid=?", [(r,) for r, _ in rows])
         conn.executemany("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", rows)
 
     def _compile_query(self, query: str) -> str:
@@ -261,59 +264,16 @@ class SqliteStore(SqlStore):
         text = str(exc).lower()
         return isinstance(exc, sqlite3.OperationalError) and ("fts5" in text or "syntax" in text)
 
-    def _insert_many(self, conn: sqlite3.Connection, items: list[PreparedPost]) -> None:
-        """New posts: rows, index and annotations written with one statement per table;
-        only the duplicate grouping goes post by post, since each post may join the last."""
-        if not items:
-            return
-        now = _now()
-        rows = []
-        for item in items:
-            row = self._row(item)
-            row["dup_root"] = row["id"]
-            row["ingested_at"] = now
-            ann = item.annotation
-            row["in_scope"] = None if ann is None else int(ann.in_scope)
-            row["scope_score"] = None if ann is None else ann.scope_score
-            row["scope_reason"] = None if ann is None else ann.scope_reason
-            row["genre"] = None if ann is None else ann.genre
-            row["annotated_with"] = None if ann is None else item.annotated_with
-            rows.append(row)
+    def _insert_posts(self, conn: sqlite3.Connection, rows: list[dict]) -> dict[str, int]:
         cols = list(rows[0])
         conn.executemany(
             f"INSERT INTO posts ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})", rows
         )
-        rowids: dict[str, int] = {}
-        ids = [r["id"] for r in rows]
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            rowids.update(
-                conn.execute(f"SELECT id, rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-            )
-        conn.executemany(
-            "INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)",
-            [(rowids[i.post.id], i.lemmas) for i in items],
-        )
-        for item in items:
-            self._group(conn, rowids[item.post.id], item)
-        annotated = [(rowids[i.post.id], i.annotation) for i in items if i.annotation is not None]
-        conn.executemany(
-            'INSERT INTO mentions(post, actor, kind, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
-            [(r, m.actor, m.kind, m.start, m.end, m.text) for r, a in annotated for m in a.mentions],
-        )
-        conn.executemany(
-            "INSERT INTO post_actors(actor, post, about, salience) VALUES (?, ?, ?, ?)",
-            [row for r, a in annotated for row in _actor_rows(r, a)],
-        )
-        conn.executemany(
-            'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-            [(r, t.theme, t.start, t.end, t.text) for r, a in annotated for t in a.themes],
-        )
-        conn.executemany(
-            "INSERT INTO post_themes(theme, post, about, score) VALUES (?, ?, ?, ?)",
-            [row for r, a in annotated for row in _theme_rows(r, a)],
-        )
-        self._apply_corrections(conn, [r for r, _ in annotated])
+        return self._rowids(conn, [r["id"] for r in rows])
+
+    def _bulk_insert(self, conn: sqlite3.Connection, table: str, columns: str, rows: list[tuple]) -> None:
+        marks = ", ".join("?" * (columns.count(",") + 1))
+        conn.executemany(f"INSERT INTO {table}({columns}) VALUES ({marks})", rows)
 
     def search(
         self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
