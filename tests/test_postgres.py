@@ -255,3 +255,35 @@ def test_tsvector_holds_the_tokens_fts5_indexes():
     assert tsvector_text("северо-запад о'брайен rock_n roll северо") == (
         "'северо':1,8 'запад':2 'о':3 'брайен':4 'rock':5 'n':6 'roll':7"
     )
+
+
+def test_migrate_copies_a_file_into_an_empty_server_and_refuses_a_full_one(both, postgres_url, tmp_path):
+    lite = both[0]
+    done = multivector("--db", lite, "migrate", "--to", postgres_url)
+    assert done.returncode == 0, done.stderr
+    assert "copied 341 posts" in done.stderr
+    outs = []
+    for i, target in enumerate((lite, postgres_url)):
+        out = tmp_path / f"r{i}.json"
+        assert (
+            multivector(
+                "--db", target, "report", "--year", YEAR, "--format", "json", "--out", str(out)
+            ).returncode
+            == 0
+        )
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    again = multivector("--db", lite, "migrate", "--to", postgres_url)
+    assert again.returncode == 2 and "already holds 341 posts" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    # The server goes on from where the file stopped: a new copy of a stored text joins its group.
+    with open_store(lite, create=False) as source:
+        root, size = max(source.group_sizes().items(), key=lambda kv: (kv[1], kv[0]))
+        (text,) = source.conn.execute("SELECT text FROM posts WHERE id = ?", (root,)).fetchone()
+    preparer = Preparer(AnnotateOptions(enabled=False))
+    copy = Post(SOURCE_TELEGRAM, "late_channel", "1", text, date=datetime(2025, 1, 5))
+    with open_store(postgres_url) as server:
+        assert server.write_batch(preparer.prepare([(copy, revision(copy))])).new == 1
+        assert server.group_sizes()[root] == size + 1
+    bad = multivector("--db", lite, "migrate", "--to", str(tmp_path / "x.db"))
+    assert bad.returncode == 2 and "expected a PostgreSQL URL" in bad.stderr
