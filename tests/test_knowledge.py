@@ -123,12 +123,8 @@ def test_a_format_with_partners_in_several_vectors_has_several_vectors(tmp_path)
     assert kz.vector_of("TRILATERAL_TEST") == "china"  # the first partner's
 
 
-def test_loading_is_fast_and_fingerprinted(kb):
-    import time
-
-    t0 = time.perf_counter()
+def test_loading_again_gives_the_same_fingerprint(kb):
     again = load_knowledge()
-    assert time.perf_counter() - t0 < 1.0
     assert again.fingerprint == kb.fingerprint
     assert len(kb.fingerprint) == 64
 
