@@ -516,7 +516,8 @@ def build(n: int, out: Path | str, seed: int, start_year: int) -> None:
             flush()
             print(f"\r{written} posts, {time.perf_counter() - t0:.0f} s", end="", file=sys.stderr)
     flush()
-    store.conn.execute("PRAGMA synchronous=NORMAL")
+    if not is_server_url(out):
+        store.conn.execute("PRAGMA synchronous=NORMAL")
     store.set_meta("synthetic", f"make_corpus n={n} seed={seed} start_year={start_year}")
     store.close()
     print(f"\r{written} posts ({event_posts} in {len(events)} planted events) written to {out} "
