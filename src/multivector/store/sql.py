@@ -303,14 +303,15 @@ class SqlStore:
                 keys = item.bands[1]
             else:  # prepared for another threshold, or by hand
                 keys = band_keys(item.signature, self._rows)
-            q = f"SELECT DISTINCT post FROM lsh WHERE key IN ({','.join('?' * len(keys))})"
-            candidates = [c for (c,) in conn.execute(q, keys) if c != rowid]
-            for start in range(0, len(candidates), 900):
-                chunk = candidates[start : start + 900]
-                q = f"SELECT rowid, dup_root, date, minhash FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
-                for other, root, when, sig in conn.execute(q, chunk):
-                    if sig and similarity(item.signature, sig) >= self.dup_threshold:
-                        matches.append((other, root, when))
+            # The candidates and their signatures in one query: one round trip fewer per post,
+            # which a server store pays for each of them.
+            q = (
+                "SELECT rowid, dup_root, date, minhash FROM posts WHERE rowid IN "
+                f"(SELECT post FROM lsh WHERE key IN ({','.join('?' * len(keys))})) AND rowid <> ?"
+            )
+            for other, root, when, sig in conn.execute(q, [*keys, rowid]):
+                if sig and similarity(item.signature, sig) >= self.dup_threshold:
+                    matches.append((other, root, when))
             conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
         roots = {root for _, root, _ in matches} - {pid}
         if not roots:
