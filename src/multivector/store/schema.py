@@ -7,7 +7,7 @@ multivector keeps working. A database newer than this program is refused.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Migration N takes a database from version N-1 to N.
 MIGRATIONS: dict[int, str] = {
@@ -114,5 +114,20 @@ MIGRATIONS: dict[int, str] = {
         note TEXT
     );
     CREATE INDEX corrections_post ON corrections(post);
+    """,
+    4: """
+    -- Why two posts are in one group: exact (same words), near (MinHash over word pairs) or
+    -- reworded (a retelling: same actors and numbers, most content lemmas shared, within days;
+    -- prepare/dedup.py). Links stored before this version are exact or near: their posts'
+    -- content hashes tell which.
+    ALTER TABLE dup_links ADD COLUMN kind TEXT NOT NULL DEFAULT 'near';
+    UPDATE dup_links SET kind = 'exact' WHERE EXISTS (
+        SELECT 1 FROM posts a JOIN posts b ON b.content_hash = a.content_hash
+        WHERE a.rowid = dup_links.post AND b.rowid = dup_links.other);
+    -- Band keys of the lemma MinHash, salted with the post's actors and numbers: posts sharing
+    -- a key are reworded-copy candidates.
+    CREATE TABLE reword_lsh (key INTEGER NOT NULL, post INTEGER NOT NULL);
+    CREATE INDEX reword_lsh_key ON reword_lsh(key);
+    CREATE INDEX reword_lsh_post ON reword_lsh(post);
     """,
 }

@@ -14,14 +14,23 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
 from multivector.model import Annotation, InputError, PreparedPost
-from multivector.prepare.dedup import band_keys, band_rows, similarity
+from multivector.prepare.dedup import (
+    REWORD_DAYS,
+    REWORD_THRESHOLD,
+    band_keys,
+    band_rows,
+    content_lemmas,
+    is_reworded,
+    reword_print,
+    similarity,
+)
 from multivector.store.base import (
     CORRECTION_KEYS,
     DEFAULT_DUP_THRESHOLD,
@@ -39,6 +48,7 @@ from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
+LINK_KINDS = ("exact", "near", "reworded")  # why two posts are in one group, strongest first
 PROBE_SLACK = 50  # extra best matches read when a filtered search tries the index's best first
 
 
@@ -128,13 +138,22 @@ class SqliteStore:
     Use `SqliteStore.open(path)`; close it or use it as a context manager.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, dup_threshold: float = DEFAULT_DUP_THRESHOLD):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ):
         self.conn = conn
         self.path = path
         self.location = str(path)
         self._asof_end: str | None = None  # the date `asof_copy` was last built for
         self.dup_threshold = dup_threshold
         self._rows = band_rows(dup_threshold)
+        self.reword_days = reword_days  # 0 turns the reworded-copy rule off
+        self.reword_threshold = reword_threshold
 
     # ---- opening and schema -------------------------------------------------------------
     read_only = False  # True when opened with SQLite's mode=ro (the file or its folder is read-only)
@@ -147,6 +166,8 @@ class SqliteStore:
         create: bool = True,
         read_only: bool = False,
         dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
     ) -> SqliteStore:
         """Open (or with `create`, make) a database.
 
@@ -163,7 +184,7 @@ class SqliteStore:
         if path.exists() and path.is_dir():
             raise InputError(f"{name}: is a folder, not a database file")
         if read_only and path.exists() and _read_only_reason(path) is not None:
-            return cls._open_read_only(path, dup_threshold)
+            return cls._open_read_only(path, dup_threshold, reword_days, reword_threshold)
         if not path.exists():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,12 +203,18 @@ class SqliteStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA cache_size=-65536")
-        store = cls(conn, path, dup_threshold)
+        store = cls(conn, path, dup_threshold, reword_days, reword_threshold)
         store._migrate()
         return store
 
     @classmethod
-    def _open_read_only(cls, path: Path, dup_threshold: float) -> SqliteStore:
+    def _open_read_only(
+        cls,
+        path: Path,
+        dup_threshold: float,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ) -> SqliteStore:
         # file: URIs want an absolute, percent-encoded path; "?" or "#" in a name would cut it.
         uri = "file:" + quote(str(path.resolve()), safe="/")
         error: sqlite3.DatabaseError | None = None
@@ -204,7 +231,7 @@ class SqliteStore:
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA temp_store=MEMORY")
-            store = cls(conn, path, dup_threshold)
+            store = cls(conn, path, dup_threshold, reword_days, reword_threshold)
             store.read_only = True
             store._check_schema_read_only()
             return store
@@ -421,6 +448,7 @@ class SqliteStore:
         conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, item.lemmas))
         # The text changed: leave the old group and find the post's place again.
         conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
+        conn.execute("DELETE FROM reword_lsh WHERE post=?", (rowid,))
         conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
         conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
         if old_root == row["id"]:
@@ -440,18 +468,21 @@ class SqliteStore:
     def _group(self, conn: sqlite3.Connection, rowid: int, item: PreparedPost) -> None:
         """Join the post to every duplicate group it matches, merging them if several.
 
-        Besides the group root, the post's direct matches are kept in `dup_links`: a later
-        post can bridge two groups, and an analysis of an earlier year must not see that
-        bridge (see `_groups_as_of`: groups as of a date).
+        Besides the group root, the post's direct matches are kept in `dup_links` with the kind
+        of match (exact, near, reworded): a later post can bridge two groups, and an analysis
+        of an earlier year must not see that bridge (see `_groups_as_of`: groups as of a date).
         """
         pid = item.post.id
-        matches: list[tuple[int, str, str | None]] = []  # (rowid, dup_root, date) of matched posts
+        matches: list[tuple[int, str, str | None, str]] = []  # (rowid, dup_root, date, kind) of matched posts
         if item.content_hash:
-            matches += conn.execute(
-                "SELECT rowid, dup_root, date FROM posts WHERE content_hash=? AND rowid<>? "
-                "ORDER BY date IS NULL, date, id LIMIT ?",
-                (item.content_hash, rowid, LINKS_PER_GROUP * 8),
-            ).fetchall()
+            matches += [
+                (*m, "exact")
+                for m in conn.execute(
+                    "SELECT rowid, dup_root, date FROM posts WHERE content_hash=? AND rowid<>? "
+                    "ORDER BY date IS NULL, date, id LIMIT ?",
+                    (item.content_hash, rowid, LINKS_PER_GROUP * 8),
+                )
+            ]
         if item.signature:
             if item.bands is not None and item.bands[0] == self._rows:
                 keys = item.bands[1]
@@ -464,19 +495,27 @@ class SqliteStore:
                 q = f"SELECT rowid, dup_root, date, minhash FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
                 for other, root, when, sig in conn.execute(q, chunk):
                     if sig and similarity(item.signature, sig) >= self.dup_threshold:
-                        matches.append((other, root, when))
+                        matches.append((other, root, when, "near"))
             conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
-        roots = {root for _, root, _ in matches} - {pid}
+        matches += self._reworded(conn, rowid, item, {m[0] for m in matches})
+        roots = {m[1] for m in matches} - {pid}
         if not roots:
             return
         # Link to the earliest matches of each group: those are the ones an earlier year sees.
+        # A pair matched two ways keeps the strongest kind (exact before near before reworded).
+        kind_of: dict[int, str] = {}
+        for other, _, _, kind in matches:
+            if other not in kind_of or LINK_KINDS.index(kind) < LINK_KINDS.index(kind_of[other]):
+                kind_of[other] = kind
         linked: dict[str, list[int]] = {}
-        for other, root, _ in sorted(set(matches), key=lambda m: (m[2] is None, m[2] or "", m[0])):
+        for other, root, _ in sorted(
+            {m[:3] for m in matches}, key=lambda m: (m[2] is None, m[2] or "", m[0])
+        ):
             if len(linked.setdefault(root, [])) < LINKS_PER_GROUP:
                 linked[root].append(other)
         conn.executemany(
-            "INSERT INTO dup_links(post, other) VALUES (?, ?)",
-            [(rowid, o) for group in linked.values() for o in group],
+            "INSERT INTO dup_links(post, other, kind) VALUES (?, ?, ?)",
+            [(rowid, o, kind_of[o]) for group in linked.values() for o in group],
         )
         heads = [(pid, _iso(item.post.date))]
         q = f"SELECT id, date FROM posts WHERE id IN ({','.join('?' * len(roots))})"
@@ -486,6 +525,46 @@ class SqliteStore:
             if old != new_root:
                 conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old))
         conn.execute("UPDATE posts SET dup_root=? WHERE rowid=?", (new_root, rowid))
+
+    def _reworded(
+        self, conn: sqlite3.Connection, rowid: int, item: PreparedPost, known: set[int]
+    ) -> list[tuple[int, str, str | None, str]]:
+        """Stored posts the new post retells or that retell it (prepare/dedup.py: the rule).
+
+        Candidates share a band key of the lemma MinHash, which is salted with the actors and
+        numbers, so they have those in common; the date window and the lemma containment,
+        checked here on the full-text index's lemmas, decide.
+        """
+        keys = item.reword_keys
+        if keys is None and item.annotation is not None:  # prepared by hand, not by a Preparer
+            found = reword_print(item.lemmas, item.post.text, item.annotation.actors)
+            keys = found.keys if found else []
+        if not keys or item.post.date is None:
+            return []
+        conn.executemany("INSERT INTO reword_lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
+        if self.reword_days <= 0:
+            return []
+        q = f"SELECT DISTINCT post FROM reword_lsh WHERE key IN ({','.join('?' * len(keys))})"
+        candidates = [c for (c,) in conn.execute(q, keys) if c != rowid and c not in known]
+        if not candidates:
+            return []
+        when = item.post.date.replace(tzinfo=None)  # stored dates carry no offset
+        window = timedelta(days=self.reword_days)
+        mine = content_lemmas(item.lemmas)
+        out = []
+        for chunk in chunks(candidates):
+            q = (
+                "SELECT p.rowid, p.dup_root, p.date, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid "
+                f"WHERE p.rowid IN ({','.join('?' * len(chunk))}) AND p.date >= ? AND p.date <= ?"
+            )
+            args = [*chunk, _iso(when - window), _iso(when + window)]
+            for other, root, date, lemmas in conn.execute(q, args):
+                hours = (datetime.fromisoformat(date).replace(tzinfo=None) - when).total_seconds() / 3600
+                if is_reworded(
+                    mine, content_lemmas(lemmas or ""), hours, self.reword_days, self.reword_threshold
+                ):
+                    out.append((other, root, date, "reworded"))
+        return out
 
     def _write_annotation(
         self, conn: sqlite3.Connection, rowid: int, ann: Annotation, fingerprint: str | None
@@ -661,6 +740,9 @@ class SqliteStore:
             "actors": self._stream("SELECT post, actor, about FROM post_actors ORDER BY post, actor"),
             "themes": self._stream("SELECT post, theme, about FROM post_themes ORDER BY post, theme"),
             "mentions": self._stream('SELECT post, actor, kind, start, "end", text FROM mentions ORDER BY post, start, "end"'),
+            # a post's links in both directions: a copy stored before its original is the `other` side
+            "links": self._stream("SELECT r, kind FROM (SELECT post AS r, kind FROM dup_links UNION ALL "
+                                  "SELECT other, kind FROM dup_links) ORDER BY r"),
         }  # fmt: skip
         for row in posts:
             rowid = row["rowid"]
@@ -677,6 +759,9 @@ class SqliteStore:
                 "text": row["text"],
                 "forwarded_from": row["forwarded_from"],
                 "duplicate_of": row["dup_root"] if row["dup_root"] != row["id"] else None,
+                "duplicate_kind": strongest_link(r[1] for r in found["links"])
+                if row["dup_root"] != row["id"]
+                else None,
                 "in_scope": None if row["in_scope"] is None else bool(row["in_scope"]),
                 "about": {
                     "actors": [r[1] for r in found["actors"] if r[2]],
@@ -1327,22 +1412,40 @@ class SqliteStore:
         ]
         root = post["dup_root"]
         size = c.execute("SELECT count(*) FROM posts WHERE dup_root = ?", (root,)).fetchone()[0]
+        members = (
+            c.execute(
+                "SELECT rowid, id, channel, date, lang, forwarded_from, views, url FROM posts WHERE dup_root = ? "
+                "ORDER BY date IS NULL, date, id LIMIT ?",
+                (root, group_limit),
+            ).fetchall()
+            if size > 1
+            else []
+        )
+        kinds = self._link_kinds([m[0] for m in members])
         post["group"] = {
             "root": root,
             "size": size,
             "posts": [
-                {"id": i, "channel": ch, "date": d, "lang": lg, "forwarded_from": fw, "views": v, "url": u}
-                for i, ch, d, lg, fw, v, u in c.execute(
-                    "SELECT id, channel, date, lang, forwarded_from, views, url FROM posts WHERE dup_root = ? "
-                    "ORDER BY date IS NULL, date, id LIMIT ?",
-                    (root, group_limit),
-                )
-            ]
-            if size > 1
-            else [],
-        }
+                {"id": i, "channel": ch, "date": d, "lang": lg, "forwarded_from": fw, "views": v, "url": u,
+                 "link": kinds.get(r)}
+                for r, i, ch, d, lg, fw, v, u in members
+            ],
+        }  # fmt: skip
         post["corrections"] = self.corrections(post_id)
         return post
+
+    def _link_kinds(self, rowids: list[int]) -> dict[int, str]:
+        """The strongest kind of link (exact, near, reworded) each post has to its group."""
+        found: dict[int, list[str]] = {}
+        for chunk in chunks(rowids):
+            marks = ",".join("?" * len(chunk))
+            q = (
+                f"SELECT post, kind FROM dup_links WHERE post IN ({marks}) "
+                f"UNION ALL SELECT other, kind FROM dup_links WHERE other IN ({marks})"
+            )
+            for r, kind in self.conn.execute(q, [*chunk, *chunk]):
+                found.setdefault(r, []).append(kind)
+        return {r: strongest_link(kinds) for r, kinds in found.items() if kinds}
 
     def posts_brief(self, post_ids: Iterable[str], text_chars: int = 400) -> dict[str, dict]:
         """id -> {id, channel, date, lang, text (cut), duplicate_of, forwarded_from, in_scope}."""
@@ -1435,6 +1538,12 @@ class SqliteStore:
 
 # `asof_copy` (filled by `_groups_as_of`) lists the posts that are copies as of the range's end.
 _CONTENT = "p.in_scope = 1 AND p.date >= ? AND p.date < ? AND p.rowid NOT IN (SELECT rowid FROM asof_copy)"
+
+
+def strongest_link(kinds: Iterable[str]) -> str | None:
+    """The strongest of a post's link kinds (exact, then near, then reworded); None without links."""
+    ranks = [LINK_KINDS.index(k) for k in kinds if k in LINK_KINDS]
+    return LINK_KINDS[min(ranks)] if ranks else None
 
 
 def _columns(rows: list[tuple], k: int) -> list[list]:
