@@ -114,6 +114,24 @@ def test_a_reworded_copy_joins_the_group_and_other_coverage_stays_apart(
         }
 
 
+def test_a_channel_retelling_its_own_post_is_an_update_not_a_copy(tmp_path, preparer):
+    first = post("agency", 1, RU_ORIGINAL)
+    update = post("agency", 2, RU_REWORDED, DAY + timedelta(hours=5))
+    elsewhere = post("digest", 7, RU_REWORDED, DAY + timedelta(hours=6))
+    with Store.open(tmp_path / "own.db") as store:
+        write(store, preparer, first, update)
+        assert roots(store)[update.id] == update.id
+        # The digest's identical retelling is an exact copy of the update and a retelling of the
+        # original: one group, rooted at the original.
+        write(store, preparer, elsewhere)
+        found = roots(store)
+        assert found[update.id] == found[elsewhere.id] == first.id
+        assert links(store) == {
+            (frozenset((elsewhere.id, update.id)), "exact"),
+            (frozenset((elsewhere.id, first.id)), "reworded"),
+        }
+
+
 def test_the_same_retelling_outside_the_window_is_not_a_copy(tmp_path, preparer):
     first = post("agency", 1, RU_ORIGINAL)
     late = post("digest", 7, RU_REWORDED, DAY + timedelta(days=3, hours=1))
@@ -183,8 +201,9 @@ def test_an_edit_that_rewrites_the_copy_leaves_the_group(tmp_path, preparer):
 
 
 # ---- the look-ahead rule, with lemma strings written by hand -------------------------------
-WORDS_A = "посол граница вода дамба плотина урожай засуха фермер"
-WORDS_B = "посол граница вода дамба инженер турбина ремонт энергия"
+CORE = "посол граница вода дамба плотина урожай"
+WORDS_A = CORE + " засуха фермер пастбище колодец овца зерно"
+WORDS_B = CORE + " инженер турбина ремонт энергия подстанция кабель"
 
 
 def prepared(channel: str, mid: int, lemmas: str, when: datetime) -> PreparedPost:
@@ -199,7 +218,7 @@ def test_a_later_retelling_that_bridges_two_reports_does_not_change_the_earlier_
     a = prepared("a", 1, WORDS_A, datetime(2024, 12, 30, 10))
     b = prepared("b", 2, WORDS_B, datetime(2024, 12, 31, 10))
     bridge = prepared(
-        "c", 3, "посол граница вода дамба плотина урожай инженер турбина", datetime(2025, 1, 1, 10)
+        "c", 3, CORE + " засуха фермер пастбище инженер турбина ремонт", datetime(2025, 1, 1, 10)
     )
     assert not is_reworded(content_lemmas(WORDS_A), content_lemmas(WORDS_B), 24)
     with Store.open(tmp_path / "y.db") as store:

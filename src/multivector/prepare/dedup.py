@@ -99,7 +99,9 @@ def band_keys(signature: bytes, rows: int) -> list[int]:
 
 REWORD_DAYS = 3  # a retelling appears within days; later texts on the same matter are coverage
 REWORD_THRESHOLD = 0.6  # share of content lemmas each text shares with the other (both ways)
-REWORD_MIN_LEMMAS = 8  # fewer content lemmas are too little evidence to call a text a retelling
+# A text needs this many content lemmas to be judged, and a pair must share this many: on
+# short texts 60% is a handful of words, too few to tell a retelling from the next report.
+REWORD_MIN_LEMMAS = 8
 REWORD_ROWS = 2  # LSH rows per band: a pair at Jaccard 0.43 (containment 0.6 both ways) is a
 REWORD_BANDS = 16  # candidate with p = 0.96; the buckets below keep the candidate lists short
 
@@ -182,9 +184,23 @@ def reword_overlap(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def is_reworded(
-    a: frozenset[str], b: frozenset[str], hours_apart: float,
-    days: float = REWORD_DAYS, threshold: float = REWORD_THRESHOLD,
-) -> bool:  # fmt: skip
+    a: frozenset[str],
+    b: frozenset[str],
+    hours_apart: float,
+    same_channel: bool = False,
+    days: float = REWORD_DAYS,
+    threshold: float = REWORD_THRESHOLD,
+) -> bool:
     """The decision for two texts of the same bucket (same actors and numbers): one retells the
-    other. Symmetric, so it does not matter which of the two was stored first."""
-    return abs(hours_apart) <= days * 24 and reword_overlap(a, b) >= threshold
+    other. Symmetric, so it does not matter which of the two was stored first.
+
+    A channel's own second text on a matter is an update (the plane has landed, the bill was
+    withdrawn), not amplification: retellings are looked for between channels only. A channel
+    repeating its own words is still caught by the exact and near rules.
+    """
+    return (
+        not same_channel
+        and abs(hours_apart) <= days * 24
+        and len(a & b) >= REWORD_MIN_LEMMAS
+        and reword_overlap(a, b) >= threshold
+    )

@@ -554,15 +554,16 @@ class SqliteStore:
         out = []
         for chunk in chunks(candidates):
             q = (
-                "SELECT p.rowid, p.dup_root, p.date, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid "
+                "SELECT p.rowid, p.dup_root, p.date, p.channel, f.lemmas FROM posts p "
+                "JOIN posts_fts f ON f.rowid = p.rowid "
                 f"WHERE p.rowid IN ({','.join('?' * len(chunk))}) AND p.date >= ? AND p.date <= ?"
             )
             args = [*chunk, _iso(when - window), _iso(when + window)]
-            for other, root, date, lemmas in conn.execute(q, args):
+            for other, root, date, channel, lemmas in conn.execute(q, args):
                 hours = (datetime.fromisoformat(date).replace(tzinfo=None) - when).total_seconds() / 3600
-                if is_reworded(
-                    mine, content_lemmas(lemmas or ""), hours, self.reword_days, self.reword_threshold
-                ):
+                theirs = content_lemmas(lemmas or "")
+                same = channel == item.post.channel
+                if is_reworded(mine, theirs, hours, same, self.reword_days, self.reword_threshold):
                     out.append((other, root, date, "reworded"))
         return out
 
