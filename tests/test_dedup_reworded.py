@@ -251,3 +251,45 @@ def test_the_rule_is_symmetric_and_needs_enough_words():
     assert one.keys == same_other_order.keys and one.bucket == reword_bucket(["KZ", "UZ"], [])
     other_actors = reword_print(WORDS_A, "", ["KZ", "CN"])
     assert other_actors is not None and not set(other_actors.keys) & set(one.keys)
+
+
+def test_annotating_posts_stored_without_annotation_finds_their_retellings(tmp_path, preparer):
+    bare = Preparer(AnnotateOptions(enabled=False))
+    original = post("agency", 1, RU_ORIGINAL)
+    digest = post("digest", 7, RU_REWORDED, DAY + timedelta(days=1))
+    with Store.open(tmp_path / "later.db") as store:
+        write(store, bare, original, digest)
+        assert roots(store)[digest.id] == digest.id  # no actors yet: nothing to compare
+        rows = store.texts(store.ids_to_annotate())
+        store.write_annotations(preparer.annotate_rows(rows), preparer.knowledge_fingerprint)
+        assert roots(store)[digest.id] == original.id
+        assert links(store) == {(frozenset((original.id, digest.id)), "reworded")}
+
+
+def test_a_schema_3_database_gets_its_retellings_linked_when_migrated(tmp_path, preparer):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    original = post("agency", 1, RU_ORIGINAL)
+    digest = post("digest", 7, RU_REWORDED, DAY + timedelta(days=1))
+    forward = post("news", 2, RU_ORIGINAL, DAY + timedelta(hours=1))
+    with Store.open(path) as store:
+        write(store, preparer, original, digest, forward)
+    # Back to what schema 3 stored: no reworded links or keys, no link kinds.
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM dup_links WHERE kind = 'reworded'")
+    conn.execute("UPDATE posts SET dup_root = id WHERE id = ?", (digest.id,))
+    conn.execute("DROP TABLE reword_lsh")
+    conn.execute("ALTER TABLE dup_links DROP COLUMN kind")
+    conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    with Store.open(tmp_path / "fresh.db") as fresh:
+        write(fresh, preparer, forward, digest, original)
+        expected = roots(fresh), links(fresh)
+    with Store.open(path) as store:
+        assert roots(store)[digest.id] == roots(store)[forward.id] == original.id
+        # the same groups as a database that had the rule from the start, and the kinds of link
+        assert roots(store) == expected[0]
+        assert (frozenset((original.id, forward.id)), "exact") in links(store)
+        assert {kind for pair, kind in links(store) if digest.id in pair} == {"reworded"}

@@ -285,6 +285,8 @@ class SqliteStore:
                 for statement in MIGRATIONS[step].split(";\n"):
                     if statement.strip():
                         self.conn.execute(statement)
+                if step == 4:  # older posts become reworded-copy candidates, linked among themselves
+                    self.link_reworded(self.conn)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(step),)
                 )
@@ -497,10 +499,25 @@ class SqliteStore:
                     if sig and similarity(item.signature, sig) >= self.dup_threshold:
                         matches.append((other, root, when, "near"))
             conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
-        matches += self._reworded(conn, rowid, item, {m[0] for m in matches})
-        roots = {m[1] for m in matches} - {pid}
+        keys = item.reword_keys
+        if keys is None and item.annotation is not None:  # prepared by hand, not by a Preparer
+            found = reword_print(item.lemmas, item.post.text, item.annotation.actors)
+            keys = found.keys if found else []
+        if keys and item.post.date is not None:
+            matches += self._reworded(
+                conn, rowid, keys, item.post.date, item.post.channel, item.lemmas, {m[0] for m in matches}
+            )
+        self._join(conn, rowid, pid, _iso(item.post.date), pid, matches)
+
+    def _join(
+        self, conn: sqlite3.Connection, rowid: int, pid: str, date: str | None, own_root: str,
+        matches: list[tuple[int, str, str | None, str]],
+    ) -> None:  # fmt: skip
+        """Link the post to its matches and merge its group (rooted at `own_root`) with theirs."""
+        roots = {m[1] for m in matches} - {own_root}
         if not roots:
             return
+        roots.add(own_root)
         # Link to the earliest matches of each group: those are the ones an earlier year sees.
         # A pair matched two ways keeps the strongest kind (exact before near before reworded).
         kind_of: dict[int, str] = {}
@@ -517,7 +534,7 @@ class SqliteStore:
             "INSERT INTO dup_links(post, other, kind) VALUES (?, ?, ?)",
             [(rowid, o, kind_of[o]) for group in linked.values() for o in group],
         )
-        heads = [(pid, _iso(item.post.date))]
+        heads = [(pid, date)]
         q = f"SELECT id, date FROM posts WHERE id IN ({','.join('?' * len(roots))})"
         heads += conn.execute(q, sorted(roots)).fetchall()
         new_root = earliest_root((h[0], h[1], h[0]) for h in heads)
@@ -527,20 +544,16 @@ class SqliteStore:
         conn.execute("UPDATE posts SET dup_root=? WHERE rowid=?", (new_root, rowid))
 
     def _reworded(
-        self, conn: sqlite3.Connection, rowid: int, item: PreparedPost, known: set[int]
-    ) -> list[tuple[int, str, str | None, str]]:
-        """Stored posts the new post retells or that retell it (prepare/dedup.py: the rule).
+        self, conn: sqlite3.Connection, rowid: int, keys: list[int], date: datetime, channel: str,
+        lemmas: str, known: set[int],
+    ) -> list[tuple[int, str, str | None, str]]:  # fmt: skip
+        """Stored posts this post retells or that retell it (prepare/dedup.py: the rule); its
+        band keys are stored too.
 
         Candidates share a band key of the lemma MinHash, which is salted with the actors and
-        numbers, so they have those in common; the date window and the lemma containment,
-        checked here on the full-text index's lemmas, decide.
+        numbers, so they have those in common; the channels, the date window and the lemma
+        containment, checked here on the full-text index's lemmas, decide.
         """
-        keys = item.reword_keys
-        if keys is None and item.annotation is not None:  # prepared by hand, not by a Preparer
-            found = reword_print(item.lemmas, item.post.text, item.annotation.actors)
-            keys = found.keys if found else []
-        if not keys or item.post.date is None:
-            return []
         conn.executemany("INSERT INTO reword_lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
         if self.reword_days <= 0:
             return []
@@ -548,9 +561,9 @@ class SqliteStore:
         candidates = [c for (c,) in conn.execute(q, keys) if c != rowid and c not in known]
         if not candidates:
             return []
-        when = item.post.date.replace(tzinfo=None)  # stored dates carry no offset
+        when = date.replace(tzinfo=None)  # stored dates carry no offset
         window = timedelta(days=self.reword_days)
-        mine = content_lemmas(item.lemmas)
+        mine = content_lemmas(lemmas)
         out = []
         for chunk in chunks(candidates):
             q = (
@@ -559,13 +572,60 @@ class SqliteStore:
                 f"WHERE p.rowid IN ({','.join('?' * len(chunk))}) AND p.date >= ? AND p.date <= ?"
             )
             args = [*chunk, _iso(when - window), _iso(when + window)]
-            for other, root, date, channel, lemmas in conn.execute(q, args):
-                hours = (datetime.fromisoformat(date).replace(tzinfo=None) - when).total_seconds() / 3600
-                theirs = content_lemmas(lemmas or "")
-                same = channel == item.post.channel
-                if is_reworded(mine, theirs, hours, same, self.reword_days, self.reword_threshold):
-                    out.append((other, root, date, "reworded"))
+            for other, root, their_date, their_channel, their_lemmas in conn.execute(q, args):
+                hours = (
+                    datetime.fromisoformat(their_date).replace(tzinfo=None) - when
+                ).total_seconds() / 3600
+                theirs = content_lemmas(their_lemmas or "")
+                if is_reworded(
+                    mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
+                ):
+                    out.append((other, root, their_date, "reworded"))
         return out
+
+    def link_reworded(self, conn: sqlite3.Connection, rowids: Iterable[int] | None = None) -> int:
+        """Find reworded copies for annotated posts that have no reworded-copy keys yet: the
+        posts of a database made before schema 4, or ingested without annotation and annotated
+        later. Everything is read from the database (lemmas, text, the actors of the mentions);
+        posts are taken in date order, as an ingest would have met them. Returns the posts keyed."""
+        where = "p.annotated_with IS NOT NULL AND p.date IS NOT NULL AND p.rowid NOT IN (SELECT post FROM reword_lsh)"
+        if rowids is None:
+            found_rows = conn.execute(f"SELECT p.rowid, p.date, p.id FROM posts p WHERE {where}").fetchall()
+        else:
+            found_rows = []
+            for part in chunks(list(rowids)):
+                marks = ",".join("?" * len(part))
+                q = f"SELECT p.rowid, p.date, p.id FROM posts p WHERE {where} AND p.rowid IN ({marks})"
+                found_rows += conn.execute(q, list(part)).fetchall()
+        todo = [r for r, _, _ in sorted(found_rows, key=lambda x: (x[1], x[2]))]
+        keyed = 0
+        for chunk in chunks(todo):
+            marks = ",".join("?" * len(chunk))
+            actors: dict[int, list[str]] = {}
+            for r, actor in conn.execute(
+                f"SELECT DISTINCT post, actor FROM mentions WHERE post IN ({marks}) AND actor IS NOT NULL",
+                chunk,
+            ):
+                actors.setdefault(r, []).append(actor)
+            rows = {
+                r[0]: r
+                for r in conn.execute(
+                    "SELECT p.rowid, p.id, p.date, p.channel, p.text, coalesce(f.lemmas, '') FROM posts p "
+                    f"LEFT JOIN posts_fts f ON f.rowid = p.rowid WHERE p.rowid IN ({marks})",
+                    chunk,
+                )
+            }
+            for rowid in chunk:
+                _, pid, date, channel, text, lemmas = rows[rowid]
+                found = reword_print(lemmas, text, actors.get(rowid, []))
+                if found is None:
+                    continue
+                keyed += 1
+                when = datetime.fromisoformat(date)
+                matches = self._reworded(conn, rowid, found.keys, when, channel, lemmas, set())
+                (own_root,) = conn.execute("SELECT dup_root FROM posts WHERE rowid=?", (rowid,)).fetchone()
+                self._join(conn, rowid, pid, date, own_root, matches)
+        return keyed
 
     def _write_annotation(
         self, conn: sqlite3.Connection, rowid: int, ann: Annotation, fingerprint: str | None
@@ -604,6 +664,9 @@ class SqliteStore:
                 self._write_annotation(conn, rowid, annotation, fingerprint)
                 conn.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
                 conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, lemmas))
+            # Posts stored without annotation had no actors, hence no reworded-copy keys: now they can.
+            self.link_reworded(conn, rowids.values())
+            self._asof_end = None
 
     def record_file(
         self, path: str, fmt: str, posts: int, new: int, updated: int, service: int, problems: int
