@@ -248,9 +248,9 @@ def test_the_rule_is_symmetric_and_needs_enough_words():
     one = reword_print(WORDS_A, "", ["UZ", "KZ"])
     same_other_order = reword_print(" ".join(reversed(WORDS_A.split())), "", ["KZ", "UZ"])
     assert one is not None and same_other_order is not None
-    assert one.keys == same_other_order.keys and one.bucket == reword_bucket(["KZ", "UZ"], [])
+    assert one.bands == same_other_order.bands and one.bucket == reword_bucket(["KZ", "UZ"], [])
     other_actors = reword_print(WORDS_A, "", ["KZ", "CN"])
-    assert other_actors is not None and not set(other_actors.keys) & set(one.keys)
+    assert other_actors is not None and not set(other_actors.bands) & set(one.bands)
 
 
 def test_annotating_posts_stored_without_annotation_finds_their_retellings(tmp_path, preparer):

@@ -140,7 +140,7 @@ class Preparer:
             prepared.lemmas = lemmas
             # The reworded-copy signature needs the actors, so it comes after annotation.
             found = reword_print(lemmas, prepared.post.text[:MAX_ANALYSED_CHARS], annotation.actors)
-            prepared.reword_keys = found.keys if found else []
+            prepared.reword_bands = found.bands if found else []
         return out
 
     def annotate_rows(self, rows: Sequence[tuple[str, str, str | None]]) -> list[tuple[str, Annotation, str]]:

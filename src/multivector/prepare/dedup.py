@@ -113,15 +113,32 @@ _HANDLES = re.compile(r"@\w+")
 
 @dataclass(frozen=True)
 class RewordPrint:
-    """What the reworded-copy rule compares: a text's content lemmas and its LSH band keys.
+    """What the reworded-copy rule compares: a text's content lemmas and its LSH band values.
 
-    `bucket` names the actors and numbers of the text; every band key is salted with it, so
-    only texts with the same actors and the same numbers can ever share a key.
+    `bucket` names the actors and numbers of the text; every band value is salted with it, so
+    only texts with the same actors and the same numbers can ever share one. The keys a store
+    indexes add the post's day (`reword_keys`), so a lookup reads the few days of the window
+    and never the whole database.
     """
 
     lemmas: frozenset[str]
     bucket: str
-    keys: list[int]
+    bands: list[int]
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def reword_keys(bands: Iterable[int], day: int) -> list[int]:
+    """The index keys of a post's band values on `day` (days since 1970-01-01): a 64-bit mix
+    (splitmix64's finaliser) of both, cut to 56 bits so that SQL integers hold them."""
+    out = []
+    for band in bands:
+        x = (band ^ ((day + 1) * 0x9E3779B97F4A7C15)) & _MASK64
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+        out.append((x ^ (x >> 31)) >> 8)
+    return out
 
 
 def numbers(text: str) -> frozenset[str]:
@@ -135,11 +152,17 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def content_lemmas(lemmas: str) -> frozenset[str]:
-    """The content words of a lemma string (the full-text index's): no stop words, numbers, debris."""
+@lru_cache(maxsize=500_000)
+def _is_content(lemma: str) -> bool:
+    # is_stop runs a few character tests per call; the same lemmas recur in every post.
     from multivector.annotate.stopwords import is_stop
 
-    return frozenset(w for w in lemmas.split() if not is_stop(w))
+    return not is_stop(lemma)
+
+
+def content_lemmas(lemmas: str) -> frozenset[str]:
+    """The content words of a lemma string (the full-text index's): no stop words, numbers, debris."""
+    return frozenset(w for w in set(lemmas.split()) if _is_content(w))
 
 
 def reword_bucket(actors: Iterable[str], nums: Iterable[str]) -> str:
@@ -155,12 +178,10 @@ def reword_print(lemmas: str, text: str, actors: Iterable[str]) -> RewordPrint |
         return None
     bucket = reword_bucket(actors, numbers(text))
     h = np.fromiter((zlib.crc32(w.encode()) for w in content), dtype=np.uint64, count=len(content))
-    a, b = _permutations()
-    used = REWORD_ROWS * REWORD_BANDS
-    a, b = a[:used], b[:used]
-    a_hi, a_lo = a >> np.uint64(32), a & _MAX32
-    prod = ((a_hi[:, None] * h[None, :]) << np.uint64(32)) + a_lo[:, None] * h[None, :] + b[:, None]
-    sig = ((prod % _PRIME) & _MAX32).min(axis=1).astype("<u4")
+    a, b = _reword_hashes()
+    # Multiply-shift hashing: (a*h + b) mod 2^64, high 32 bits. Unsigned overflow is the modulo,
+    # which keeps this several times cheaper than the prime-field hashes of `fingerprint`.
+    sig = ((a[:, None] * h[None, :] + b[:, None]) >> np.uint64(32)).min(axis=1).astype("<u4")
     salt = hashlib.blake2b(bucket.encode(), digest_size=8).digest()
     keys = []
     for band in range(REWORD_BANDS):
@@ -170,6 +191,16 @@ def reword_print(lemmas: str, text: str, actors: Iterable[str]) -> RewordPrint |
         ).digest()
         keys.append(int.from_bytes(digest, "little"))
     return RewordPrint(content, bucket, keys)
+
+
+@lru_cache(maxsize=1)
+def _reword_hashes() -> tuple[np.ndarray, np.ndarray]:
+    # Fixed seed, as for `_permutations`: stored keys must match keys computed later.
+    rng = np.random.default_rng(20261205)
+    n = REWORD_ROWS * REWORD_BANDS
+    a = rng.integers(0, 1 << 63, size=n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
+    b = rng.integers(0, 1 << 63, size=n, dtype=np.uint64)
+    return a, b
 
 
 def reword_overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -10,6 +10,7 @@ points at the earliest post of its group (`dup_root`), and nothing is ever dropp
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,12 +29,14 @@ from multivector.prepare.dedup import (
     band_rows,
     content_lemmas,
     is_reworded,
+    reword_keys,
     reword_print,
     similarity,
 )
 from multivector.store.base import (
     CORRECTION_KEYS,
     DEFAULT_DUP_THRESHOLD,
+    EPOCH,
     Content,
     SearchFilters,
     WriteResult,
@@ -499,13 +502,13 @@ class SqliteStore:
                     if sig and similarity(item.signature, sig) >= self.dup_threshold:
                         matches.append((other, root, when, "near"))
             conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
-        keys = item.reword_keys
-        if keys is None and item.annotation is not None:  # prepared by hand, not by a Preparer
+        bands = item.reword_bands
+        if bands is None and item.annotation is not None:  # prepared by hand, not by a Preparer
             found = reword_print(item.lemmas, item.post.text, item.annotation.actors)
-            keys = found.keys if found else []
-        if keys and item.post.date is not None:
+            bands = found.bands if found else []
+        if bands and item.post.date is not None:
             matches += self._reworded(
-                conn, rowid, keys, item.post.date, item.post.channel, item.lemmas, {m[0] for m in matches}
+                conn, rowid, bands, item.post.date, item.post.channel, item.lemmas, {m[0] for m in matches}
             )
         self._join(conn, rowid, pid, _iso(item.post.date), pid, matches)
 
@@ -544,7 +547,7 @@ class SqliteStore:
         conn.execute("UPDATE posts SET dup_root=? WHERE rowid=?", (new_root, rowid))
 
     def _reworded(
-        self, conn: sqlite3.Connection, rowid: int, keys: list[int], date: datetime, channel: str,
+        self, conn: sqlite3.Connection, rowid: int, bands: list[int], date: datetime, channel: str,
         lemmas: str, known: set[int],
     ) -> list[tuple[int, str, str | None, str]]:  # fmt: skip
         """Stored posts this post retells or that retell it (prepare/dedup.py: the rule); its
@@ -554,14 +557,20 @@ class SqliteStore:
         numbers, so they have those in common; the channels, the date window and the lemma
         containment, checked here on the full-text index's lemmas, decide.
         """
-        conn.executemany("INSERT INTO reword_lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
+        when = date.replace(tzinfo=None)  # stored dates carry no offset
+        day = when.toordinal() - EPOCH
+        conn.executemany(
+            "INSERT INTO reword_lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in reword_keys(bands, day)]
+        )
         if self.reword_days <= 0:
             return []
+        # Keys carry the day: the lookup reads the days of the window only.
+        reach = math.ceil(self.reword_days)
+        keys = [k for d in range(day - reach, day + reach + 1) for k in reword_keys(bands, d)]
         q = f"SELECT DISTINCT post FROM reword_lsh WHERE key IN ({','.join('?' * len(keys))})"
         candidates = [c for (c,) in conn.execute(q, keys) if c != rowid and c not in known]
         if not candidates:
             return []
-        when = date.replace(tzinfo=None)  # stored dates carry no offset
         window = timedelta(days=self.reword_days)
         mine = content_lemmas(lemmas)
         out = []
@@ -622,7 +631,7 @@ class SqliteStore:
                     continue
                 keyed += 1
                 when = datetime.fromisoformat(date)
-                matches = self._reworded(conn, rowid, found.keys, when, channel, lemmas, set())
+                matches = self._reworded(conn, rowid, found.bands, when, channel, lemmas, set())
                 (own_root,) = conn.execute("SELECT dup_root FROM posts WHERE rowid=?", (rowid,)).fetchone()
                 self._join(conn, rowid, pid, date, own_root, matches)
         return keyed
