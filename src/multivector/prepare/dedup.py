@@ -116,29 +116,13 @@ class RewordPrint:
     """What the reworded-copy rule compares: a text's content lemmas and its LSH band values.
 
     `bucket` names the actors and numbers of the text; every band value is salted with it, so
-    only texts with the same actors and the same numbers can ever share one. The keys a store
-    indexes add the post's day (`reword_keys`), so a lookup reads the few days of the window
-    and never the whole database.
+    only texts with the same actors and the same numbers can ever share one. A store indexes
+    the band values with the post's day, so that a lookup reads the days of the window only.
     """
 
     lemmas: frozenset[str]
     bucket: str
     bands: list[int]
-
-
-_MASK64 = (1 << 64) - 1
-
-
-def reword_keys(bands: Iterable[int], day: int) -> list[int]:
-    """The index keys of a post's band values on `day` (days since 1970-01-01): a 64-bit mix
-    (splitmix64's finaliser) of both, cut to 56 bits so that SQL integers hold them."""
-    out = []
-    for band in bands:
-        x = (band ^ ((day + 1) * 0x9E3779B97F4A7C15)) & _MASK64
-        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-        out.append((x ^ (x >> 31)) >> 8)
-    return out
 
 
 def numbers(text: str) -> frozenset[str]:

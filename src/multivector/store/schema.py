@@ -124,10 +124,12 @@ MIGRATIONS: dict[int, str] = {
     UPDATE dup_links SET kind = 'exact' WHERE EXISTS (
         SELECT 1 FROM posts a JOIN posts b ON b.content_hash = a.content_hash
         WHERE a.rowid = dup_links.post AND b.rowid = dup_links.other);
-    -- Band keys of the lemma MinHash, salted with the post's actors and numbers: posts sharing
-    -- a key are reworded-copy candidates.
-    CREATE TABLE reword_lsh (key INTEGER NOT NULL, post INTEGER NOT NULL);
-    CREATE INDEX reword_lsh_key ON reword_lsh(key);
+    -- Band values of the lemma MinHash, salted with the post's actors and numbers, with the
+    -- post's day (days since 1970-01-01): posts sharing a key within a few days are
+    -- reworded-copy candidates.
+    CREATE TABLE reword_lsh (
+        key INTEGER NOT NULL, day INTEGER NOT NULL, post INTEGER NOT NULL, PRIMARY KEY (key, day, post)
+    ) WITHOUT ROWID;
     CREATE INDEX reword_lsh_post ON reword_lsh(post);
     """,
 }

@@ -29,7 +29,6 @@ from multivector.prepare.dedup import (
     band_rows,
     content_lemmas,
     is_reworded,
-    reword_keys,
     reword_print,
     similarity,
 )
@@ -157,6 +156,7 @@ class SqliteStore:
         self._rows = band_rows(dup_threshold)
         self.reword_days = reword_days  # 0 turns the reworded-copy rule off
         self.reword_threshold = reword_threshold
+        self._content_of: dict[int, frozenset[str]] = {}  # rowid -> content lemmas, for reworded-copy checks
 
     # ---- opening and schema -------------------------------------------------------------
     read_only = False  # True when opened with SQLite's mode=ro (the file or its folder is read-only)
@@ -313,6 +313,7 @@ class SqliteStore:
         try:
             yield self.conn
         except BaseException:
+            self._content_of.clear()  # rowids of a rolled-back batch are given out again
             # SQLite has already rolled back after some errors (a full disk, an I/O error): a
             # second ROLLBACK would fail and hide the error that matters.
             if self.conn.in_transaction:
@@ -454,6 +455,7 @@ class SqliteStore:
         # The text changed: leave the old group and find the post's place again.
         conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
         conn.execute("DELETE FROM reword_lsh WHERE post=?", (rowid,))
+        self._content_of.pop(rowid, None)
         conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
         conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
         if old_root == row["id"]:
@@ -560,19 +562,23 @@ class SqliteStore:
         when = date.replace(tzinfo=None)  # stored dates carry no offset
         day = when.toordinal() - EPOCH
         conn.executemany(
-            "INSERT INTO reword_lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in reword_keys(bands, day)]
+            "INSERT OR IGNORE INTO reword_lsh(key, day, post) VALUES (?, ?, ?)",
+            [(k, day, rowid) for k in bands],
         )
         if self.reword_days <= 0:
             return []
-        # Keys carry the day: the lookup reads the days of the window only.
+        # (key, day) is indexed: the lookup reads the days of the window only, whatever the database holds.
         reach = math.ceil(self.reword_days)
-        keys = [k for d in range(day - reach, day + reach + 1) for k in reword_keys(bands, d)]
-        q = f"SELECT DISTINCT post FROM reword_lsh WHERE key IN ({','.join('?' * len(keys))})"
-        candidates = [c for (c,) in conn.execute(q, keys) if c != rowid and c not in known]
+        q = f"SELECT DISTINCT post FROM reword_lsh WHERE key IN ({','.join('?' * len(bands))}) AND day BETWEEN ? AND ?"
+        candidates = [
+            c for (c,) in conn.execute(q, [*bands, day - reach, day + reach]) if c != rowid and c not in known
+        ]
         if not candidates:
             return []
         window = timedelta(days=self.reword_days)
-        mine = content_lemmas(lemmas)
+        if len(self._content_of) > 50_000:  # candidates are recent posts: a small cache serves them
+            self._content_of.clear()
+        mine = self._content_of[rowid] = content_lemmas(lemmas)
         out = []
         for chunk in chunks(candidates):
             q = (
@@ -585,7 +591,9 @@ class SqliteStore:
                 hours = (
                     datetime.fromisoformat(their_date).replace(tzinfo=None) - when
                 ).total_seconds() / 3600
-                theirs = content_lemmas(their_lemmas or "")
+                theirs = self._content_of.get(other)
+                if theirs is None:
+                    theirs = self._content_of[other] = content_lemmas(their_lemmas or "")
                 if is_reworded(
                     mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
                 ):
@@ -673,6 +681,7 @@ class SqliteStore:
                 self._write_annotation(conn, rowid, annotation, fingerprint)
                 conn.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
                 conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, lemmas))
+                self._content_of.pop(rowid, None)
             # Posts stored without annotation had no actors, hence no reworded-copy keys: now they can.
             self.link_reworded(conn, rowids.values())
             self._asof_end = None
