@@ -1,4 +1,5 @@
-"""Fingerprints for duplicate detection: an exact content hash and a MinHash signature.
+"""Fingerprints for duplicate detection: an exact content hash, a MinHash signature, and the
+reworded-copy rule (at the end of this module; docs/duplicates.md).
 
 Exact: the hash of the text's words, lower-cased, punctuation and links dropped, so the
 same post with other emoji or spacing is still the same post. Near: MinHash over word
@@ -163,18 +164,18 @@ def reword_print(lemmas: str, text: str, actors: Iterable[str]) -> RewordPrint |
     bucket = reword_bucket(actors, numbers(text))
     h = np.fromiter((zlib.crc32(w.encode()) for w in content), dtype=np.uint64, count=len(content))
     a, b = _reword_hashes()
-    # Multiply-shift hashing: (a*h + b) mod 2^64, high 32 bits. Unsigned overflow is the modulo,
-    # which keeps this several times cheaper than the prime-field hashes of `fingerprint`.
+    # Multiply-shift hashing: (a*h + b) mod 2^64, high 32 bits; unsigned overflow is the modulo,
+    # so there is no 64-bit division as in the prime-field hashes of `fingerprint`.
     sig = ((a[:, None] * h[None, :] + b[:, None]) >> np.uint64(32)).min(axis=1).astype("<u4")
     salt = hashlib.blake2b(bucket.encode(), digest_size=8).digest()
-    keys = []
+    bands = []
     for band in range(REWORD_BANDS):
         chunk = sig[band * REWORD_ROWS : (band + 1) * REWORD_ROWS].tobytes()
         digest = hashlib.blake2b(
             salt + chunk, digest_size=7, person=b"reword" + band.to_bytes(2, "little")
         ).digest()
-        keys.append(int.from_bytes(digest, "little"))
-    return RewordPrint(content, bucket, keys)
+        bands.append(int.from_bytes(digest, "little"))
+    return RewordPrint(content, bucket, bands)
 
 
 @lru_cache(maxsize=1)
