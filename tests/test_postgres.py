@@ -186,9 +186,9 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(postgre
     with open_store(postgres_url) as store:
         posts = [_post("analyst", 1, TEXT, 5), _post("news", 2, TEXT, 6)]
         store.write_batch(preparer.prepare([(p, revision(p)) for p in posts]))
-        # Make it look like schema 1: none of what versions 2 and 3 added.
+        # Make it look like schema 1: none of what versions 2, 3 and 4 added.
         for statement in [
-            "DROP TABLE dup_links", "DROP TABLE corrections",
+            "DROP TABLE dup_links", "DROP TABLE corrections", "DROP TABLE reword_lsh",
             "ALTER TABLE posts DROP COLUMN scope_score, DROP COLUMN scope_reason, DROP COLUMN genre",
             "ALTER TABLE post_actors DROP COLUMN about, DROP COLUMN salience",
             "ALTER TABLE post_themes DROP COLUMN about, DROP COLUMN score",

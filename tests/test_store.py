@@ -167,6 +167,7 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_pat
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE dup_links")
     conn.execute("DROP TABLE corrections")
+    conn.execute("DROP TABLE reword_lsh")
     for table, column in [("posts", "scope_score"), ("posts", "scope_reason"), ("posts", "genre"),
                           ("post_actors", "about"), ("post_actors", "salience"),
                           ("post_themes", "about"), ("post_themes", "score")]:  # fmt: skip
@@ -177,6 +178,7 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_pat
     with Store.open(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         links = store.conn.execute(
-            "SELECT a.channel, b.channel FROM dup_links l JOIN posts a ON a.rowid = l.post JOIN posts b ON b.rowid = l.other"
+            "SELECT a.channel, b.channel, l.kind FROM dup_links l JOIN posts a ON a.rowid = l.post "
+            "JOIN posts b ON b.rowid = l.other"
         ).fetchall()
-    assert links == [("news", "analyst")]
+    assert links == [("news", "analyst", "exact")]

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from multivector.model import InputError
-from multivector.prepare.dedup import band_rows
+from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
 from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, indicator
 from multivector.store.query import QueryError, index_tokens, to_tsquery, ts_lexeme
 from multivector.store.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION
@@ -157,14 +157,20 @@ class PostgresStore(SqlStore):
     _IS_NOT = "IS DISTINCT FROM"
     read_only = False
 
-    def __init__(self, raw: Any, url: str, dup_threshold: float = DEFAULT_DUP_THRESHOLD):
+    def __init__(
+        self,
+        raw: Any,
+        url: str,
+        dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ):
         self.conn = _Connection(raw)
         self.raw = raw
         self.url = url
         self.location = shown_url(url)
         self._asof_end: str | None = None
-        self.dup_threshold = dup_threshold
-        self._rows = band_rows(dup_threshold)
+        self._set_dedup(dup_threshold, reword_days, reword_threshold)
 
     # ---- opening and schema -------------------------------------------------------------
     @classmethod
@@ -175,6 +181,8 @@ class PostgresStore(SqlStore):
         create: bool = True,
         read_only: bool = False,
         dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
     ) -> PostgresStore:
         """Connect to the database at `url`; with `create`, make the database (when the server
         lets us) and its tables. Errors are InputError with one line naming the server."""
@@ -186,7 +194,7 @@ class PostgresStore(SqlStore):
             raw = cls._connect(url, create)
         except psycopg.Error as e:
             raise InputError(describe_error(e, url)) from None
-        store = cls(raw, url, dup_threshold)
+        store = cls(raw, url, dup_threshold, reword_days, reword_threshold)
         try:
             store._migrate(create)
         except InputError:
@@ -248,6 +256,8 @@ class PostgresStore(SqlStore):
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 with self.raw.transaction():
                     self.raw.execute(POSTGRES_MIGRATIONS[step])
+                    if step == 4:  # older posts become reworded-copy candidates, linked among themselves
+                        self.link_reworded(self.conn)
                     self.set_meta("schema_version", str(step))
             if version < SCHEMA_VERSION:
                 self.raw.execute(
@@ -265,10 +275,16 @@ class PostgresStore(SqlStore):
         """One writing transaction: writers queue on an advisory lock (what SQLite's single
         writer gave for free: duplicate grouping must see every committed post), readers
         never wait. The data version goes up with the commit, for the dashboard's caches."""
-        with self.raw.transaction():
-            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            self.raw.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'data_version'")
-            yield self.conn
+        try:
+            with self.raw.transaction():
+                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                self.raw.execute(
+                    "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'data_version'"
+                )
+                yield self.conn
+        except BaseException:
+            self._content_of.clear()  # what a rolled-back batch cached is not in the database
+            raise
 
     def data_version(self) -> int:
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()

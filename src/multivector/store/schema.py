@@ -7,7 +7,7 @@ multivector keeps working. A database newer than this program is refused.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Migration N takes a database from version N-1 to N.
 MIGRATIONS: dict[int, str] = {
@@ -115,6 +115,23 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX corrections_post ON corrections(post);
     """,
+    4: """
+    -- Why two posts are in one group: exact (same words), near (MinHash over word pairs) or
+    -- reworded (a retelling: same actors and numbers, most content lemmas shared, within days;
+    -- prepare/dedup.py). Links stored before this version are exact or near: their posts'
+    -- content hashes tell which.
+    ALTER TABLE dup_links ADD COLUMN kind TEXT NOT NULL DEFAULT 'near';
+    UPDATE dup_links SET kind = 'exact' WHERE EXISTS (
+        SELECT 1 FROM posts a JOIN posts b ON b.content_hash = a.content_hash
+        WHERE a.rowid = dup_links.post AND b.rowid = dup_links.other);
+    -- Band values of the lemma MinHash, salted with the post's actors and numbers, with the
+    -- post's day (days since 1970-01-01): posts sharing a key within a few days are
+    -- reworded-copy candidates.
+    CREATE TABLE reword_lsh (
+        key INTEGER NOT NULL, day INTEGER NOT NULL, post INTEGER NOT NULL, PRIMARY KEY (key, day, post)
+    ) WITHOUT ROWID;
+    CREATE INDEX reword_lsh_post ON reword_lsh(post);
+    """,
 }
 
 
@@ -217,5 +234,15 @@ POSTGRES_MIGRATIONS: dict[int, str] = {
         note TEXT COLLATE "C"
     );
     CREATE INDEX corrections_post ON corrections(post);
+    """,
+    4: """
+    ALTER TABLE dup_links ADD COLUMN kind TEXT COLLATE "C" NOT NULL DEFAULT 'near';
+    UPDATE dup_links SET kind = 'exact' WHERE EXISTS (
+        SELECT 1 FROM posts a JOIN posts b ON b.content_hash = a.content_hash
+        WHERE a.rowid = dup_links.post AND b.rowid = dup_links.other);
+    CREATE TABLE reword_lsh (
+        key BIGINT NOT NULL, day INTEGER NOT NULL, post BIGINT NOT NULL, PRIMARY KEY (key, day, post)
+    );
+    CREATE INDEX reword_lsh_post ON reword_lsh(post);
     """,
 }

@@ -17,6 +17,7 @@ points at the earliest post of its group (`dup_root`), and nothing is ever dropp
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
@@ -24,9 +25,17 @@ from itertools import islice
 from typing import Any, Self
 
 from multivector.model import Annotation, PreparedPost
-from multivector.prepare.dedup import band_keys, similarity
+from multivector.prepare.dedup import (
+    band_keys,
+    band_rows,
+    content_lemmas,
+    is_reworded,
+    reword_print,
+    similarity,
+)
 from multivector.store.base import (
     CORRECTION_KEYS,
+    EPOCH,
     Content,
     SearchFilters,
     WriteResult,
@@ -37,6 +46,7 @@ from multivector.store.base import (
 from multivector.store.query import QueryError
 
 LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
+LINK_KINDS = ("exact", "near", "reworded")  # why two posts are in one group, strongest first
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
 
 
@@ -84,6 +94,14 @@ class SqlStore:
     # SQL that is spelled differently: SQLite's `IS ?` is PostgreSQL's IS NOT DISTINCT FROM.
     _IS = "IS"
     _IS_NOT = "IS NOT"
+
+    def _set_dedup(self, dup_threshold: float, reword_days: float, reword_threshold: float) -> None:
+        """The duplicate rules' settings (prepare/dedup.py), for both stores' constructors."""
+        self.dup_threshold = dup_threshold
+        self._rows = band_rows(dup_threshold)
+        self.reword_days = reword_days  # 0 turns the reworded-copy rule off
+        self.reword_threshold = reword_threshold
+        self._content_of: dict[int, frozenset[str]] = {}  # rowid -> content lemmas, for reworded-copy checks
 
     # ---- hooks each store fills in -------------------------------------------------------
     def transaction(self) -> AbstractContextManager[Any]:
@@ -267,6 +285,8 @@ class SqlStore:
         self._index_lemmas(conn, [(rowid, item.lemmas)])
         # The text changed: leave the old group and find the post's place again.
         conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
+        conn.execute("DELETE FROM reword_lsh WHERE post=?", (rowid,))
+        self._content_of.pop(rowid, None)
         conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
         conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
         if old_root == row["id"]:
@@ -286,18 +306,21 @@ class SqlStore:
     def _group(self, conn: Any, rowid: int, item: PreparedPost) -> None:
         """Join the post to every duplicate group it matches, merging them if several.
 
-        Besides the group root, the post's direct matches are kept in `dup_links`: a later
-        post can bridge two groups, and an analysis of an earlier year must not see that
-        bridge (see `_groups_as_of`: groups as of a date).
+        Besides the group root, the post's direct matches are kept in `dup_links` with the kind
+        of match (exact, near, reworded): a later post can bridge two groups, and an analysis
+        of an earlier year must not see that bridge (see `_groups_as_of`: groups as of a date).
         """
         pid = item.post.id
-        matches: list[tuple[int, str, str | None]] = []  # (rowid, dup_root, date) of matched posts
+        matches: list[tuple[int, str, str | None, str]] = []  # (rowid, dup_root, date, kind) of matched posts
         if item.content_hash:
-            matches += conn.execute(
-                "SELECT rowid, dup_root, date FROM posts WHERE content_hash=? AND rowid<>? "
-                "ORDER BY date IS NULL, date, id LIMIT ?",
-                (item.content_hash, rowid, LINKS_PER_GROUP * 8),
-            ).fetchall()
+            matches += [
+                (*m, "exact")
+                for m in conn.execute(
+                    "SELECT rowid, dup_root, date FROM posts WHERE content_hash=? AND rowid<>? "
+                    "ORDER BY date IS NULL, date, id LIMIT ?",
+                    (item.content_hash, rowid, LINKS_PER_GROUP * 8),
+                ).fetchall()
+            ]
         if item.signature:
             if item.bands is not None and item.bands[0] == self._rows:
                 keys = item.bands[1]
@@ -311,21 +334,44 @@ class SqlStore:
             )
             for other, root, when, sig in conn.execute(q, [*keys, rowid]):
                 if sig and similarity(item.signature, sig) >= self.dup_threshold:
-                    matches.append((other, root, when))
+                    matches.append((other, root, when, "near"))
             conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
-        roots = {root for _, root, _ in matches} - {pid}
+        bands = item.reword_bands
+        if bands is None and item.annotation is not None:  # prepared by hand, not by a Preparer
+            found = reword_print(item.lemmas, item.post.text, item.annotation.actors)
+            bands = found.bands if found else []
+        if bands and item.post.date is not None:
+            matches += self._reworded(
+                conn, rowid, bands, item.post.date, item.post.channel, item.lemmas, {m[0] for m in matches}
+            )
+        self._join(conn, rowid, pid, _iso(item.post.date), pid, matches)
+
+    def _join(
+        self, conn: Any, rowid: int, pid: str, date: str | None, own_root: str,
+        matches: list[tuple[int, str, str | None, str]],
+    ) -> None:  # fmt: skip
+        """Link the post to its matches and merge its group (rooted at `own_root`) with theirs."""
+        roots = {m[1] for m in matches} - {own_root}
         if not roots:
             return
+        roots.add(own_root)
         # Link to the earliest matches of each group: those are the ones an earlier year sees.
+        # A pair matched two ways keeps the strongest kind (exact before near before reworded).
+        kind_of: dict[int, str] = {}
+        for other, _, _, kind in matches:
+            if other not in kind_of or LINK_KINDS.index(kind) < LINK_KINDS.index(kind_of[other]):
+                kind_of[other] = kind
         linked: dict[str, list[int]] = {}
-        for other, root, _ in sorted(set(matches), key=lambda m: (m[2] is None, m[2] or "", m[0])):
+        for other, root, _ in sorted(
+            {m[:3] for m in matches}, key=lambda m: (m[2] is None, m[2] or "", m[0])
+        ):
             if len(linked.setdefault(root, [])) < LINKS_PER_GROUP:
                 linked[root].append(other)
         conn.executemany(
-            "INSERT INTO dup_links(post, other) VALUES (?, ?)",
-            [(rowid, o) for group in linked.values() for o in group],
+            "INSERT INTO dup_links(post, other, kind) VALUES (?, ?, ?)",
+            [(rowid, o, kind_of[o]) for group in linked.values() for o in group],
         )
-        heads = [(pid, _iso(item.post.date))]
+        heads = [(pid, date)]
         q = f"SELECT id, date FROM posts WHERE id IN ({','.join('?' * len(roots))})"
         heads += conn.execute(q, sorted(roots)).fetchall()
         new_root = earliest_root((h[0], h[1], h[0]) for h in heads)
@@ -333,6 +379,102 @@ class SqlStore:
             if old != new_root:
                 conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old))
         conn.execute("UPDATE posts SET dup_root=? WHERE rowid=?", (new_root, rowid))
+
+    def _reworded(
+        self, conn: Any, rowid: int, bands: list[int], date: datetime, channel: str,
+        lemmas: str, known: set[int],
+    ) -> list[tuple[int, str, str | None, str]]:  # fmt: skip
+        """Stored posts this post retells or that retell it (prepare/dedup.py: the rule); its
+        band keys are stored too.
+
+        Candidates share a band key of the lemma MinHash, which is salted with the actors and
+        numbers, so they have those in common; the channels, the date window and the lemma
+        containment, checked here on the full-text index's lemmas, decide.
+        """
+        when = date.replace(tzinfo=None)  # stored dates carry no offset
+        day = when.toordinal() - EPOCH
+        conn.executemany(
+            "INSERT INTO reword_lsh(key, day, post) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(k, day, rowid) for k in bands],
+        )
+        if self.reword_days <= 0:
+            return []
+        # (key, day) is indexed: the lookup reads the days of the window only, whatever the database holds.
+        reach = math.ceil(self.reword_days)
+        q = f"SELECT DISTINCT post FROM reword_lsh WHERE key IN ({','.join('?' * len(bands))}) AND day BETWEEN ? AND ?"
+        candidates = [
+            c for (c,) in conn.execute(q, [*bands, day - reach, day + reach]) if c != rowid and c not in known
+        ]
+        if not candidates:
+            return []
+        window = timedelta(days=self.reword_days)
+        if len(self._content_of) > 50_000:  # candidates are recent posts: a small cache serves them
+            self._content_of.clear()
+        mine = self._content_of[rowid] = content_lemmas(lemmas)
+        out = []
+        for chunk in chunks(candidates):
+            q = (
+                "SELECT p.rowid, p.dup_root, p.date, p.channel, f.lemmas FROM posts p "
+                "JOIN posts_fts f ON f.rowid = p.rowid "
+                f"WHERE p.rowid IN ({','.join('?' * len(chunk))}) AND p.date >= ? AND p.date <= ?"
+            )
+            args = [*chunk, _iso(when - window), _iso(when + window)]
+            for other, root, their_date, their_channel, their_lemmas in conn.execute(q, args):
+                hours = (
+                    datetime.fromisoformat(their_date).replace(tzinfo=None) - when
+                ).total_seconds() / 3600
+                theirs = self._content_of.get(other)
+                if theirs is None:
+                    theirs = self._content_of[other] = content_lemmas(their_lemmas or "")
+                if is_reworded(
+                    mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
+                ):
+                    out.append((other, root, their_date, "reworded"))
+        return out
+
+    def link_reworded(self, conn: Any, rowids: Iterable[int] | None = None) -> int:
+        """Find reworded copies for annotated posts that have no reworded-copy keys yet: the
+        posts of a database made before schema 4, or ingested without annotation and annotated
+        later. Everything is read from the database (lemmas, text, the actors of the mentions);
+        posts are taken in date order, as an ingest would have met them. Returns the posts keyed."""
+        where = "p.annotated_with IS NOT NULL AND p.date IS NOT NULL AND p.rowid NOT IN (SELECT post FROM reword_lsh)"
+        if rowids is None:
+            found_rows = conn.execute(f"SELECT p.rowid, p.date, p.id FROM posts p WHERE {where}").fetchall()
+        else:
+            found_rows = []
+            for part in chunks(list(rowids)):
+                marks = ",".join("?" * len(part))
+                q = f"SELECT p.rowid, p.date, p.id FROM posts p WHERE {where} AND p.rowid IN ({marks})"
+                found_rows += conn.execute(q, list(part)).fetchall()
+        todo = [r for r, _, _ in sorted(found_rows, key=lambda x: (x[1], x[2]))]
+        keyed = 0
+        for chunk in chunks(todo):
+            marks = ",".join("?" * len(chunk))
+            actors: dict[int, list[str]] = {}
+            for r, actor in conn.execute(
+                f"SELECT DISTINCT post, actor FROM mentions WHERE post IN ({marks}) AND actor IS NOT NULL",
+                list(chunk),
+            ):
+                actors.setdefault(r, []).append(actor)
+            rows = {
+                r[0]: r
+                for r in conn.execute(
+                    "SELECT p.rowid, p.id, p.date, p.channel, p.text, coalesce(f.lemmas, '') FROM posts p "
+                    f"LEFT JOIN posts_fts f ON f.rowid = p.rowid WHERE p.rowid IN ({marks})",
+                    list(chunk),
+                )
+            }
+            for rowid in chunk:
+                _, pid, date, channel, text, lemmas = rows[rowid]
+                found = reword_print(lemmas, text, actors.get(rowid, []))
+                if found is None:
+                    continue
+                keyed += 1
+                when = datetime.fromisoformat(date)
+                matches = self._reworded(conn, rowid, found.bands, when, channel, lemmas, set())
+                (own_root,) = conn.execute("SELECT dup_root FROM posts WHERE rowid=?", (rowid,)).fetchone()
+                self._join(conn, rowid, pid, date, own_root, matches)
+        return keyed
 
     def _write_annotation(self, conn: Any, rowid: int, ann: Annotation, fingerprint: str | None) -> None:
         for table in ("mentions", "post_actors", "theme_hits", "post_themes"):
@@ -369,7 +511,11 @@ class SqlStore:
                     continue  # deleted meanwhile
                 self._write_annotation(conn, rowid, annotation, fingerprint)
                 indexed.append((rowid, lemmas))
+                self._content_of.pop(rowid, None)
             self._index_lemmas(conn, indexed)
+            # Posts stored without annotation had no actors, hence no reworded-copy keys: now they can.
+            self.link_reworded(conn, rowids.values())
+            self._asof_end = None
 
     def record_file(
         self, path: str, fmt: str, posts: int, new: int, updated: int, service: int, problems: int
@@ -492,6 +638,9 @@ class SqlStore:
             "actors": self._stream("SELECT post, actor, about FROM post_actors ORDER BY post, actor"),
             "themes": self._stream("SELECT post, theme, about FROM post_themes ORDER BY post, theme"),
             "mentions": self._stream('SELECT post, actor, kind, start, "end", text FROM mentions ORDER BY post, start, "end"'),
+            # a post's links in both directions: a copy stored before its original is the `other` side
+            "links": self._stream("SELECT r, kind FROM (SELECT post AS r, kind FROM dup_links UNION ALL "
+                                  "SELECT other, kind FROM dup_links) AS l ORDER BY r"),
         }  # fmt: skip
         names = ("rowid", "id", "source", "channel", "message_id", "author", "date", "url", "lang", "text",
                  "forwarded_from", "dup_root", "in_scope")  # fmt: skip
@@ -511,6 +660,9 @@ class SqlStore:
                 "text": row["text"],
                 "forwarded_from": row["forwarded_from"],
                 "duplicate_of": row["dup_root"] if row["dup_root"] != row["id"] else None,
+                "duplicate_kind": strongest_link(r[1] for r in found["links"])
+                if row["dup_root"] != row["id"]
+                else None,
                 "in_scope": None if row["in_scope"] is None else bool(row["in_scope"]),
                 "about": {
                     "actors": [r[1] for r in found["actors"] if r[2]],
@@ -1043,22 +1195,40 @@ class SqlStore:
         ]
         root = post["dup_root"]
         size = c.execute("SELECT count(*) FROM posts WHERE dup_root = ?", (root,)).fetchone()[0]
+        members = (
+            c.execute(
+                "SELECT rowid, id, channel, date, lang, forwarded_from, views, url FROM posts WHERE dup_root = ? "
+                "ORDER BY date IS NULL, date, id LIMIT ?",
+                (root, group_limit),
+            ).fetchall()
+            if size > 1
+            else []
+        )
+        kinds = self._link_kinds([m[0] for m in members])
         post["group"] = {
             "root": root,
             "size": size,
             "posts": [
-                {"id": i, "channel": ch, "date": d, "lang": lg, "forwarded_from": fw, "views": v, "url": u}
-                for i, ch, d, lg, fw, v, u in c.execute(
-                    "SELECT id, channel, date, lang, forwarded_from, views, url FROM posts WHERE dup_root = ? "
-                    "ORDER BY date IS NULL, date, id LIMIT ?",
-                    (root, group_limit),
-                )
-            ]
-            if size > 1
-            else [],
-        }
+                {"id": i, "channel": ch, "date": d, "lang": lg, "forwarded_from": fw, "views": v, "url": u,
+                 "link": kinds.get(r)}
+                for r, i, ch, d, lg, fw, v, u in members
+            ],
+        }  # fmt: skip
         post["corrections"] = self.corrections(post_id)
         return post
+
+    def _link_kinds(self, rowids: list[int]) -> dict[int, str]:
+        """The strongest kind of link (exact, near, reworded) each post has to its group."""
+        found: dict[int, list[str]] = {}
+        for chunk in chunks(rowids):
+            marks = ",".join("?" * len(chunk))
+            q = (
+                f"SELECT post, kind FROM dup_links WHERE post IN ({marks}) "
+                f"UNION ALL SELECT other, kind FROM dup_links WHERE other IN ({marks})"
+            )
+            for r, kind in self.conn.execute(q, [*chunk, *chunk]):
+                found.setdefault(r, []).append(kind)
+        return {r: strongest_link(kinds) for r, kinds in found.items() if kinds}
 
     def posts_brief(self, post_ids: Iterable[str], text_chars: int = 400) -> dict[str, dict]:
         """id -> {id, channel, date, lang, text (cut), duplicate_of, forwarded_from, in_scope}."""
@@ -1150,6 +1320,12 @@ class SqlStore:
             "posts": total, "content": content, "about": about_n, "first_date": first, "last_date": last,
             "months": months, "themes": themes, "actors": actors, "channels": channels, "latest": latest,
         }  # fmt: skip
+
+
+def strongest_link(kinds: Iterable[str]) -> str | None:
+    """The strongest of a post's link kinds (exact, then near, then reworded); None without links."""
+    ranks = [LINK_KINDS.index(k) for k in kinds if k in LINK_KINDS]
+    return LINK_KINDS[min(ranks)] if ranks else None
 
 
 def _columns(rows: list[tuple], k: int) -> list[list]:

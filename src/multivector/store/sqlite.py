@@ -18,7 +18,7 @@ from urllib.parse import quote
 import numpy as np
 
 from multivector.model import InputError
-from multivector.prepare.dedup import band_rows
+from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
 from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, codes, day_number, indicator
 from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -92,13 +92,19 @@ class SqliteStore(SqlStore):
     Use `SqliteStore.open(path)`; close it or use it as a context manager.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, dup_threshold: float = DEFAULT_DUP_THRESHOLD):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ):
         self.conn = conn
         self.path = path
         self.location = str(path)
         self._asof_end: str | None = None  # the date `asof_copy` was last built for
-        self.dup_threshold = dup_threshold
-        self._rows = band_rows(dup_threshold)
+        self._set_dedup(dup_threshold, reword_days, reword_threshold)
 
     # ---- opening and schema -------------------------------------------------------------
     read_only = False  # True when opened with SQLite's mode=ro (the file or its folder is read-only)
@@ -111,6 +117,8 @@ class SqliteStore(SqlStore):
         create: bool = True,
         read_only: bool = False,
         dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
     ) -> SqliteStore:
         """Open (or with `create`, make) a database.
 
@@ -127,7 +135,7 @@ class SqliteStore(SqlStore):
         if path.exists() and path.is_dir():
             raise InputError(f"{name}: is a folder, not a database file")
         if read_only and path.exists() and _read_only_reason(path) is not None:
-            return cls._open_read_only(path, dup_threshold)
+            return cls._open_read_only(path, dup_threshold, reword_days, reword_threshold)
         if not path.exists():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,12 +154,18 @@ class SqliteStore(SqlStore):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA cache_size=-65536")
-        store = cls(conn, path, dup_threshold)
+        store = cls(conn, path, dup_threshold, reword_days, reword_threshold)
         store._migrate()
         return store
 
     @classmethod
-    def _open_read_only(cls, path: Path, dup_threshold: float) -> SqliteStore:
+    def _open_read_only(
+        cls,
+        path: Path,
+        dup_threshold: float,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ) -> SqliteStore:
         # file: URIs want an absolute, percent-encoded path; "?" or "#" in a name would cut it.
         uri = "file:" + quote(str(path.resolve()), safe="/")
         error: sqlite3.DatabaseError | None = None
@@ -168,7 +182,7 @@ class SqliteStore(SqlStore):
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA temp_store=MEMORY")
-            store = cls(conn, path, dup_threshold)
+            store = cls(conn, path, dup_threshold, reword_days, reword_threshold)
             store.read_only = True
             store._check_schema_read_only()
             return store
@@ -222,6 +236,8 @@ class SqliteStore(SqlStore):
                 for statement in MIGRATIONS[step].split(";\n"):
                     if statement.strip():
                         self.conn.execute(statement)
+                if step == 4:  # older posts become reworded-copy candidates, linked among themselves
+                    self.link_reworded(self.conn)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(step),)
                 )
@@ -236,6 +252,7 @@ class SqliteStore(SqlStore):
         try:
             yield self.conn
         except BaseException:
+            self._content_of.clear()  # rowids of a rolled-back batch are given out again
             # SQLite has already rolled back after some errors (a full disk, an I/O error): a
             # second ROLLBACK would fail and hide the error that matters.
             if self.conn.in_transaction:
