@@ -1,9 +1,12 @@
 """Benchmark: ingest the real 22k-post news set into a fresh database, then search it.
 
     .venv/bin/python bench/bench_ingest.py [--corpus ../shared/corpora/tg_news_ru_nktkln/raw] [--ner]
+        [--db postgresql://postgres@127.0.0.1:5432/bench_ingest]
 
 Prints posts/s and peak RSS of `multivector ingest` (a subprocess, workers included), and
-search latency p50/p95 over 200 queries run through the library on the same database.
+search latency p50/p95 over 200 queries run through the library on the same database. The
+database is a fresh SQLite file, or with `--db URL` a PostgreSQL database that must be empty
+(it is made when missing, and left in place afterwards for a look).
 """
 
 from __future__ import annotations
@@ -33,21 +36,30 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--ner", action="store_true", help="run NER too (default: the --no-ner fast path)")
     ap.add_argument("--workers", type=int, default=0)
+    ap.add_argument(
+        "--db",
+        default=None,
+        help="a postgresql:// URL of an empty database (default: a temporary SQLite file)",
+    )
     args = ap.parse_args()
     if not args.corpus.exists():
         sys.exit(f"{args.corpus}: corpus not found")
     exe = str(Path(sys.executable).parent / "multivector")
+    from multivector.store import open_store
+
+    if args.db:
+        with open_store(args.db) as store:
+            if store.count_posts():
+                sys.exit(f"{store.location}: already holds posts; the benchmark needs an empty database")
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
+        db = args.db or Path(tmp) / "bench.db"
         cmd = [exe, "--db", str(db), "ingest", str(args.corpus), "--workers", str(args.workers)]
         if not args.ner:
             cmd.append("--no-ner")
         m = run(cmd)
         if m.returncode != 0:
             sys.exit(f"ingest failed ({m.returncode}): {m.stderr[-2000:]}")
-        from multivector.store.sqlite import Store
-
-        with Store.open(db, create=False) as store:
+        with open_store(db, create=False) as store:
             n = store.count_posts()
             rng = random.Random(7)
             queries = []

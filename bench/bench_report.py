@@ -1,9 +1,10 @@
 """Benchmark: the full year report over a large synthetic database.
 
     .venv/bin/python bench/bench_report.py [--posts 200000] [--db /tmp/bench200k.db] [--year 2024]
+    .venv/bin/python bench/bench_report.py --posts 100000 --db postgresql://postgres@127.0.0.1:5432/bench100k
 
-Makes the database with `bench/make_corpus.py` when it is missing (not timed: that is the
-ingest's job), then times `multivector report --year Y --format json` as a subprocess and
+Makes the database with `bench/make_corpus.py` when it is missing or, on PostgreSQL, empty
+(not timed: that is the ingest's job; its posts/s are printed), then times `multivector report --year Y --format json` as a subprocess and
 samples its peak RSS (children included; see measure.py). Target: <= 30 s and <= 1.5 GB for
 200,000 posts. It runs the report twice (the second run must give the same bytes), then
 prints the time of each stage measured in-process, and checks the answers the corpus plants:
@@ -27,12 +28,12 @@ from measure import run  # noqa: E402
 HERE = Path(__file__).resolve().parent
 
 
-def stages(db: Path, year: int) -> list[tuple[str, float]]:
+def stages(db: Path | str, year: int) -> list[tuple[str, float]]:
     """Seconds per stage of build_report, in this process."""
     from multivector.analyze.balance import balance
     from multivector.knowledge import load_knowledge
     from multivector.report import build
-    from multivector.store.sqlite import Store
+    from multivector.store import open_store
 
     out = []
     t = time.perf_counter()
@@ -47,7 +48,7 @@ def stages(db: Path, year: int) -> list[tuple[str, float]]:
     lexicon = build.Lexicon.from_knowledge(knowledge, "KZ")
     lap("load knowledge")
     opt = build.ReportOptions()
-    with Store.open(db, create=False) as store:
+    with open_store(db, create=False) as store:
         data = build.load_year(store, lexicon, year)
         lap("load posts, lemmas, TF-IDF (two years)")
         model = build._topics(data, opt)
@@ -63,11 +64,11 @@ def stages(db: Path, year: int) -> list[tuple[str, float]]:
     return out
 
 
-def planted_checks(db: Path, report: dict) -> list[str]:
+def planted_checks(db: Path | str, report: dict) -> list[str]:
     """How the report matches what make_corpus.py planted."""
     import numpy as np
 
-    from multivector.store.sqlite import Store
+    from multivector.store import open_store
 
     lines = []
     ranks = {t["theme"]: t["rank"] for t in report["trends"]}
@@ -83,7 +84,7 @@ def planted_checks(db: Path, report: dict) -> list[str]:
         + ", ".join(f"{t}={'#' + str(ranks[t]) if t in ranks else 'absent'}" for t in expected_up)
     )
     year = str(report["year"])
-    with Store.open(db, create=False) as store:
+    with open_store(db, create=False) as store:
         rows = store.conn.execute("SELECT id, author, date FROM posts WHERE author LIKE 'event:%'").fetchall()
     label = {pid: author for pid, author, _ in rows}
     planted_year = {author for _, author, d in rows if d.startswith(year)}
@@ -104,15 +105,29 @@ def planted_checks(db: Path, report: dict) -> list[str]:
     return lines
 
 
+def _missing(db: Path | str) -> bool:
+    """Whether the benchmark database is still to be made (no file, or an empty server database)."""
+    from multivector.store import is_server_url, open_store
+
+    if not is_server_url(db):
+        return not Path(db).exists()
+    with open_store(db) as store:
+        return store.count_posts() == 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--posts", type=int, default=200_000)
-    ap.add_argument("--db", type=Path, default=None, help="default: /tmp/multivector-bench-<posts>.db")
+    ap.add_argument(
+        "--db",
+        default=None,
+        help="an SQLite file or a postgresql:// URL; default: /tmp/multivector-bench-<posts>.db",
+    )
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--no-stages", action="store_true", help="skip the in-process stage timings")
     args = ap.parse_args()
     db = args.db or Path(tempfile.gettempdir()) / f"multivector-bench-{args.posts}.db"
-    if not db.exists():
+    if _missing(db):
         print(f"making {db} with {args.posts} posts ...", file=sys.stderr)
         t = time.perf_counter()
         subprocess.run(
@@ -146,9 +161,9 @@ def main() -> None:
         import json
 
         report = json.loads(outs[0][1])
-    from multivector.store.sqlite import Store
+    from multivector.store import open_store
 
-    with Store.open(db, create=False) as store:
+    with open_store(db, create=False) as store:
         n = store.count_posts()
     gen = report["generated_from"]
     print(f"database: {n} posts; year {args.year}: {gen['content_posts']} in-scope content posts "

@@ -1,6 +1,7 @@
 """Generate a synthetic multivector database of N posts for scale tests of the analysis.
 
     .venv/bin/python bench/make_corpus.py 200000 --out /tmp/bench200k.db [--seed 7] [--start-year 2023]
+    .venv/bin/python bench/make_corpus.py 100000 --out postgresql://postgres@127.0.0.1:5432/bench100k
 
 What it holds: posts over two calendar years (`--start-year` and the next) in 40 channels
 (Russian, Kazakh and English, each with its own activity level), 2-8 sentences of 8-20 words
@@ -40,7 +41,7 @@ from pathlib import Path
 
 from multivector.annotate.tokens import lemma_text
 from multivector.model import SOURCE_TELEGRAM, Annotation, Mention, Post, PreparedPost, ThemeHit
-from multivector.store.sqlite import Store
+from multivector.store import is_server_url, open_store
 
 LANGS = ("ru", "kk", "en")
 
@@ -422,7 +423,7 @@ class Writer:
         return out
 
 
-def build(n: int, out: Path, seed: int, start_year: int) -> None:
+def build(n: int, out: Path | str, seed: int, start_year: int) -> None:
     rng = random.Random(seed)
     writer = Writer(rng)
     start = datetime(start_year, 1, 1)
@@ -469,8 +470,12 @@ def build(n: int, out: Path, seed: int, start_year: int) -> None:
         plan.append((d, "base"))
     plan.sort()
 
-    store = Store.open(out)
-    store.conn.execute("PRAGMA synchronous=OFF")
+    store = open_store(out)
+    if is_server_url(out):
+        if store.count_posts():
+            sys.exit(f"{store.location}: already holds posts; use an empty database")
+    else:
+        store.conn.execute("PRAGMA synchronous=OFF")
     batch: list[PreparedPost] = []
     recent: list[tuple[int, PreparedPost]] = []
     mid = 0
@@ -511,7 +516,8 @@ def build(n: int, out: Path, seed: int, start_year: int) -> None:
             flush()
             print(f"\r{written} posts, {time.perf_counter() - t0:.0f} s", end="", file=sys.stderr)
     flush()
-    store.conn.execute("PRAGMA synchronous=NORMAL")
+    if not is_server_url(out):
+        store.conn.execute("PRAGMA synchronous=NORMAL")
     store.set_meta("synthetic", f"make_corpus n={n} seed={seed} start_year={start_year}")
     store.close()
     print(f"\r{written} posts ({event_posts} in {len(events)} planted events) written to {out} "
@@ -676,12 +682,16 @@ def finish(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("n", type=int, help="number of posts")
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument(
+        "--out", required=True, help="an SQLite file, or a postgresql:// URL of an empty database"
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--start-year", type=int, default=2023)
     args = ap.parse_args()
-    if args.out.exists():
-        sys.exit(f"{args.out}: exists; remove it first")
+    if not is_server_url(args.out):
+        args.out = Path(args.out)
+        if args.out.exists():
+            sys.exit(f"{args.out}: exists; remove it first")
     build(args.n, args.out, args.seed, args.start_year)
 
 

@@ -116,7 +116,7 @@ def test_export_jsonl_follows_the_contract(tmp_path):
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     assert len(rows) == 5
     keys = {"id", "source", "channel", "message_id", "author", "date", "url", "lang", "text", "forwarded_from",
-            "duplicate_of", "in_scope", "about", "actors", "themes", "mentions"}  # fmt: skip
+            "duplicate_of", "duplicate_kind", "in_scope", "about", "actors", "themes", "mentions"}  # fmt: skip
     assert all(set(row) == keys for row in rows)
     assert rows[0]["message_id"] == "0" and rows[0]["channel"] == "канал 0"
     csv_out = tmp_path / "t.csv"

@@ -11,6 +11,7 @@ import pytest
 
 from helpers import multivector
 from multivector.model import Annotation, InputError, Mention, Post, PreparedPost, ThemeHit
+from multivector.store import open_store
 from multivector.store.sqlite import Store
 from web_support import copy_db, sample_db  # noqa: F401 - a fixture
 
@@ -35,8 +36,8 @@ TEXT = "Россия и Казахстан обсудили атомную ст�
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "c.db")
+def store(db_target):
+    s = open_store(db_target)
     s.write_batch([_post(1, TEXT, [("RU", 0, 6), ("KZ", 9, 18)], [("nuclear_energy", 28, 43)])])
     yield s
     s.close()
@@ -97,8 +98,8 @@ def test_corrections_are_applied_again_after_reannotation(store):
     assert "nuclear_energy" in row["themes"]  # the rest of the machine's tags are kept
 
 
-def test_a_correction_waits_for_its_post_and_applies_when_it_is_ingested(tmp_path):
-    s = Store.open(tmp_path / "later.db")
+def test_a_correction_waits_for_its_post_and_applies_when_it_is_ingested(db_target):
+    s = open_store(db_target)
     coming = _post(2, TEXT, [("RU", 0, 6)], [])
     s.import_corrections([{"post": coming.post.id, "field": "actor", "value": "RU", "action": "remove",
                            "author": "a", "created_at": "2024-05-01T10:00:00", "note": None}])  # fmt: skip

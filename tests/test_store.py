@@ -1,4 +1,5 @@
-"""The SQLite store: schema, idempotent writes, edits, duplicate groups, lemma search."""
+"""The stores, SQLite and PostgreSQL alike: schema, idempotent writes, edits, duplicate groups,
+lemma search (the `store` fixture runs each test on both); then what is each store's own."""
 
 import sqlite3
 from datetime import datetime
@@ -7,6 +8,7 @@ import pytest
 
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
 from multivector.pipeline import AnnotateOptions, Preparer, revision
+from multivector.store import open_store
 from multivector.store.query import QueryError
 from multivector.store.schema import SCHEMA_VERSION
 from multivector.store.sqlite import SearchFilters, Store
@@ -23,8 +25,8 @@ def write(store: Store, *posts: Post):
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "t.db") as s:
+def store(db_target):
+    with open_store(db_target) as s:
         yield s
 
 
@@ -33,9 +35,13 @@ NUCLEAR_KK = "Қазақстанда атом электр станциясын 
 NUCLEAR_EN = "Kazakhstan's voters backed the construction of a nuclear power plant, and Russia's Rosatom leads the bidding."
 
 
-def test_schema_version_and_wal(store):
+def test_schema_version(store):
     assert store.schema_version == SCHEMA_VERSION
-    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    with Store.open(tmp_path / "t.db") as store:
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_not_a_database_is_a_clear_error(tmp_path):
@@ -139,10 +145,10 @@ def test_unknown_newer_schema_is_refused(tmp_path):
         Store.open(path)
 
 
-def test_growing_view_counts_are_refreshed_without_counting_as_an_edit(tmp_path):
+def test_growing_view_counts_are_refreshed_without_counting_as_an_edit(db_target):
     from multivector.pipeline import IngestOptions, Ingestor
 
-    with Store.open(tmp_path / "v.db") as store:
+    with open_store(db_target) as store:
         options = IngestOptions()
         options.annotate.enabled = False
         with Ingestor(store, options) as ingestor:
@@ -161,6 +167,7 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_pat
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE dup_links")
     conn.execute("DROP TABLE corrections")
+    conn.execute("DROP TABLE reword_lsh")
     for table, column in [("posts", "scope_score"), ("posts", "scope_reason"), ("posts", "genre"),
                           ("post_actors", "about"), ("post_actors", "salience"),
                           ("post_themes", "about"), ("post_themes", "score")]:  # fmt: skip
@@ -171,6 +178,7 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_pat
     with Store.open(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         links = store.conn.execute(
-            "SELECT a.channel, b.channel FROM dup_links l JOIN posts a ON a.rowid = l.post JOIN posts b ON b.rowid = l.other"
+            "SELECT a.channel, b.channel, l.kind FROM dup_links l JOIN posts a ON a.rowid = l.post "
+            "JOIN posts b ON b.rowid = l.other"
         ).fetchall()
-    assert links == [("news", "analyst")]
+    assert links == [("news", "analyst", "exact")]

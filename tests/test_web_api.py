@@ -8,13 +8,22 @@ import urllib.parse
 import pytest
 
 from helpers import multivector
-from multivector.store.sqlite import SearchFilters, Store
+from multivector.store import open_store
+from multivector.store.sqlite import SearchFilters
 from web_support import EVIL_CHANNEL, TOKEN, copy_db, sample_db, start_server, stop_server  # noqa: F401
 
 
-@pytest.fixture(scope="module")
-def server(sample_db, tmp_path_factory):  # noqa: F811
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request, sample_db, tmp_path_factory):  # noqa: F811
+    """The dashboard over a copy of the sample: an SQLite file, then the same moved into PostgreSQL."""
     db = copy_db(sample_db, tmp_path_factory.mktemp("api"))
+    if request.param == "postgres":
+        from pg_support import new_schema
+
+        url = new_schema(request.getfixturevalue("postgres_run_db"))
+        done = multivector("--db", str(db), "migrate", "--to", url)
+        assert done.returncode == 0, done.stderr
+        db = url
     srv = start_server(db)
     srv.wait_warm()
     yield srv
@@ -28,7 +37,7 @@ def q(path: str, **params) -> str:
 def test_search_returns_the_contract_and_the_posts_the_store_finds(server):
     found = server.json(q("/api/search", q="саммитах", lang="ru", **{"from": "2024-01-01"}, per_page=5))
     assert set(found) >= {"results", "total", "total_exact", "page", "per_page", "pages", "query"}
-    with Store.open(server.db, create=False) as s:
+    with open_store(server.db, create=False) as s:
         expected = s.search_page("саммитах", SearchFilters(langs=["ru"], date_from="2024-01-01"), limit=500)
     assert found["total"] == expected["total"] > 5
     assert found["pages"] == -(-found["total"] // 5)
@@ -69,7 +78,7 @@ def test_paging_is_bounded(server):
 
 
 def test_post_has_the_export_fields_spans_and_group(server):
-    with Store.open(server.db, create=False) as s:
+    with open_store(server.db, create=False) as s:
         copy = next(r for r in s.iter_export() if r["duplicate_of"])
     post = server.json(f"/api/posts/{copy['id']}")
     assert post["id"] == copy["id"] and post["text"] == copy["text"]
@@ -125,7 +134,7 @@ def test_the_dashboard_answers_for_any_country(server):
 
 def test_actor_and_channel_figures(server):
     cn = server.json("/api/actors/CN")
-    with Store.open(server.db, create=False) as s:
+    with open_store(server.db, create=False) as s:
         posts = s.search_page(None, SearchFilters(actors=["CN"]))["total"]
     assert cn["posts"] == posts and cn["name"] == "China"
     assert sum(m["posts"] for m in cn["months"]) <= posts
@@ -165,7 +174,7 @@ def test_requests_for_another_host_name_are_refused(server):
 
 
 def test_corrections_need_the_token_and_a_same_site_origin(server):
-    with Store.open(server.db, create=False) as s:
+    with open_store(server.db, create=False) as s:
         post = next(r for r in s.iter_export() if "RU" in r["actors"])
     body = json.dumps(
         {"post": post["id"], "field": "actor", "value": "RU", "action": "remove", "author": "api"}
@@ -187,7 +196,7 @@ def test_corrections_need_the_token_and_a_same_site_origin(server):
         {"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert status == 403
-    with Store.open(server.db, create=False) as s:
+    with open_store(server.db, create=False) as s:
         assert s.corrections() == []
     unknown = json.dumps(
         {"post": post["id"], "field": "actor", "value": "NOT_AN_ACTOR", "action": "add"}
@@ -252,7 +261,7 @@ def test_a_filtered_search_ranks_as_the_unfiltered_one_does(server, monkeypatch,
     """The fast path (filter the index's best matches) gives the page the full ranking gives."""
     import multivector.store.sqlite as sqlite_store
 
-    with Store.open(server.db, create=False) as s:
+    with open_store(server.db, create=False) as s:
         everything = s.search_page("саммит", limit=500)["results"]
         expected = [r["id"] for r in everything if r["lang"] == "ru" and r["duplicate_of"] is None][
             offset : offset + 4

@@ -63,7 +63,7 @@ def build_database(folder: Path) -> Path:
 @dataclass
 class Server:
     url: str
-    db: Path
+    db: Path | str  # an SQLite file or a PostgreSQL URL
     process: subprocess.Popen
     token: str | None
 
@@ -101,7 +101,7 @@ class Server:
         raise AssertionError("the server did not finish warming up")
 
 
-def start_server(db: Path, token: str | None = TOKEN, extra: tuple[str, ...] = ()) -> Server:
+def start_server(db: Path | str, token: str | None = TOKEN, extra: tuple[str, ...] = ()) -> Server:
     exe = Path(sys.executable).parent / "multivector"
     env = {**os.environ}
     env.pop("MULTIVECTOR_EDIT_TOKEN", None)

@@ -936,6 +936,42 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @app.command()
+def migrate(
+    to: Annotated[
+        str, typer.Option("--to", help="The PostgreSQL database to fill: postgresql://user@host:5432/db.")
+    ],
+) -> None:
+    """Copy the --db SQLite file into an empty PostgreSQL database: every post, tag, duplicate
+    group and correction as it is (see docs/deploy.md)."""
+    from multivector.store import is_server_url
+    from multivector.store.migrate import TABLES
+    from multivector.store.migrate import migrate as copy_database
+    from multivector.store.postgres import shown_url
+
+    if not is_server_url(to):
+        raise InputError(f"--to {to!r}: expected a PostgreSQL URL such as postgresql://user@host:5432/db")
+    if is_server_url(State.db):
+        raise InputError(f"--db {shown_url(str(State.db))}: migrate reads an SQLite file (--db FILE)")
+    with _open() as source, Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as bar:  # fmt: skip
+        tasks = {t: bar.add_task(t, total=None) for t in TABLES}
+
+        def on_rows(table: str, done: int, total: int) -> None:
+            bar.update(tasks[table], completed=done, total=total)
+
+        try:
+            report = copy_database(source, to, on_rows)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("interrupted: nothing was kept on the server; run the same command again")
+            raise typer.Exit(130) from None
+    rows = ", ".join(f"{n} {t}" for t, n in report.rows.items() if n)
+    err.print(f"copied {report.posts} posts into {shown_url(to)} ({rows})", markup=False)
+
+
+@app.command()
 def serve(
     host: Annotated[
         str, typer.Option(help="Address to listen on. Anything but loopback exposes the database.")

@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from multivector.annotate.tokens import lemma_text
 from multivector.model import Annotation, InputError, Post, PreparedPost, Problem
-from multivector.prepare.dedup import band_keys, band_rows, fingerprint
+from multivector.prepare.dedup import band_keys, band_rows, fingerprint, reword_print
 from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 from multivector.sources import iter_input_files, read_path
@@ -138,6 +138,9 @@ class Preparer:
             prepared.annotation = annotation
             prepared.annotated_with = self.knowledge_fingerprint
             prepared.lemmas = lemmas
+            # The reworded-copy signature needs the actors, so it comes after annotation.
+            found = reword_print(lemmas, prepared.post.text[:MAX_ANALYSED_CHARS], annotation.actors)
+            prepared.reword_bands = found.bands if found else []
         return out
 
     def annotate_rows(self, rows: Sequence[tuple[str, str, str | None]]) -> list[tuple[str, Annotation, str]]:

@@ -84,7 +84,7 @@ def _parquet(store: Store, path: Path) -> int:
         ]
     )
     schema = pa.schema(
-        [(name, pa.string()) for name in ("id", "source", "channel", "message_id", "author", "date", "url", "lang", "text", "forwarded_from", "duplicate_of")]
+        [(name, pa.string()) for name in ("id", "source", "channel", "message_id", "author", "date", "url", "lang", "text", "forwarded_from", "duplicate_of", "duplicate_kind")]
         + [("in_scope", pa.bool_()),
            ("about", pa.struct([("actors", pa.list_(pa.string())), ("themes", pa.list_(pa.string()))])),
            ("actors", pa.list_(pa.string())), ("themes", pa.list_(pa.string())), ("mentions", pa.list_(mention))]

@@ -6,8 +6,8 @@ numpy arrays and sparse indicator matrices. SQLite (`store/sqlite.py`) is the em
 default; PostgreSQL (`store/postgres.py`) is the same interface on a server.
 
 A **content post** is one duplicate group, represented by its root (the group's earliest
-post): a text forwarded, reposted or pasted again counts once, dated by its root. A group
-counts when its root is in scope and dated inside the range, with the groups rebuilt as they
+post): a text forwarded, reposted, pasted again or retold by another channel counts once
+(docs/duplicates.md), dated by its root. A group counts when its root is in scope and dated inside the range, with the groups rebuilt as they
 stood at the range's end (no look-ahead: a later post that bridged two groups cannot change an
 earlier year). The other posts of the group dated before the end are its **amplification**
 (copies, and the forwards and views of all its posts); the channels they appeared in count for

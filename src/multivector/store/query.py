@@ -1,10 +1,11 @@
-"""The search language, turned into an SQLite FTS5 expression over lemmas.
+"""The search language, turned into an SQLite FTS5 expression or a PostgreSQL tsquery over lemmas.
 
 Users type words in any form and any of our languages; the index holds lemmas, so every
 word is lemmatised the way the index was (a Cyrillic word is tried as Russian and as
 Kazakh). Supported: plain words (all must match), "quoted phrases", OR, NOT, AND,
 parentheses and a trailing * for a prefix. Everything else is a QueryError with a reason,
-never an SQLite error.
+never a database error. Both
+stores index the same tokens (`index_tokens`), so a query finds the same posts in either.
 """
 
 from __future__ import annotations
@@ -22,11 +23,68 @@ _TOKEN = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<paren>[()])|(?P<word>[^\s()
 _OPERATORS = {"OR", "AND", "NOT"}
 
 
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
+class _Syntax:
+    """How one search engine spells terms, phrases and operators (FTS5 by default)."""
+
+    AND, OR, NOT = "AND", "OR", "NOT"
+
+    def term(self, lemma: str) -> str:
+        return '"' + lemma.replace('"', '""') + '"'
+
+    def prefix(self, fragment: str) -> str:
+        return self.term(fragment) + "*"
+
+    def phrase(self, lemmas: list[str]) -> str:
+        return self.term(" ".join(lemmas))
+
+    def either(self, parts: list[str]) -> str:
+        return parts[0] if len(parts) == 1 else "(" + f" {self.OR} ".join(parts) + ")"
 
 
-def _word_expr(raw: str) -> str:
+_TOKEN_CHARS = re.compile(r"[^\W_]+")
+
+
+def index_tokens(lemmas: str) -> list[str]:
+    """The tokens SQLite's unicode61 tokenizer makes of an indexed lemma string (letters and
+    digits; hyphens, apostrophes and underscores separate), lower-cased: the PostgreSQL
+    index is built from the same tokens so both stores match the same posts."""
+    return _TOKEN_CHARS.findall(lemmas.lower())
+
+
+def ts_lexeme(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class _TsSyntax(_Syntax):
+    """PostgreSQL tsquery over the same tokens: `&`, `|`, `& !` and `<->` for phrases."""
+
+    AND, OR, NOT = "&", "|", "& !"
+
+    def term(self, lemma: str) -> str:
+        parts = index_tokens(lemma)
+        if not parts:  # nothing FTS5 would index either: a lexeme no post holds
+            return _NOTHING
+        return self.phrase(parts) if len(parts) > 1 else ts_lexeme(parts[0])
+
+    def prefix(self, fragment: str) -> str:
+        parts = index_tokens(fragment)
+        if not parts:
+            return _NOTHING
+        return "(" + " <-> ".join([*map(ts_lexeme, parts[:-1]), ts_lexeme(parts[-1]) + ":*"]) + ")"
+
+    def phrase(self, lemmas: list[str]) -> str:
+        parts = [t for lemma in lemmas for t in index_tokens(lemma)]
+        if not parts:
+            return _NOTHING
+        return ts_lexeme(parts[0]) if len(parts) == 1 else "(" + " <-> ".join(map(ts_lexeme, parts)) + ")"
+
+
+FTS5 = _Syntax()
+_NOTHING = "'_'"  # a lexeme no post holds: index_tokens never keeps an underscore
+TSQUERY = _TsSyntax()
+
+
+def _word_expr(raw: str, syntax: _Syntax) -> str:
     prefix = raw.endswith("*")
     word = raw.rstrip("*")
     parts = WORD_RE.findall(word)
@@ -36,33 +94,39 @@ def _word_expr(raw: str) -> str:
         if len(parts) != 1:
             raise QueryError(f"a prefix search takes one word: {raw!r}")
         # A prefix is matched against lemmas as typed: lemmatising a fragment would change it.
-        return _quote(parts[0].lower().replace("ё", "е")) + "*"
+        return syntax.prefix(parts[0].lower().replace("ё", "е"))
     if len(parts) > 1:  # "Северо-Запад", "АҚШ-тың" typed as one word: search it as a phrase
-        return _phrase_expr(word)
-    variants = query_lemmas(parts[0])
-    if len(variants) == 1:
-        return _quote(variants[0])
-    return "(" + " OR ".join(_quote(v) for v in variants) + ")"
+        return _phrase_expr(word, syntax)
+    return syntax.either([syntax.term(v) for v in query_lemmas(parts[0])])
 
 
-def _phrase_expr(text: str) -> str:
+def _phrase_expr(text: str, syntax: _Syntax) -> str:
     words = WORD_RE.findall(text)
     if not words:
         raise QueryError("empty phrase")
-    # Each word of a phrase may have two readings (ru/kk); FTS5 phrases take one form
-    # each, so we spell out the combinations, keeping the common case (one reading) short.
-    phrases = [""]
+    # Each word of a phrase may have two readings (ru/kk); a phrase takes one form per word,
+    # so we spell out the combinations, keeping the common case (one reading) short.
+    phrases: list[list[str]] = [[]]
     for w in words:
-        phrases = [f"{p} {v}".strip() for p in phrases for v in query_lemmas(w)][:16]
-    if len(phrases) == 1:
-        return _quote(phrases[0])
-    return "(" + " OR ".join(_quote(p) for p in phrases) + ")"
+        phrases = [[*p, v] for p in phrases for v in query_lemmas(w)][:16]
+    return syntax.either([syntax.phrase(p) for p in phrases])
 
 
 def to_fts(query: str) -> str:
     """Translate a user query into an FTS5 MATCH expression, or raise QueryError."""
+    return translate(query, FTS5)
+
+
+def to_tsquery(query: str) -> str:
+    """Translate a user query into a PostgreSQL tsquery (cast with ::tsquery), or raise QueryError."""
+    return translate(query, TSQUERY)
+
+
+def translate(query: str, syntax: _Syntax) -> str:
+    """Parse a user query and spell it in `syntax`, or raise QueryError with a reason."""
     if not query or not query.strip():
         raise QueryError("empty query")
+    ops = {"OR": syntax.OR, "AND": syntax.AND, "NOT": syntax.NOT}
     out: list[str] = []
     depth = 0
     expect_operand = True  # at the start, after an operator or "("
@@ -78,12 +142,12 @@ def to_fts(query: str) -> str:
             if len(phrase) < 2 or not phrase.endswith('"'):
                 raise QueryError("unbalanced quote")
             if not expect_operand:
-                out.append("AND")
-            out.append(_phrase_expr(phrase[1:-1]))
+                out.append(syntax.AND)
+            out.append(_phrase_expr(phrase[1:-1], syntax))
             expect_operand = False
         elif m.group("paren") == "(":
             if not expect_operand:
-                out.append("AND")
+                out.append(syntax.AND)
             out.append("(")
             depth += 1
             expect_operand = True
@@ -97,15 +161,15 @@ def to_fts(query: str) -> str:
         else:
             word = m.group("word")
             if word in _OPERATORS:
-                # FTS5 operators are all binary: "a NOT b", never "NOT b".
+                # Operators are all binary, as in FTS5: "a NOT b", never "NOT b".
                 if expect_operand:
                     raise QueryError(f"{word} needs a word before it (write: a {word} b)")
-                out.append(word)
+                out.append(ops[word])
                 expect_operand = True
                 continue
             if not expect_operand:
-                out.append("AND")
-            out.append(_word_expr(word))
+                out.append(syntax.AND)
+            out.append(_word_expr(word, syntax))
             expect_operand = False
     if depth:
         raise QueryError("unbalanced parenthesis")

@@ -1,63 +1,30 @@
 """The default store: one SQLite file in WAL mode.
 
-Every batch of posts is written in one transaction, so a crash or Ctrl-C loses at most the
-batch in flight and never leaves half a post behind. Writing is idempotent: a post is keyed
-by its stable id, an unchanged post is skipped, an edited one is updated in place.
-Duplicate groups are kept across the whole database as new files arrive: every post
-points at the earliest post of its group (`dup_root`), and nothing is ever dropped.
+What both SQL stores do alike (writing, duplicate groups, corrections, the dashboard's reads)
+lives in store/sql.py; here is what is SQLite's own: opening a file (read-only media
+included), migrations, transactions, the FTS5 index with BM25 ranking, and the frames
+analysis reads. One writer at a time: `BEGIN IMMEDIATE` serialises writers across processes.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
-from multivector.model import Annotation, InputError, PreparedPost
-from multivector.prepare.dedup import band_keys, band_rows, similarity
-from multivector.store.base import (
-    CORRECTION_KEYS,
-    DEFAULT_DUP_THRESHOLD,
-    Content,
-    SearchFilters,
-    WriteResult,
-    check_correction,
-    chunks,
-    codes,
-    day_number,
-    earliest_root,
-    indicator,
-)
+from multivector.model import InputError
+from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
+from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, codes, day_number, indicator
 from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
+from multivector.store.sql import SqlStore, _columns
 
-LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
 PROBE_SLACK = 50  # extra best matches read when a filtered search tries the index's best first
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat(timespec="seconds") if dt else None
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _actor_rows(rowid: int, ann: Annotation) -> list[tuple]:
-    about = set(ann.about_actors)
-    return [(a, rowid, int(a in about), ann.salience.get(a)) for a in ann.actors]
-
-
-def _theme_rows(rowid: int, ann: Annotation) -> list[tuple]:
-    about = set(ann.about_themes)
-    return [(t, rowid, int(t in about), ann.theme_scores.get(t)) for t in ann.theme_ids]
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -119,22 +86,25 @@ def _read_only_reason(path: Path) -> str | None:
     return None
 
 
-_CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
-
-
-class SqliteStore:
+class SqliteStore(SqlStore):
     """A multivector database in one SQLite file (the `Store` interface of store/base.py).
 
     Use `SqliteStore.open(path)`; close it or use it as a context manager.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, dup_threshold: float = DEFAULT_DUP_THRESHOLD):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ):
         self.conn = conn
         self.path = path
         self.location = str(path)
         self._asof_end: str | None = None  # the date `asof_copy` was last built for
-        self.dup_threshold = dup_threshold
-        self._rows = band_rows(dup_threshold)
+        self._set_dedup(dup_threshold, reword_days, reword_threshold)
 
     # ---- opening and schema -------------------------------------------------------------
     read_only = False  # True when opened with SQLite's mode=ro (the file or its folder is read-only)
@@ -147,6 +117,8 @@ class SqliteStore:
         create: bool = True,
         read_only: bool = False,
         dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
     ) -> SqliteStore:
         """Open (or with `create`, make) a database.
 
@@ -163,7 +135,7 @@ class SqliteStore:
         if path.exists() and path.is_dir():
             raise InputError(f"{name}: is a folder, not a database file")
         if read_only and path.exists() and _read_only_reason(path) is not None:
-            return cls._open_read_only(path, dup_threshold)
+            return cls._open_read_only(path, dup_threshold, reword_days, reword_threshold)
         if not path.exists():
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,12 +154,18 @@ class SqliteStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA cache_size=-65536")
-        store = cls(conn, path, dup_threshold)
+        store = cls(conn, path, dup_threshold, reword_days, reword_threshold)
         store._migrate()
         return store
 
     @classmethod
-    def _open_read_only(cls, path: Path, dup_threshold: float) -> SqliteStore:
+    def _open_read_only(
+        cls,
+        path: Path,
+        dup_threshold: float,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ) -> SqliteStore:
         # file: URIs want an absolute, percent-encoded path; "?" or "#" in a name would cut it.
         uri = "file:" + quote(str(path.resolve()), safe="/")
         error: sqlite3.DatabaseError | None = None
@@ -204,7 +182,7 @@ class SqliteStore:
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("PRAGMA temp_store=MEMORY")
-            store = cls(conn, path, dup_threshold)
+            store = cls(conn, path, dup_threshold, reword_days, reword_threshold)
             store.read_only = True
             store._check_schema_read_only()
             return store
@@ -258,6 +236,8 @@ class SqliteStore:
                 for statement in MIGRATIONS[step].split(";\n"):
                     if statement.strip():
                         self.conn.execute(statement)
+                if step == 4:  # older posts become reworded-copy candidates, linked among themselves
+                    self.link_reworded(self.conn)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(step),)
                 )
@@ -266,21 +246,13 @@ class SqliteStore:
     def schema_version(self) -> int:
         return int(self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
 
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
         except BaseException:
+            self._content_of.clear()  # rowids of a rolled-back batch are given out again
             # SQLite has already rolled back after some errors (a full disk, an I/O error): a
             # second ROLLBACK would fail and hide the error that matters.
             if self.conn.in_transaction:
@@ -289,298 +261,36 @@ class SqliteStore:
         else:
             self.conn.execute("COMMIT")
 
-    def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+    # ---- the hooks of store/sql.py ---------------------------------------------------------
+    def _index_lemmas(
+        self, conn: sqlite3.Connection, rows: list[tuple[int, str]], fresh: bool = False
+    ) -> None:
+        if not fresh:
+            conn.executemany("DELETE FROM posts_fts WHERE rowid=?", [(r,) for r, _ in rows])
+        conn.executemany("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", rows)
 
-    # ---- writing ----------------------------------------------------------------------------
-    def revisions(self, ids: Iterable[str]) -> dict[str, str]:
-        """The stored revision of each id that is already in the database."""
-        ids = list(ids)
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            q = f"SELECT id, revision FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update(self.conn.execute(q, chunk).fetchall())
-        return out
+    def _compile_query(self, query: str) -> str:
+        return to_fts(query)
 
-    def write_batch(self, items: list[PreparedPost]) -> WriteResult:
-        """Insert new posts and update edited ones, all in one transaction."""
-        result = WriteResult()
-        if not items:
-            return result
-        self._asof_end = None  # duplicate groups may change
-        with self.transaction() as conn:
-            known = self.revisions(p.post.id for p in items)
-            fresh: list[PreparedPost] = []
-            later: list[PreparedPost] = []  # edits, and a second version of a post in this batch
-            fresh_ids: set[str] = set()
-            for item in items:
-                pid = item.post.id
-                if pid in known:
-                    if known[pid] == item.revision:
-                        result.unchanged += 1
-                    else:
-                        later.append(item)
-                        known[pid] = item.revision
-                elif pid in fresh_ids:
-                    later.append(item)
-                else:
-                    fresh.append(item)
-                    fresh_ids.add(pid)
-            self._insert_many(conn, fresh)
-            result.new += len(fresh)
-            for item in later:
-                self._update(conn, item)
-                result.updated += 1
-        return result
+    def _match_count(self, fts: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", [fts]).fetchone()[
+            0
+        ]
 
-    def refresh_counts(self, counts: list[tuple[str, int | None, int | None]]) -> None:
-        """Store the latest views and forward counts of known posts: (id, views, forwards)."""
-        with self.transaction() as conn:
-            conn.executemany(
-                "UPDATE posts SET views = coalesce(?, views), forwards = coalesce(?, forwards) WHERE id = ?",
-                [(views, forwards, pid) for pid, views, forwards in counts],
-            )
+    def _query_failure(self, exc: Exception) -> bool:
+        text = str(exc).lower()
+        return isinstance(exc, sqlite3.OperationalError) and ("fts5" in text or "syntax" in text)
 
-    def _row(self, item: PreparedPost) -> dict:
-        p = item.post
-        return {
-            "id": p.id, "source": p.source, "channel": p.channel, "message_id": p.message_id,
-            "author": p.author, "date": _iso(p.date), "url": p.url, "lang": p.lang, "text": p.text,
-            "text_raw": p.text_raw if p.text_raw != p.text else None,
-            "forwarded_from": p.forwarded_from, "reply_to": p.reply_to, "edited": _iso(p.edited),
-            "links": json.dumps(p.links, ensure_ascii=False) if p.links else None,
-            "hashtags": json.dumps(p.hashtags, ensure_ascii=False) if p.hashtags else None,
-            "media": p.media, "views": p.views, "forwards": p.forwards, "origin": p.origin,
-            "repeated_body": int(p.repeated_body), "revision": item.revision,
-            "content_hash": item.content_hash, "minhash": item.signature,
-        }  # fmt: skip
-
-    def _insert_many(self, conn: sqlite3.Connection, items: list[PreparedPost]) -> None:
-        """New posts: rows, index and annotations written with one statement per table;
-        only the duplicate grouping goes post by post, since each post may join the last."""
-        if not items:
-            return
-        now = _now()
-        rows = []
-        for item in items:
-            row = self._row(item)
-            row["dup_root"] = row["id"]
-            row["ingested_at"] = now
-            ann = item.annotation
-            row["in_scope"] = None if ann is None else int(ann.in_scope)
-            row["scope_score"] = None if ann is None else ann.scope_score
-            row["scope_reason"] = None if ann is None else ann.scope_reason
-            row["genre"] = None if ann is None else ann.genre
-            row["annotated_with"] = None if ann is None else item.annotated_with
-            rows.append(row)
+    def _insert_posts(self, conn: sqlite3.Connection, rows: list[dict]) -> dict[str, int]:
         cols = list(rows[0])
         conn.executemany(
             f"INSERT INTO posts ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})", rows
         )
-        rowids: dict[str, int] = {}
-        ids = [r["id"] for r in rows]
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            rowids.update(
-                conn.execute(f"SELECT id, rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-            )
-        conn.executemany(
-            "INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)",
-            [(rowids[i.post.id], i.lemmas) for i in items],
-        )
-        for item in items:
-            self._group(conn, rowids[item.post.id], item)
-        annotated = [(rowids[i.post.id], i.annotation) for i in items if i.annotation is not None]
-        conn.executemany(
-            'INSERT INTO mentions(post, actor, kind, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
-            [(r, m.actor, m.kind, m.start, m.end, m.text) for r, a in annotated for m in a.mentions],
-        )
-        conn.executemany(
-            "INSERT INTO post_actors(actor, post, about, salience) VALUES (?, ?, ?, ?)",
-            [row for r, a in annotated for row in _actor_rows(r, a)],
-        )
-        conn.executemany(
-            'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-            [(r, t.theme, t.start, t.end, t.text) for r, a in annotated for t in a.themes],
-        )
-        conn.executemany(
-            "INSERT INTO post_themes(theme, post, about, score) VALUES (?, ?, ?, ?)",
-            [row for r, a in annotated for row in _theme_rows(r, a)],
-        )
-        self._apply_corrections(conn, [r for r, _ in annotated])
+        return self._rowids(conn, [r["id"] for r in rows])
 
-    def _update(self, conn: sqlite3.Connection, item: PreparedPost) -> None:
-        row = self._row(item)
-        rowid, old_root = conn.execute(
-            "SELECT rowid, dup_root FROM posts WHERE id=?", (row["id"],)
-        ).fetchone()
-        sets = ", ".join(f"{c}=:{c}" for c in row if c != "id")
-        conn.execute(f"UPDATE posts SET {sets} WHERE id=:id", row)
-        conn.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
-        conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, item.lemmas))
-        # The text changed: leave the old group and find the post's place again.
-        conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
-        conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
-        conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
-        if old_root == row["id"]:
-            self._reroot(conn, row["id"])
-        self._group(conn, rowid, item)
-        if item.annotation is not None:
-            self._write_annotation(conn, rowid, item.annotation, item.annotated_with)
-
-    def _reroot(self, conn: sqlite3.Connection, old_root: str) -> None:
-        members = conn.execute(
-            "SELECT id, date FROM posts WHERE dup_root=? AND id<>?", (old_root, old_root)
-        ).fetchall()
-        if members:
-            new_root = earliest_root((m[0], m[1], m[0]) for m in members)
-            conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old_root))
-
-    def _group(self, conn: sqlite3.Connection, rowid: int, item: PreparedPost) -> None:
-        """Join the post to every duplicate group it matches, merging them if several.
-
-        Besides the group root, the post's direct matches are kept in `dup_links`: a later
-        post can bridge two groups, and an analysis of an earlier year must not see that
-        bridge (see `_groups_as_of`: groups as of a date).
-        """
-        pid = item.post.id
-        matches: list[tuple[int, str, str | None]] = []  # (rowid, dup_root, date) of matched posts
-        if item.content_hash:
-            matches += conn.execute(
-                "SELECT rowid, dup_root, date FROM posts WHERE content_hash=? AND rowid<>? "
-                "ORDER BY date IS NULL, date, id LIMIT ?",
-                (item.content_hash, rowid, LINKS_PER_GROUP * 8),
-            ).fetchall()
-        if item.signature:
-            if item.bands is not None and item.bands[0] == self._rows:
-                keys = item.bands[1]
-            else:  # prepared for another threshold, or by hand
-                keys = band_keys(item.signature, self._rows)
-            q = f"SELECT DISTINCT post FROM lsh WHERE key IN ({','.join('?' * len(keys))})"
-            candidates = [c for (c,) in conn.execute(q, keys) if c != rowid]
-            for start in range(0, len(candidates), 900):
-                chunk = candidates[start : start + 900]
-                q = f"SELECT rowid, dup_root, date, minhash FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
-                for other, root, when, sig in conn.execute(q, chunk):
-                    if sig and similarity(item.signature, sig) >= self.dup_threshold:
-                        matches.append((other, root, when))
-            conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
-        roots = {root for _, root, _ in matches} - {pid}
-        if not roots:
-            return
-        # Link to the earliest matches of each group: those are the ones an earlier year sees.
-        linked: dict[str, list[int]] = {}
-        for other, root, _ in sorted(set(matches), key=lambda m: (m[2] is None, m[2] or "", m[0])):
-            if len(linked.setdefault(root, [])) < LINKS_PER_GROUP:
-                linked[root].append(other)
-        conn.executemany(
-            "INSERT INTO dup_links(post, other) VALUES (?, ?)",
-            [(rowid, o) for group in linked.values() for o in group],
-        )
-        heads = [(pid, _iso(item.post.date))]
-        q = f"SELECT id, date FROM posts WHERE id IN ({','.join('?' * len(roots))})"
-        heads += conn.execute(q, sorted(roots)).fetchall()
-        new_root = earliest_root((h[0], h[1], h[0]) for h in heads)
-        for old in sorted(roots | {pid}):
-            if old != new_root:
-                conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old))
-        conn.execute("UPDATE posts SET dup_root=? WHERE rowid=?", (new_root, rowid))
-
-    def _write_annotation(
-        self, conn: sqlite3.Connection, rowid: int, ann: Annotation, fingerprint: str | None
-    ) -> None:
-        for table in ("mentions", "post_actors", "theme_hits", "post_themes"):
-            conn.execute(f"DELETE FROM {table} WHERE post=?", (rowid,))
-        conn.executemany(
-            'INSERT INTO mentions(post, actor, kind, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
-            [(rowid, m.actor, m.kind, m.start, m.end, m.text) for m in ann.mentions],
-        )
-        conn.executemany(
-            "INSERT INTO post_actors(actor, post, about, salience) VALUES (?, ?, ?, ?)",
-            _actor_rows(rowid, ann),
-        )
-        conn.executemany(
-            'INSERT INTO theme_hits(post, theme, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-            [(rowid, t.theme, t.start, t.end, t.text) for t in ann.themes],
-        )
-        conn.executemany(
-            "INSERT INTO post_themes(theme, post, about, score) VALUES (?, ?, ?, ?)", _theme_rows(rowid, ann)
-        )
-        conn.execute(
-            "UPDATE posts SET in_scope=?, scope_score=?, scope_reason=?, genre=?, annotated_with=? WHERE rowid=?",
-            (int(ann.in_scope), ann.scope_score, ann.scope_reason, ann.genre, fingerprint, rowid),
-        )
-        self._apply_corrections(conn, [rowid])
-
-    def write_annotations(self, items: list[tuple[str, Annotation, str]], fingerprint: str | None) -> None:
-        """Replace the annotations and indexed lemmas of stored posts: (post id, annotation, lemmas)."""
-        with self.transaction() as conn:
-            rowids = self._rowids(conn, [pid for pid, _, _ in items])
-            for pid, annotation, lemmas in items:
-                rowid = rowids.get(pid)
-                if rowid is None:
-                    continue  # deleted meanwhile
-                self._write_annotation(conn, rowid, annotation, fingerprint)
-                conn.execute("DELETE FROM posts_fts WHERE rowid=?", (rowid,))
-                conn.execute("INSERT INTO posts_fts(rowid, lemmas) VALUES (?, ?)", (rowid, lemmas))
-
-    def record_file(
-        self, path: str, fmt: str, posts: int, new: int, updated: int, service: int, problems: int
-    ) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO files(path, format, posts, new, updated, service, problems, read_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (path, fmt, posts, new, updated, service, problems, _now()),
-        )
-
-    # ---- cursors for live collection --------------------------------------------------------
-    def get_cursor(self, source: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM cursors WHERE source=?", (source,)).fetchone()
-        return row[0] if row else None
-
-    def set_cursor(self, source: str, value: str) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO cursors(source, value, updated_at) VALUES (?, ?, ?)",
-            (source, value, _now()),
-        )
-
-    # ---- reading ----------------------------------------------------------------------------
-    def count_posts(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-
-    def _rowids(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for chunk in chunks(ids):
-            q = f"SELECT id, rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update(conn.execute(q, list(chunk)))
-        return out
-
-    def latest_date(self) -> str | None:
-        return self.conn.execute("SELECT max(date) FROM posts").fetchone()[0]
-
-    def known_actors(self) -> list[str]:
-        return [a for (a,) in self.conn.execute("SELECT DISTINCT actor FROM post_actors ORDER BY actor")]
-
-    def ids_to_annotate(self, since: str | None = None, only_stale: str | None = None) -> list[str]:
-        """Ids of posts to (re-)annotate: dated from `since`, and/or not annotated with `only_stale`."""
-        q = "SELECT id FROM posts WHERE 1=1"
-        args: list = []
-        if since:
-            q += " AND date >= ?"
-            args.append(since)
-        if only_stale:
-            q += " AND (annotated_with IS NULL OR annotated_with <> ?)"
-            args.append(only_stale)
-        return [r for (r,) in self.conn.execute(q + " ORDER BY rowid", args)]
-
-    def texts(self, ids: Sequence[str]) -> list[tuple[str, str, str | None]]:
-        """(id, text, lang) of the given posts, in the given order."""
-        found: dict[str, tuple] = {}
-        for chunk in chunks(list(ids)):
-            q = f"SELECT id, text, lang FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
-            found.update((r[0], r) for r in self.conn.execute(q, list(chunk)))
-        return [found[i] for i in ids if i in found]
+    def _bulk_insert(self, conn: sqlite3.Connection, table: str, columns: str, rows: list[tuple]) -> None:
+        marks = ", ".join("?" * (columns.count(",") + 1))
+        conn.executemany(f"INSERT INTO {table}({columns}) VALUES ({marks})", rows)
 
     def search(
         self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
@@ -605,154 +315,6 @@ class SqliteStore:
         # bm25() is lower for better matches; the interface promises higher-is-better.
         return [{**dict(r), "score": -r["score"]} for r in rows]
 
-    @staticmethod
-    def _filter_sql(f: SearchFilters) -> tuple[str, list]:
-        parts: list[str] = []
-        args: list = []
-        for actor in f.actors:
-            parts.append("AND EXISTS (SELECT 1 FROM post_actors a WHERE a.post = p.rowid AND a.actor = ?)")
-            args.append(actor)
-        for theme in f.themes:
-            parts.append("AND EXISTS (SELECT 1 FROM post_themes t WHERE t.post = p.rowid AND t.theme = ?)")
-            args.append(theme)
-        if f.langs:
-            parts.append(f"AND p.lang IN ({','.join('?' * len(f.langs))})")
-            args += f.langs
-        if f.channels:
-            parts.append(f"AND p.channel IN ({','.join('?' * len(f.channels))})")
-            args += f.channels
-        if f.date_from:
-            parts.append("AND p.date >= ?")
-            args.append(f.date_from)
-        if f.date_to:
-            parts.append("AND p.date < date(?, '+1 day')")
-            args.append(f.date_to)
-        return " ".join(parts), args
-
-    def actors_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
-        """Every actor each post names (sorted), keyed by post id."""
-        return self._grouped(
-            "SELECT p.id, a.actor FROM post_actors a JOIN posts p ON p.rowid = a.post "
-            "WHERE p.id IN ({}) ORDER BY p.id, a.actor",
-            ids,
-        )
-
-    def themes_of(self, ids: Sequence[str]) -> dict[str, list[str]]:
-        """Every theme each post has evidence of (sorted), keyed by post id."""
-        return self._grouped(
-            "SELECT p.id, t.theme FROM post_themes t JOIN posts p ON p.rowid = t.post "
-            "WHERE p.id IN ({}) ORDER BY p.id, t.theme",
-            ids,
-        )
-
-    def _grouped(self, sql: str, ids: Sequence[str]) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {i: [] for i in ids}
-        for chunk in chunks(list(ids)):
-            for post, value in self.conn.execute(sql.format(",".join("?" * len(chunk))), list(chunk)):
-                out[post].append(value)
-        return out
-
-    def iter_export(self) -> Iterator[dict]:
-        """Every post as a dict of the JSONL export contract, streamed in rowid order."""
-        posts = self.conn.cursor()
-        posts.row_factory = sqlite3.Row
-        posts.execute("SELECT rowid, * FROM posts ORDER BY rowid")
-        side = {
-            "actors": self._stream("SELECT post, actor, about FROM post_actors ORDER BY post, actor"),
-            "themes": self._stream("SELECT post, theme, about FROM post_themes ORDER BY post, theme"),
-            "mentions": self._stream('SELECT post, actor, kind, start, "end", text FROM mentions ORDER BY post, start, "end"'),
-        }  # fmt: skip
-        for row in posts:
-            rowid = row["rowid"]
-            found = {name: stream.take(rowid) for name, stream in side.items()}
-            yield {
-                "id": row["id"],
-                "source": row["source"],
-                "channel": row["channel"],
-                "message_id": row["message_id"],
-                "author": row["author"],
-                "date": row["date"],
-                "url": row["url"],
-                "lang": row["lang"],
-                "text": row["text"],
-                "forwarded_from": row["forwarded_from"],
-                "duplicate_of": row["dup_root"] if row["dup_root"] != row["id"] else None,
-                "in_scope": None if row["in_scope"] is None else bool(row["in_scope"]),
-                "about": {
-                    "actors": [r[1] for r in found["actors"] if r[2]],
-                    "themes": [r[1] for r in found["themes"] if r[2]],
-                },
-                "actors": [r[1] for r in found["actors"]],
-                "themes": [r[1] for r in found["themes"]],
-                "mentions": [
-                    {"actor": r[1], "kind": r[2], "start": r[3], "end": r[4], "text": r[5]}
-                    for r in found["mentions"]
-                ],
-            }
-
-    def _stream(self, sql: str) -> _MergeStream:
-        return _MergeStream(self.conn.execute(sql))
-
-    def group_sizes(self) -> dict[str, int]:
-        """Size of every duplicate group with more than one post, keyed by its root id."""
-        return dict(
-            self.conn.execute("SELECT dup_root, count(*) FROM posts GROUP BY dup_root HAVING count(*) > 1")
-        )
-
-    def vector_counts(self, vectors_of: dict[str, list[str]]) -> list[tuple[str, int]]:
-        """Posts per partner vector, given each actor's vectors (a post counts once per vector)."""
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS actor_vectors (actor TEXT, vector TEXT)")
-        self.conn.execute("DELETE FROM actor_vectors")
-        self.conn.executemany(
-            "INSERT INTO actor_vectors VALUES (?, ?)", [(a, v) for a, vs in vectors_of.items() for v in vs]
-        )
-        return self.conn.execute(
-            "SELECT v.vector, count(DISTINCT pa.post) AS n FROM post_actors pa "
-            "JOIN actor_vectors v ON v.actor = pa.actor GROUP BY v.vector ORDER BY n DESC, v.vector"
-        ).fetchall()
-
-    def stats(self) -> dict:
-        c = self.conn
-        one = lambda sql: c.execute(sql).fetchone()[0]  # noqa: E731
-        return {
-            "posts": one("SELECT count(*) FROM posts"),
-            "channels": one("SELECT count(DISTINCT channel) FROM posts"),
-            "first_date": one("SELECT min(date) FROM posts"),
-            "last_date": one("SELECT max(date) FROM posts"),
-            "undated": one("SELECT count(*) FROM posts WHERE date IS NULL"),
-            "empty_text": one("SELECT count(*) FROM posts WHERE text = ''"),
-            "duplicates": one("SELECT count(*) FROM posts WHERE dup_root <> id"),
-            "duplicate_groups": one(
-                "SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY dup_root HAVING count(*) > 1)"
-            ),
-            "largest_group": one(
-                "SELECT coalesce(max(n), 1) FROM (SELECT count(*) AS n FROM posts GROUP BY dup_root)"
-            ),
-            "forwards": one("SELECT count(*) FROM posts WHERE forwarded_from IS NOT NULL"),
-            "repeated_bodies": one("SELECT count(*) FROM posts WHERE repeated_body = 1"),
-            "annotated": one("SELECT count(*) FROM posts WHERE in_scope IS NOT NULL"),
-            "in_scope": one("SELECT count(*) FROM posts WHERE in_scope = 1"),
-            "off_topic": one("SELECT count(*) FROM posts WHERE in_scope = 0"),
-            "service_messages": one("SELECT coalesce(sum(service), 0) FROM files"),
-            "files": one("SELECT count(*) FROM files"),
-            "by_channel": c.execute(
-                "SELECT channel, count(*) AS n FROM posts GROUP BY channel ORDER BY n DESC, channel"
-            ).fetchall(),
-            "by_lang": c.execute(
-                "SELECT coalesce(lang, 'und'), count(*) AS n FROM posts GROUP BY 1 ORDER BY n DESC, 1"
-            ).fetchall(),
-            "by_month": c.execute(
-                "SELECT substr(date, 1, 7) AS m, count(*) FROM posts WHERE date IS NOT NULL GROUP BY m ORDER BY m"
-            ).fetchall(),
-            "top_actors": c.execute(
-                "SELECT actor, count(*) AS n FROM post_actors GROUP BY actor ORDER BY n DESC, actor LIMIT 15"
-            ).fetchall(),
-            "top_themes": c.execute(
-                "SELECT theme, count(*) AS n FROM post_themes GROUP BY theme ORDER BY n DESC, theme LIMIT 25"
-            ).fetchall(),
-        }
-
-    # ---- frames for analysis ------------------------------------------------------------
     def content(self, start: str, end: str) -> Content:
         """The in-scope content posts dated in [start, end), with what they are about and their reach."""
         conn = self.conn
@@ -813,362 +375,9 @@ class SqliteStore:
             mentioned=mentioned, mention_ids=mention_ids, genre=genre_codes.astype(np.int32), genres=genre_names,
         )  # fmt: skip
 
-    def _groups_as_of(self, end: str) -> None:
-        """Duplicate groups as they stood before `end`, into the temporary table `asof_copy`.
-
-        The store keeps one group per text across all time, rooted at its earliest post. A post
-        dated after `end` may have bridged two groups that were apart before it; rebuilding the
-        groups from the direct matches (`dup_links`) among posts dated before `end` keeps such a
-        later post from changing the counts of an earlier year (no look-ahead).
-        """
-        if self._asof_end == end:
-            return  # built for this date already, and no post was written since
-        conn = self.conn
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS asof_copy (rowid INTEGER PRIMARY KEY, root INTEGER NOT NULL)"
-        )
-        conn.execute("DELETE FROM asof_copy")
-        links = conn.execute(
-            "SELECT l.post, l.other FROM dup_links l JOIN posts a ON a.rowid = l.post "
-            "JOIN posts b ON b.rowid = l.other WHERE a.date < ? AND b.date < ?",
-            (end, end),
-        ).fetchall()
-        key: dict[int, tuple[str | None, str]] = {}
-        everyone = sorted({x for link in links for x in link})
-        for chunk in chunks(everyone):
-            q = f"SELECT rowid, date, id FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
-            key.update((r, (d, i)) for r, d, i in conn.execute(q, list(chunk)))
-        copies = []
-        for group in union_groups(links):
-            root = earliest_root((m, *key[m]) for m in group)  # as the store roots its groups
-            copies.extend((m, root) for m in group if m != root)
-        conn.executemany("INSERT INTO asof_copy(rowid, root) VALUES (?, ?)", copies)
-        self._asof_end = end
-
-    def lemmas(self, content: Content) -> list[str]:
-        """The lemma string (full-text index) of every post of `content`, in its order."""
-        where = {pid: i for i, pid in enumerate(content.ids)}
-        out = [""] * len(content)
-        for chunk in chunks(content.ids):
-            q = (
-                "SELECT p.id, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid "
-                f"WHERE p.id IN ({','.join('?' * len(chunk))})"
-            )
-            for pid, lem in self.conn.execute(q, list(chunk)):
-                out[where[pid]] = lem or ""
-        return out
-
-    def texts_by_id(self, ids: Iterable[str]) -> dict[str, str]:
-        """Post id -> stored text, for a few posts."""
-        out: dict[str, str] = {}
-        for chunk in chunks(sorted(set(ids))):
-            q = f"SELECT id, text FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update(self.conn.execute(q, list(chunk)).fetchall())
-        return out
-
-    def texts_with_lemmas(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """Post id -> (stored text, its lemma string from the full-text index), for a few posts."""
-        out: dict[str, tuple[str, str]] = {}
-        for chunk in chunks(sorted(set(ids))):
-            q = (
-                "SELECT p.id, p.text, coalesce(f.lemmas, '') FROM posts p "
-                "LEFT JOIN posts_fts f ON f.rowid = p.rowid "
-                f"WHERE p.id IN ({','.join('?' * len(chunk))})"
-            )
-            out.update((pid, (t, lem)) for pid, t, lem in self.conn.execute(q, list(chunk)))
-        return out
-
-    def theme_spans(self, ids: Iterable[str], theme: str) -> dict[str, list[tuple[int, int]]]:
-        """Post id -> the spans where `theme` matched, for a few posts."""
-        out: dict[str, list[tuple[int, int]]] = {}
-        for chunk in chunks(sorted(set(ids))):
-            q = (
-                'SELECT p.id, h.start, h."end" FROM theme_hits h JOIN posts p ON p.rowid = h.post '
-                f"WHERE h.theme = ? AND p.id IN ({','.join('?' * len(chunk))}) ORDER BY p.id, h.start"
-            )
-            for pid, a, b in self.conn.execute(q, [theme, *chunk]):
-                out.setdefault(pid, []).append((a, b))
-        return out
-
-    def corpus_summary(self, start: str, end: str) -> dict:
-        """What the posts dated in [start, end) are: all of them, duplicates and off-topic included."""
-        n, channels, first, last = self.conn.execute(
-            "SELECT count(*), count(DISTINCT channel), min(date), max(date) FROM posts WHERE date >= ? AND date < ?",
-            (start, end),
-        ).fetchone()
-        return {
-            "posts": n,
-            "channels": channels,
-            "first_date": first[:10] if first else None,
-            "last_date": last[:10] if last else None,
-        }
-
-    def channel_months(self, start: str, end: str) -> list[tuple[str, str, int, str, str]]:
-        """(channel, YYYY-MM, posts, first date, last date) of every post dated in [start, end):
-        copies and off-topic posts included (what was collected, for the report's coverage)."""
-        return self.conn.execute(
-            "SELECT channel, substr(date, 1, 7) AS month, count(*), min(date), max(date) FROM posts "
-            "WHERE date >= ? AND date < ? GROUP BY channel, month ORDER BY channel, month",
-            (start, end),
-        ).fetchall()
-
-    def channel_genres(self) -> list[tuple[str, str, int]]:
-        """(channel, genre or "", posts) over every post: what a channel's voice is guessed from."""
-        return self.conn.execute(
-            "SELECT channel, coalesce(genre, ''), count(*) FROM posts GROUP BY channel, 2 ORDER BY channel, 2"
-        ).fetchall()
-
-    def channel_links(self) -> dict[str, str]:
-        """Channel -> one of its Telegram post links (t.me/<handle>/<id>), to read its handle from."""
-        return dict(
-            self.conn.execute(
-                "SELECT channel, min(url) FROM posts WHERE url LIKE '%t.me/%' GROUP BY channel ORDER BY channel"
-            ).fetchall()
-        )
-
-    # ==== corrections: an analyst's overrides of the machine's tags ===========================
-    # A correction is keyed by the post's stable id, so it survives re-ingest and travels between
-    # databases. It is applied to the stored annotation at once, and again after every write of
-    # an annotation (`_insert_many`, `_write_annotation`), so re-annotating never loses it.
-
-    def add_correction(
-        self, post: str, field: str, value: str, action: str, author: str | None = None,
-        note: str | None = None, created_at: str | None = None,
-    ) -> int:  # fmt: skip
-        """Store one correction and apply it to the post (if stored and annotated); returns its id."""
-        check_correction(post, field, value, action)
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO corrections(post, field, value, action, author, created_at, note) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (post, field, value, action, author, created_at or _now(), note),
-            )
-            rowids = [r for (r,) in conn.execute("SELECT rowid FROM posts WHERE id = ?", (post,))]
-            self._apply_corrections(conn, rowids)
-            return int(cur.lastrowid)
-
-    def corrections(self, post: str | None = None) -> list[dict]:
-        """Corrections in the order they were made, of one post or of all posts."""
-        sql = f"SELECT {_CORRECTION_COLUMNS} FROM corrections"
-        args: tuple = ()
-        if post is not None:
-            sql += " WHERE post = ?"
-            args = (post,)
-        return [
-            dict(zip(CORRECTION_KEYS, row, strict=True))
-            for row in self.conn.execute(sql + " ORDER BY id", args)
-        ]
-
-    def count_corrections(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM corrections").fetchone()[0]
-
-    def delete_correction(self, correction_id: int) -> dict | None:
-        """Remove a correction; returns it, or None when there is no such id.
-
-        The post's stored tags still carry what the correction did, so the post is marked for
-        re-annotation (`multivector annotate` redoes it); the remaining corrections stay applied.
-        """
-        with self.transaction() as conn:
-            row = conn.execute(
-                f"SELECT {_CORRECTION_COLUMNS} FROM corrections WHERE id = ?", (correction_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            found = dict(zip(CORRECTION_KEYS, row, strict=True))
-            conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,))
-            conn.execute("UPDATE posts SET annotated_with = NULL WHERE id = ?", (found["post"],))
-        return found
-
-    def import_corrections(self, records: Iterable[dict]) -> tuple[int, int]:
-        """Add corrections made elsewhere (dicts with post, field, value, action, author,
-        created_at, note); one that is already stored is skipped. Returns (added, skipped)."""
-        added = skipped = 0
-        with self.transaction() as conn:
-            touched: set[str] = set()
-            for r in records:
-                check_correction(r["post"], r["field"], r["value"], r["action"])
-                key = (
-                    r["post"],
-                    r["field"],
-                    r["value"],
-                    r["action"],
-                    r.get("author"),
-                    r["created_at"],
-                    r.get("note"),
-                )
-                # Written by hand without a time: the same line imported again is still the same.
-                when = "AND created_at IS ?" if key[5] is not None else "AND (? IS NULL)"
-                same = conn.execute(
-                    "SELECT 1 FROM corrections WHERE post = ? AND field IS ? AND value IS ? AND action IS ? "
-                    f"AND author IS ? {when} AND note IS ?",
-                    key,
-                ).fetchone()
-                if same:
-                    skipped += 1
-                    continue
-                conn.execute(
-                    "INSERT INTO corrections(post, field, value, action, author, created_at, note) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (*key[:5], key[5] or _now(), key[6]),
-                )
-                touched.add(r["post"])
-                added += 1
-            rowids: list[int] = []
-            ids = sorted(touched)
-            for start in range(0, len(ids), 900):
-                chunk = ids[start : start + 900]
-                q = f"SELECT rowid FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
-                rowids += [r for (r,) in conn.execute(q, chunk)]
-            self._apply_corrections(conn, rowids)
-        return added, skipped
-
-    def _apply_corrections(self, conn: sqlite3.Connection, rowids: list[int]) -> None:
-        """Lay the corrections of these posts over their stored annotation, oldest first, so the
-        latest word on an actor, theme or scope wins. Posts not annotated yet are left alone."""
-        if not rowids or conn.execute("SELECT 1 FROM corrections LIMIT 1").fetchone() is None:
-            return
-        found: list[tuple] = []
-        for start in range(0, len(rowids), 900):
-            chunk = rowids[start : start + 900]
-            found += conn.execute(
-                "SELECT p.rowid, c.field, c.value, c.action, c.id FROM corrections c JOIN posts p ON p.id = c.post "
-                f"WHERE p.rowid IN ({','.join('?' * len(chunk))}) AND p.in_scope IS NOT NULL",
-                chunk,
-            ).fetchall()
-        for rowid, field_, value, action, _ in sorted(found, key=lambda r: r[4]):
-            if field_ == "scope":
-                conn.execute(
-                    "UPDATE posts SET in_scope = ?, scope_reason = ? WHERE rowid = ?",
-                    (int(value == "true"), "set by a correction", rowid),
-                )
-                continue
-            table, column, spans = (
-                ("post_actors", "actor", "mentions")
-                if field_ == "actor"
-                else ("post_themes", "theme", "theme_hits")
-            )
-            if action == "remove":
-                conn.execute(f"DELETE FROM {table} WHERE post = ? AND {column} = ?", (rowid, value))
-                conn.execute(f"DELETE FROM {spans} WHERE post = ? AND {column} = ?", (rowid, value))
-            else:  # add: the post is about it, whatever the machine said
-                conn.execute(
-                    f"INSERT INTO {table}({column}, post, about) VALUES (?, ?, 1) "
-                    f"ON CONFLICT({column}, post) DO UPDATE SET about = 1",
-                    (value, rowid),
-                )
-
-    def iter_corrections(self) -> Iterator[dict]:
-        """Every correction, oldest first, for `multivector corrections export`."""
-        cur = self.conn.execute(f"SELECT {_CORRECTION_COLUMNS} FROM corrections ORDER BY id")
-        for row in cur:
-            yield dict(zip(CORRECTION_KEYS, row, strict=True))
-
-    # ==== reading for the dashboard ===========================================================
-    # Everything the web layer shows comes from these methods (web/ runs no SQL): plain dicts
-    # and lists, posts named by their stable ids. Each is one or a few indexed queries, so a
-    # page stays fast on a few hundred thousand posts; whole-corpus figures are cached by the
-    # caller and refreshed when `data_version` changes.
-
     def data_version(self) -> int:
         """A number that changes when another connection (any process) commits a change."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
-
-    def dashboard_overview(self) -> dict:
-        """Corpus size, dates, coverage by month and language, channels, annotation state."""
-        c = self.conn
-        posts, channels, first, last, undated, annotated, in_scope, copies, forwards = c.execute(
-            "SELECT count(*), count(DISTINCT channel), min(date), max(date), count(*) - count(date), "
-            "count(in_scope), coalesce(sum(in_scope), 0), coalesce(sum(dup_root <> id), 0), "
-            "count(forwarded_from) FROM posts"
-        ).fetchone()
-        months = [
-            {"month": m, "posts": n, "content": k, "in_scope": s}
-            for m, n, k, s in c.execute(
-                "SELECT substr(date, 1, 7) AS m, count(*), coalesce(sum(dup_root = id), 0), "
-                "coalesce(sum(in_scope), 0) FROM posts WHERE date IS NOT NULL GROUP BY m ORDER BY m"
-            )
-        ]
-        return {
-            "posts": posts,
-            "channels": channels,
-            "first_date": first,
-            "last_date": last,
-            "undated": undated,
-            "annotated": annotated,
-            "in_scope": in_scope,
-            "duplicates": copies,
-            "forwards": forwards,
-            "corrections": self.count_corrections(),
-            "months": months,
-            "languages": [
-                {"lang": lang, "posts": n}
-                for lang, n in c.execute(
-                    "SELECT coalesce(lang, 'und'), count(*) AS n FROM posts GROUP BY 1 ORDER BY n DESC, 1"
-                )
-            ],
-            "top_channels": [
-                {"channel": ch, "posts": n, "first_date": f, "last_date": la}
-                for ch, n, f, la in c.execute(
-                    "SELECT channel, count(*) AS n, min(date), max(date) FROM posts GROUP BY channel "
-                    "ORDER BY n DESC, channel LIMIT 30"
-                )
-            ],
-        }
-
-    def search_page(
-        self, query: str | None, filters: SearchFilters | None = None, *, duplicates: str = "show",
-        about: bool = False, sort: str = "relevance", limit: int = 20, offset: int = 0, count_limit: int = 2_000,
-    ) -> dict:  # fmt: skip
-        """One page of a search: `{results: [post dicts], total, total_exact}`.
-
-        `query` None or blank lists the filtered posts newest first. `duplicates`: show (all
-        posts), hide (one post per duplicate group: its earliest), only (copies only). `about`:
-        the actor/theme filters match only posts that are about them. `sort`: relevance,
-        newest or oldest. Without filters the total is exact (the index counts it); with them it
-        is counted up to `count_limit`, and `total_exact` says whether it got there.
-        """
-        try:
-            return self._search_page(query, filters, duplicates, about, sort, limit, offset, count_limit)
-        except sqlite3.OperationalError as e:
-            if "fts5" not in str(e).lower() and "syntax" not in str(e).lower():
-                raise  # a locked or broken file is not the user's query
-            raise QueryError(f"cannot search for {query!r}: {e}") from None
-
-    def _search_page(
-        self, query: str | None, filters: SearchFilters | None, duplicates: str, about: bool, sort: str,
-        limit: int, offset: int, count_limit: int,
-    ) -> dict:  # fmt: skip
-        fts = to_fts(query) if query and query.strip() else None
-        where, args = self._dashboard_filters(filters, duplicates, about)
-        if not where:
-            sql = (
-                "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?"
-                if fts
-                else "SELECT count(*) FROM posts"
-            )
-            total, exact = self.conn.execute(sql, [fts] if fts else []).fetchone()[0], True
-        else:
-            inner, inner_args = self._search_ids(fts, where, args, None)
-            n = self.conn.execute(
-                f"SELECT count(*) FROM ({inner} LIMIT ?)", [*inner_args, count_limit + 1]
-            ).fetchone()[0]
-            total, exact = min(n, count_limit), n <= count_limit
-        page = None
-        if exact and total <= offset:  # counted every match already: nothing on this page
-            page = []
-        elif fts is not None and where and sort == "relevance":
-            page = self._probe_page(fts, where, args, total, limit, offset)
-        if page is None:
-            sql, sql_args = self._search_ids(fts, where, args, sort)
-            page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
-        found = self._search_rows([r for r, _ in page])
-        rows = []
-        for rowid, score in page:
-            row = found[rowid]
-            row["score"] = None if score is None else round(-score, 4)
-            rows.append(row)
-        self._attach_tags(rows)
-        return {"results": rows, "total": total, "total_exact": exact}
 
     def _probe_page(
         self, fts: str, where: str, args: list, total: int, limit: int, offset: int
@@ -1197,54 +406,7 @@ class SqliteStore:
         ordered = [row for row in best if row[0] in kept]
         return ordered[offset:need] if len(ordered) >= need else None
 
-    def iter_search(
-        self, query: str | None, filters: SearchFilters | None = None, *, duplicates: str = "show",
-        about: bool = False, sort: str = "relevance", limit: int = 1_000_000,
-    ) -> Iterator[dict]:  # fmt: skip
-        """Every post of a search, in pages of 500 (for downloads). Holds a read cursor: use a
-        connection of its own while the rest of the program writes."""
-        fts = to_fts(query) if query and query.strip() else None
-        where, args = self._dashboard_filters(filters, duplicates, about)
-        sql, sql_args = self._search_ids(fts, where, args, sort)
-        cur = self.conn.execute(f"{sql} LIMIT ?", [*sql_args, limit])
-        while True:
-            page = cur.fetchmany(500)
-            if not page:
-                return
-            found = self._search_rows([r for r, _ in page])
-            rows = []
-            for rowid, score in page:
-                row = found[rowid]
-                row["score"] = None if score is None else round(-score, 4)
-                rows.append(row)
-            self._attach_tags(rows)
-            yield from rows
-
-    def _dashboard_filters(
-        self, filters: SearchFilters | None, duplicates: str, about: bool
-    ) -> tuple[str, list]:
-        f = filters or SearchFilters()
-        plain = SearchFilters(langs=f.langs, channels=f.channels, date_from=f.date_from, date_to=f.date_to)
-        where, args = self._filter_sql(plain)
-        about_sql = " AND about = 1" if about else ""
-        for actor in f.actors:
-            where += (
-                f" AND EXISTS (SELECT 1 FROM post_actors a WHERE a.post = p.rowid AND a.actor = ?{about_sql})"
-            )
-            args.append(actor)
-        for theme in f.themes:
-            where += (
-                f" AND EXISTS (SELECT 1 FROM post_themes t WHERE t.post = p.rowid AND t.theme = ?{about_sql})"
-            )
-            args.append(theme)
-        if duplicates == "hide":
-            where += " AND p.dup_root = p.id"
-        elif duplicates == "only":
-            where += " AND p.dup_root <> p.id"
-        return where.strip(), args
-
-    @staticmethod
-    def _search_ids(fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
+    def _search_ids(self, fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
         """(rowid, bm25) of the matching posts, in the asked order: narrow rows, so sorting many
         matches moves no text; the page's posts are read afterwards."""
         if fts is not None:
@@ -1265,241 +427,10 @@ class SqliteStore:
         sql = f"SELECT p.rowid, NULL AS s FROM posts p WHERE 1 = 1 {where}"
         return sql + (f" ORDER BY {order}" if sort else ""), list(args)
 
-    def _search_rows(self, rowids: list[int]) -> dict[int, dict]:
-        out: dict[int, dict] = {}
-        for start in range(0, len(rowids), 900):
-            chunk = rowids[start : start + 900]
-            q = (
-                "SELECT rowid, id, channel, date, lang, text, dup_root, forwarded_from, in_scope, url "
-                f"FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
-            )
-            for r in self.conn.execute(q, chunk):
-                out[r[0]] = {
-                    "id": r[1], "channel": r[2], "date": r[3], "lang": r[4], "text": r[5],
-                    "duplicate_of": r[6] if r[6] != r[1] else None, "forwarded_from": r[7],
-                    "in_scope": None if r[8] is None else bool(r[8]), "url": r[9], "_rowid": r[0],
-                }  # fmt: skip
-        return out
-
-    def _attach_tags(self, rows: list[dict]) -> None:
-        """Add `actors`, `themes` and `about` to post dicts that carry their `_rowid` (removed)."""
-        rowids = [r.pop("_rowid") for r in rows]
-        actors = self._tag_rows(
-            "SELECT post, actor, about FROM post_actors WHERE post IN ({}) ORDER BY post, actor", rowids
-        )
-        themes = self._tag_rows(
-            "SELECT post, theme, about FROM post_themes WHERE post IN ({}) ORDER BY post, theme", rowids
-        )
-        for r, rowid in zip(rows, rowids, strict=True):
-            r["actors"] = [a for a, _ in actors.get(rowid, [])]
-            r["themes"] = [t for t, _ in themes.get(rowid, [])]
-            r["about"] = {
-                "actors": [a for a, about in actors.get(rowid, []) if about],
-                "themes": [t for t, about in themes.get(rowid, []) if about],
-            }
-
-    def _tag_rows(self, sql: str, rowids: list[int]) -> dict[int, list[tuple[str, int]]]:
-        out: dict[int, list[tuple[str, int]]] = {}
-        for start in range(0, len(rowids), 900):
-            chunk = rowids[start : start + 900]
-            for post, value, about in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
-                out.setdefault(post, []).append((value, about))
-        return out
-
-    def post_detail(self, post_id: str, group_limit: int = 200) -> dict | None:
-        """A post with everything found in it: tags with about flags and weights, spans,
-        its duplicate group (earliest first) and corrections; None when there is no such post."""
-        cur = self.conn.cursor()
-        cur.row_factory = sqlite3.Row
-        row = cur.execute("SELECT rowid, * FROM posts WHERE id = ?", (post_id,)).fetchone()
-        if row is None:
-            return None
-        rowid = row["rowid"]
-        post = {k: row[k] for k in row.keys() if k not in ("rowid", "minhash", "revision", "content_hash")}  # noqa: SIM118 - Row iterates values
-        for key in ("links", "hashtags"):
-            post[key] = json.loads(post[key]) if post[key] else []
-        post["in_scope"] = None if post["in_scope"] is None else bool(post["in_scope"])
-        post["repeated_body"] = bool(post["repeated_body"])
-        post["duplicate_of"] = post["dup_root"] if post["dup_root"] != post["id"] else None
-        c = self.conn
-        post["actors"] = [
-            {"actor": a, "about": bool(ab), "salience": s}
-            for a, ab, s in c.execute(
-                "SELECT actor, about, salience FROM post_actors WHERE post = ? ORDER BY actor", (rowid,)
-            )
-        ]
-        post["themes"] = [
-            {"theme": t, "about": bool(ab), "score": s}
-            for t, ab, s in c.execute(
-                "SELECT theme, about, score FROM post_themes WHERE post = ? ORDER BY theme", (rowid,)
-            )
-        ]
-        post["mentions"] = [
-            {"actor": a, "kind": k, "start": s, "end": e, "text": t}
-            for a, k, s, e, t in c.execute(
-                'SELECT actor, kind, start, "end", text FROM mentions WHERE post = ? ORDER BY start, "end"',
-                (rowid,),
-            )
-        ]
-        post["theme_hits"] = [
-            {"theme": th, "start": s, "end": e, "text": t}
-            for th, s, e, t in c.execute(
-                'SELECT theme, start, "end", text FROM theme_hits WHERE post = ? ORDER BY start, "end"',
-                (rowid,),
-            )
-        ]
-        root = post["dup_root"]
-        size = c.execute("SELECT count(*) FROM posts WHERE dup_root = ?", (root,)).fetchone()[0]
-        post["group"] = {
-            "root": root,
-            "size": size,
-            "posts": [
-                {"id": i, "channel": ch, "date": d, "lang": lg, "forwarded_from": fw, "views": v, "url": u}
-                for i, ch, d, lg, fw, v, u in c.execute(
-                    "SELECT id, channel, date, lang, forwarded_from, views, url FROM posts WHERE dup_root = ? "
-                    "ORDER BY date IS NULL, date, id LIMIT ?",
-                    (root, group_limit),
-                )
-            ]
-            if size > 1
-            else [],
-        }
-        post["corrections"] = self.corrections(post_id)
-        return post
-
-    def posts_brief(self, post_ids: Iterable[str], text_chars: int = 400) -> dict[str, dict]:
-        """id -> {id, channel, date, lang, text (cut), duplicate_of, forwarded_from, in_scope}."""
-        ids = list(dict.fromkeys(post_ids))
-        out: dict[str, dict] = {}
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            q = (
-                "SELECT id, channel, date, lang, substr(text, 1, ?), length(text), dup_root, forwarded_from, in_scope "
-                f"FROM posts WHERE id IN ({','.join('?' * len(chunk))})"
-            )
-            for i, ch, d, lg, text, n, root, fw, sc in self.conn.execute(q, [text_chars, *chunk]):
-                out[i] = {
-                    "id": i, "channel": ch, "date": d, "lang": lg, "text": text, "cut": n > text_chars,
-                    "duplicate_of": root if root != i else None, "forwarded_from": fw,
-                    "in_scope": None if sc is None else bool(sc),
-                }  # fmt: skip
-        return out
-
-    def actor_overview(self, actor: str, top: int = 15, recent: int = 10) -> dict:
-        """Attention to one actor over time (all posts, content posts, posts about it), the
-        themes, actors and channels that come with it, and its latest posts."""
-        return self._entity_overview(
-            "FROM post_actors x JOIN posts p ON p.rowid = x.post WHERE x.actor = ?", (actor,), top, recent,
-            about="x.about", skip_actor=actor,
-        )  # fmt: skip
-
-    def channel_overview(self, channel: str, top: int = 15, recent: int = 10) -> dict:
-        """A channel's posts over time, languages, themes, actors, forwards and latest posts."""
-        out = self._entity_overview("FROM posts p WHERE p.channel = ?", (channel,), top, recent, about=None)
-        c = self.conn
-        out["languages"] = [
-            {"lang": lg, "posts": n}
-            for lg, n in c.execute(
-                "SELECT coalesce(lang, 'und'), count(*) AS n FROM posts WHERE channel = ? GROUP BY 1 ORDER BY n DESC, 1",
-                (channel,),
-            )
-        ]
-        out["forwarded_from"] = [
-            {"channel": fw, "posts": n}
-            for fw, n in c.execute(
-                "SELECT forwarded_from, count(*) AS n FROM posts WHERE channel = ? AND forwarded_from IS NOT NULL "
-                "GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?",
-                (channel, top),
-            )
-        ]
-        return out
-
-    def _entity_overview(
-        self, base: str, args: tuple, top: int, recent: int, about: str | None, skip_actor: str | None = None
-    ) -> dict:
-        c = self.conn
-        about_sum = f"coalesce(sum({about}), 0)" if about else "NULL"
-        total, content, about_n, first, last = c.execute(
-            f"SELECT count(*), coalesce(sum(p.dup_root = p.id), 0), {about_sum}, min(p.date), max(p.date) {base}",
-            args,
-        ).fetchone()
-        months = [
-            {"month": m, "posts": n, "content": k, "about": ab}
-            for m, n, k, ab in c.execute(
-                f"SELECT substr(p.date, 1, 7) AS m, count(*), coalesce(sum(p.dup_root = p.id), 0), {about_sum} "
-                f"{base} AND p.date IS NOT NULL GROUP BY m ORDER BY m",
-                args,
-            )
-        ]
-
-        def tally(join: str, col: str, extra: str = "", extra_args: tuple = ()) -> list[dict]:
-            sql = (
-                f"SELECT {col}, count(*) AS n {base.replace('WHERE', join + ' WHERE', 1)} {extra} "
-                f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?"
-            )
-            return [{"id": k, "posts": n} for k, n in c.execute(sql, (*args, *extra_args, top))]
-
-        themes = tally("JOIN post_themes t ON t.post = p.rowid", "t.theme")
-        actors = tally(
-            "JOIN post_actors o ON o.post = p.rowid", "o.actor", "AND o.actor IS NOT ?", (skip_actor,)
-        )
-        channels = tally("", "p.channel")
-        latest = [
-            i
-            for (i,) in c.execute(
-                f"SELECT p.id {base} ORDER BY p.date IS NULL, p.date DESC, p.id LIMIT ?", (*args, recent)
-            )
-        ]
-        return {
-            "posts": total, "content": content, "about": about_n, "first_date": first, "last_date": last,
-            "months": months, "themes": themes, "actors": actors, "channels": channels, "latest": latest,
-        }  # fmt: skip
-
 
 # `asof_copy` (filled by `_groups_as_of`) lists the posts that are copies as of the range's end.
 _CONTENT = "p.in_scope = 1 AND p.date >= ? AND p.date < ? AND p.rowid NOT IN (SELECT rowid FROM asof_copy)"
 
 
-def _columns(rows: list[tuple], k: int) -> list[list]:
-    return [[r[i] for r in rows] for i in range(k)]
-
-
-def union_groups(links: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """Connected groups of the pairs (union-find), each a list of its members."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    members: dict[int, list[int]] = {}
-    for x in parent:
-        members.setdefault(find(x), []).append(x)
-    return list(members.values())
-
-
 # The store under its interface's name, for code that opens a file directly.
 Store = SqliteStore
-
-
-class _MergeStream:
-    """Walks a query ordered by post rowid alongside the posts query (a merge join)."""
-
-    def __init__(self, cursor: sqlite3.Cursor):
-        self._cursor = cursor
-        self._next = cursor.fetchone()
-
-    def take(self, rowid: int) -> list[tuple]:
-        out = []
-        while self._next is not None and self._next[0] <= rowid:
-            if self._next[0] == rowid:
-                out.append(self._next)
-            self._next = self._cursor.fetchone()
-        return out

@@ -1,0 +1,495 @@
+"""The team store: a PostgreSQL database on a server (psycopg 3).
+
+Select it with `--db postgresql://user@host:5432/db` (or `MULTIVECTOR_DB`). It holds the same
+tables as an SQLite file (store/schema.py, the same schema versions and migrations) and runs
+the same shared SQL (store/sql.py); what is its own:
+
+- writers take one transaction-scoped advisory lock, so several ingests, a `collect` and the
+  dashboard can run at once: readers never wait, writers queue as SQLite's `BEGIN IMMEDIATE`
+  makes them queue, and duplicate grouping sees every committed post;
+- new posts, their index and their tags are loaded with COPY;
+- the full-text index is a `tsvector` of the same tokens FTS5 indexes (no stemming: the
+  lemmas were made on ingest), with a GIN index; queries are the same language, translated
+  by the shared parser into a tsquery (store/query.py), ranked with ts_rank_cd;
+- the analysis frame (`content`) is computed in SQL, grouped by post, and read through
+  server-side cursors, so the client never holds a row per duplicate or per tag.
+
+Every connection runs in autocommit; writes go through `transaction()`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from multivector.model import InputError
+from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
+from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, indicator
+from multivector.store.query import QueryError, index_tokens, to_tsquery, ts_lexeme
+from multivector.store.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION
+from multivector.store.sql import SqlStore
+
+try:
+    import psycopg
+    from psycopg import sql as pgsql
+except ImportError:  # the `postgres` extra is not installed
+    psycopg = None  # type: ignore[assignment]
+
+WRITE_LOCK = 0x6D76_7772  # advisory lock key ("mvwr") held by every writing transaction
+SCHEMA_LOCK = 0x6D76_7363  # ("mvsc") held while a database is created or migrated
+MAX_POSITION = 16383  # the largest word position a tsvector keeps
+MAX_POSITIONS = 256  # positions kept per lexeme
+MAX_LEXEME_BYTES = 2046
+STREAM_PAGE = 5000  # rows per round trip of a server-side cursor
+_names = itertools.count()
+
+
+# ---- messages -----------------------------------------------------------------------------------
+def shown_url(url: str) -> str:
+    """The URL without its password, fit for a message."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the PostgreSQL server"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def describe_error(exc: BaseException, location: str) -> str:
+    """One line for a PostgreSQL failure that names the server (never its password)."""
+    where = shown_url(location)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    password = _password(location)
+    if password:
+        text = text.replace(password, "***")
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError):
+        low = text.lower()
+        if "connection refused" in low or "could not connect" in low or "timeout" in low or "no route" in low:
+            return f"{where}: cannot reach the PostgreSQL server; is it running? ({text})"
+        if "authentication" in low or "password" in low:
+            return f"{where}: the server refused the login ({text})"
+        if "does not exist" in low:
+            return f"{where}: no such database on the server ({text})"
+        if "terminat" in low or "closed" in low:
+            return f"{where}: the connection to the server was lost; run the command again ({text})"
+    if psycopg is not None and isinstance(exc, psycopg.errors.DiskFull):
+        return f"{where}: the server's disk is full; free some space and run the command again ({text})"
+    if psycopg is not None and isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+        return f"{where}: the server is read-only here (a standby?); write to the primary ({text})"
+    return f"{where}: database error ({text})"
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+# ---- the connection store/sql.py talks to ---------------------------------------------------
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=512)
+def _pg_sql(sql: str, named: bool) -> str:
+    """SQL with `?` (or `:name`) placeholders, spelled for psycopg (`%s`, `%(name)s`)."""
+    sql = sql.replace("%", "%%")
+    if named:
+        return _NAMED.sub(r"%(\1)s", sql)
+    return sql.replace("?", "%s")
+
+
+class _Connection:
+    """A psycopg connection taking the `?` placeholders of the shared SQL."""
+
+    def __init__(self, raw: Any):
+        self.raw = raw
+
+    def execute(self, sql: str, args: Sequence | dict = ()) -> Any:
+        cur = self.raw.cursor()
+        if args:
+            cur.execute(_pg_sql(sql, isinstance(args, dict)), args)
+        else:
+            cur.execute(sql)
+        return cur
+
+    def executemany(self, sql: str, rows: Sequence) -> None:
+        rows = list(rows)
+        if rows:
+            self.raw.cursor().executemany(_pg_sql(sql, isinstance(rows[0], dict)), rows)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def tsvector_text(lemmas: str) -> str:
+    """The tsvector literal of an indexed lemma string: its tokens (as FTS5 splits them) with
+    their positions, so that phrases match where FTS5 phrases match."""
+    positions: dict[str, list[int]] = {}
+    for i, token in enumerate(index_tokens(lemmas), 1):
+        if len(token.encode()) > MAX_LEXEME_BYTES:
+            continue
+        found = positions.setdefault(token, [])
+        if len(found) < MAX_POSITIONS:
+            found.append(min(i, MAX_POSITION))
+    return " ".join(f"{ts_lexeme(t)}:{','.join(map(str, p))}" for t, p in positions.items())
+
+
+class PostgresStore(SqlStore):
+    """A multivector database on a PostgreSQL server (the `Store` interface of store/base.py).
+
+    Use `PostgresStore.open(url)`; close it or use it as a context manager.
+    """
+
+    _IS = "IS NOT DISTINCT FROM"
+    _IS_NOT = "IS DISTINCT FROM"
+    read_only = False
+
+    def __init__(
+        self,
+        raw: Any,
+        url: str,
+        dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ):
+        self.conn = _Connection(raw)
+        self.raw = raw
+        self.url = url
+        self.location = shown_url(url)
+        self._asof_end: str | None = None
+        self._set_dedup(dup_threshold, reword_days, reword_threshold)
+
+    # ---- opening and schema -------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        dup_threshold: float = DEFAULT_DUP_THRESHOLD,
+        reword_days: float = REWORD_DAYS,
+        reword_threshold: float = REWORD_THRESHOLD,
+    ) -> PostgresStore:
+        """Connect to the database at `url`; with `create`, make the database (when the server
+        lets us) and its tables. Errors are InputError with one line naming the server."""
+        if psycopg is None:
+            raise InputError(
+                f"{shown_url(url)}: PostgreSQL needs psycopg; install it with: pip install 'multivector[postgres]'"
+            )
+        try:
+            raw = cls._connect(url, create)
+        except psycopg.Error as e:
+            raise InputError(describe_error(e, url)) from None
+        store = cls(raw, url, dup_threshold, reword_days, reword_threshold)
+        try:
+            store._migrate(create)
+        except InputError:
+            raw.close()
+            raise
+        except psycopg.Error as e:
+            raw.close()
+            raise InputError(describe_error(e, url)) from None
+        return store
+
+    @staticmethod
+    def _connect(url: str, create: bool) -> Any:
+        try:
+            return psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as e:
+            if not create or "does not exist" not in str(e):
+                raise
+        # The server is there but not the database: make it, from the server's own database.
+        info = psycopg.conninfo.conninfo_to_dict(url)
+        name = info.get("dbname")
+        if not name:
+            raise psycopg.OperationalError(f"no database named in {shown_url(url)}")
+        admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+        # suppress: another process may have made it meanwhile
+        with (
+            psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn,
+            suppress(psycopg.errors.DuplicateDatabase),
+        ):
+            conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+
+    def _version(self) -> int | None:
+        """The schema version recorded in the database; None when it has no multivector tables."""
+        if self.raw.execute("SELECT to_regclass('meta')").fetchone()[0] is None:
+            return None
+        row = self.raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self, create: bool) -> None:
+        where = self.location
+        self.raw.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            version = self._version()
+            if version is None:
+                tables = self.raw.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                ).fetchone()[0]
+                if tables:
+                    raise InputError(f"{where}: the database holds other tables; not a multivector database")
+                if not create:
+                    raise InputError(
+                        f"{where}: no multivector database there (run `multivector ingest` first)"
+                    )
+                version = 0
+            if version > SCHEMA_VERSION:
+                raise InputError(
+                    f"{where}: made by a newer multivector (schema {version} > {SCHEMA_VERSION}); upgrade multivector"
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                with self.raw.transaction():
+                    self.raw.execute(POSTGRES_MIGRATIONS[step])
+                    if step == 4:  # older posts become reworded-copy candidates, linked among themselves
+                        self.link_reworded(self.conn)
+                    self.set_meta("schema_version", str(step))
+            if version < SCHEMA_VERSION:
+                self.raw.execute(
+                    "INSERT INTO meta(key, value) VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING"
+                )
+        finally:
+            self.raw.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Connection]:
+        """One writing transaction: writers queue on an advisory lock (what SQLite's single
+        writer gave for free: duplicate grouping must see every committed post), readers
+        never wait. The data version goes up with the commit, for the dashboard's caches."""
+        try:
+            with self.raw.transaction():
+                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                self.raw.execute(
+                    "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'data_version'"
+                )
+                yield self.conn
+        except BaseException:
+            self._content_of.clear()  # what a rolled-back batch cached is not in the database
+            raise
+
+    def data_version(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    # ---- the hooks of store/sql.py ---------------------------------------------------------
+    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+        if not rows:
+            return
+        cols = ", ".join(columns)
+        with self.raw.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _bulk_insert(self, conn: Any, table: str, columns: str, rows: list[tuple]) -> None:
+        self._copy(table, [c.strip() for c in columns.split(",")], rows)
+
+    def _insert_posts(self, conn: Any, rows: list[dict]) -> dict[str, int]:
+        # Rowids are taken from the sequence first, so COPY can write them in the order of the
+        # batch (the order SQLite numbers them in), and no read-back is needed.
+        rowids = sorted(
+            r
+            for (r,) in self.raw.execute(
+                "SELECT nextval(pg_get_serial_sequence('posts', 'rowid')) FROM generate_series(1, %s)",
+                (len(rows),),
+            )
+        )
+        cols = ["rowid", *rows[0]]
+        self._copy("posts", cols, [(rid, *row.values()) for rid, row in zip(rowids, rows, strict=True)])
+        return {row["id"]: rid for rid, row in zip(rowids, rows, strict=True)}
+
+    def _index_lemmas(self, conn: Any, rows: list[tuple[int, str]], fresh: bool = False) -> None:
+        if not rows:
+            return
+        if not fresh:
+            self.raw.execute("DELETE FROM posts_fts WHERE rowid = ANY(%s)", ([r for r, _ in rows],))
+        self._copy("posts_fts", ["rowid", "lemmas", "tsv"], [(r, lem, tsvector_text(lem)) for r, lem in rows])
+
+    def _stream_query(self, sql: str, args: Sequence = ()) -> Iterator[tuple]:
+        # A server-side cursor: the client holds one page of rows, never the whole result.
+        cur = self.raw.cursor(name=f"mv_stream_{next(_names)}", withhold=True)
+        cur.itersize = STREAM_PAGE
+        try:
+            cur.execute(_pg_sql(sql, False) if args else sql, list(args) or None)
+            yield from cur
+        finally:
+            cur.close()
+
+    def _insert_id(self, conn: Any, sql: str, args: Sequence) -> int:
+        return int(conn.execute(sql + " RETURNING id", args).fetchone()[0])
+
+    def _temp_table(self, name: str, columns: str) -> None:
+        columns = columns.replace("TEXT", 'TEXT COLLATE "C"')  # compare and sort as the posts' columns do
+        self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
+        self.conn.execute(f"TRUNCATE {name}")
+
+    def _compile_query(self, query: str) -> str:
+        return to_tsquery(query)
+
+    def _match_count(self, fts: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM posts_fts WHERE tsv @@ CAST(? AS tsquery)", [fts]
+        ).fetchone()[0]
+
+    def _query_failure(self, exc: Exception) -> bool:
+        return isinstance(exc, psycopg.errors.SyntaxError)
+
+    def _search_ids(self, fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
+        """(rowid, score) of the matching posts in the asked order; the score is the negated
+        rank, so lower is better as with SQLite's bm25()."""
+        if fts is not None:
+            order = {
+                "newest": "p.date DESC NULLS LAST, p.rowid DESC",
+                "oldest": "p.date NULLS FIRST, p.rowid",
+            }.get(sort or "", "s, p.rowid")
+            sql = (
+                "SELECT p.rowid, -ts_rank_cd(f.tsv, CAST(? AS tsquery)) AS s FROM posts_fts f "
+                f"JOIN posts p ON p.rowid = f.rowid WHERE f.tsv @@ CAST(? AS tsquery) {where}"
+            )
+            return sql + (f" ORDER BY {order}" if sort else ""), [fts, fts, *args]
+        order = "p.date NULLS FIRST, p.rowid" if sort == "oldest" else "p.date DESC NULLS LAST, p.rowid DESC"
+        sql = f"SELECT p.rowid, NULL::real AS s FROM posts p WHERE 1 = 1 {where}"
+        return sql + (f" ORDER BY {order}" if sort else ""), list(args)
+
+    # ---- reading ----------------------------------------------------------------------------
+    def search(
+        self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
+    ) -> list[dict]:
+        """Posts matching a lemma-aware query, best first (ts_rank_cd), with optional filters.
+
+        Each hit: {id, channel, date, lang, text, dup_root, url, score}; a higher score is a
+        better match."""
+        tsq = to_tsquery(query)
+        where, args = self._filter_sql(filters or SearchFilters())
+        sql = (
+            "SELECT p.id, p.channel, p.date, p.lang, p.text, p.dup_root, p.url, "
+            "ts_rank_cd(f.tsv, CAST(? AS tsquery)) AS score FROM posts_fts f JOIN posts p ON p.rowid = f.rowid "
+            f"WHERE f.tsv @@ CAST(? AS tsquery) {where} ORDER BY score DESC, p.date NULLS FIRST, p.id LIMIT ? OFFSET ?"
+        )
+        try:
+            cur = self.conn.execute(sql, [tsq, tsq, *args, limit, offset])
+        except psycopg.errors.SyntaxError as e:
+            raise QueryError(f"cannot search for {query!r}: {e}") from None
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
+    # ---- frames for analysis ------------------------------------------------------------
+    def content(self, start: str, end: str) -> Content:
+        """The in-scope content posts dated in [start, end), with what they are about and their
+        reach: counted and summed by the server, read a page at a time."""
+        self._groups_as_of(end)
+        # Every content post with its position in the frame (the order of its id).
+        self._temp_table("content_posts", "rowid BIGINT PRIMARY KEY, pos INTEGER NOT NULL")
+        self.conn.execute(
+            "INSERT INTO content_posts(rowid, pos) SELECT p.rowid, row_number() OVER (ORDER BY p.id) - 1 "
+            "FROM posts p WHERE p.in_scope = 1 AND p.date >= ? AND p.date < ? "
+            "AND NOT EXISTS (SELECT 1 FROM asof_copy a WHERE a.rowid = p.rowid)",
+            (start, end),
+        )
+        self.conn.execute("ANALYZE content_posts")
+        n = self.conn.execute("SELECT count(*) FROM content_posts").fetchone()[0]
+        members = (  # the other posts of each content post's group, as of `end`
+            "FROM content_posts c JOIN asof_copy a ON a.root = c.rowid JOIN posts m ON m.rowid = a.rowid"
+        )
+        chan_names = self._values(
+            "SELECT p.channel FROM content_posts c JOIN posts p ON p.rowid = c.rowid "
+            f"UNION SELECT m.channel {members}"
+        )
+        lang_names = self._values(
+            "SELECT coalesce(p.lang, 'und') FROM content_posts c JOIN posts p ON p.rowid = c.rowid GROUP BY 1"
+        )
+        genre_names = self._values(
+            "SELECT coalesce(p.genre, '') FROM content_posts c JOIN posts p ON p.rowid = c.rowid GROUP BY 1"
+        )
+        chan_code = {k: i for i, k in enumerate(chan_names)}
+        lang_code = {k: i for i, k in enumerate(lang_names)}
+        genre_code = {k: i for i, k in enumerate(genre_names)}
+
+        ids: list[str] = []
+        day = np.zeros(n, np.int32)
+        channel = np.zeros(n, np.int32)
+        lang = np.zeros(n, np.int32)
+        genre = np.zeros(n, np.int32)
+        forwards = np.zeros(n, np.int64)
+        views = np.zeros(n, np.int64)
+        rows = self._stream_query(
+            "SELECT c.pos, p.id, CAST(substr(p.date, 1, 10) AS date) - DATE '1970-01-01', p.channel, "
+            "coalesce(p.lang, 'und'), coalesce(p.genre, ''), coalesce(p.forwards, 0), coalesce(p.views, 0) "
+            "FROM content_posts c JOIN posts p ON p.rowid = c.rowid ORDER BY c.pos"
+        )
+        for pos, pid, d, ch, lg, gn, fw, vw in rows:
+            ids.append(pid)
+            day[pos], channel[pos], lang[pos], genre[pos] = d, chan_code[ch], lang_code[lg], genre_code[gn]
+            forwards[pos], views[pos] = fw, vw
+        # Amplification: copies of each group and the forwards and views of its other posts.
+        copies = np.zeros(n, np.int32)
+        for pos, k, fw, vw in self._stream_query(
+            "SELECT c.pos, count(*), sum(coalesce(m.forwards, 0))::bigint, sum(coalesce(m.views, 0))::bigint "
+            f"{members} GROUP BY c.pos"
+        ):
+            copies[pos], forwards[pos], views[pos] = k, forwards[pos] + fw, views[pos] + vw
+        # Reach: the channels a group appeared in (its root's own channel included).
+        rp, rc = self._pairs(f"SELECT DISTINCT c.pos, m.channel {members}", chan_code)
+        reach = indicator(
+            np.concatenate([np.arange(n), rp]),
+            np.concatenate([channel.astype(np.int64), rc]),
+            n,
+            len(chan_names),
+        )
+
+        def tags(table: str, col: str, about_only: bool = True) -> tuple[list[str], Any]:
+            about = " AND t.about = 1" if about_only else ""
+            names = self._values(
+                f"SELECT DISTINCT t.{col} FROM content_posts c JOIN {table} t ON t.post = c.rowid{about}"
+            )
+            code = {k: i for i, k in enumerate(names)}
+            pos, cols = self._pairs(
+                f"SELECT c.pos, t.{col} FROM content_posts c JOIN {table} t ON t.post = c.rowid{about}", code
+            )
+            return names, indicator(pos, cols, n, len(names))
+
+        # What posts are about carries every count; mentions in passing are kept apart.
+        theme_ids, themes = tags("post_themes", "theme")
+        actor_ids, actors = tags("post_actors", "actor")
+        mention_ids, mentioned = tags("post_actors", "actor", about_only=False)
+        return Content(
+            start=start, end=end, ids=ids, day=day, channel=channel, lang=lang, copies=copies,
+            forwards=forwards, views=views, themes=themes, actors=actors, reach=reach,
+            channels=chan_names, langs=lang_names, theme_ids=theme_ids, actor_ids=actor_ids,
+            mentioned=mentioned, mention_ids=mention_ids, genre=genre, genres=genre_names,
+        )  # fmt: skip
+
+    def _values(self, sql: str) -> list[str]:
+        """The distinct values a query returns, sorted as Python sorts strings."""
+        return sorted({v for (v,) in self._stream_query(sql)})
+
+    def _pairs(self, sql: str, code: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(position, value) rows as two int64 arrays, values coded by `code`; filled a page at
+        a time, so no Python tuple per row is kept."""
+        pos: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        rows = self._stream_query(sql)
+        while page := list(itertools.islice(rows, STREAM_PAGE)):
+            pos.append(np.fromiter((p for p, _ in page), np.int64, len(page)))
+            cols.append(np.fromiter((code[v] for _, v in page), np.int64, len(page)))
+        if not pos:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(pos), np.concatenate(cols)
