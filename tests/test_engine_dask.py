@@ -152,3 +152,33 @@ def test_unknown_engine_and_stray_scheduler_are_refused(tmp_path):
         "--db", str(tmp_path / "x.db"), "ingest", str(sample_dir()), "--scheduler", "tcp://127.0.0.1:1"
     )
     assert result.returncode == 2 and "--engine dask" in result.stderr
+
+
+def test_ingest_on_a_running_scheduler(tmp_path):
+    """`--scheduler tcp://...`: the client sends the partitions to a cluster it did not start
+    (here one worker thread in this process, listening on 127.0.0.1), and leaves it running."""
+    from distributed import LocalCluster
+
+    pasted = sample_dir() / "pasted"
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://", host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:  # fmt: skip
+        db = tmp_path / "remote.db"
+        args = (
+            "ingest",
+            str(pasted),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--no-ner",
+        )
+        result = multivector("--db", str(db), *args)
+        assert result.returncode == 0, result.stderr
+        assert cluster.scheduler.address == cluster.scheduler_address  # still serving
+    local = tmp_path / "local.db"
+    assert multivector("--db", str(local), "ingest", str(pasted), "--no-ner").returncode == 0
+    remote_rows, local_rows = export_rows(db), export_rows(local)
+    assert len(local_rows) >= len(list(pasted.iterdir()))  # a pasted file may hold several posts
+    assert remote_rows == local_rows
