@@ -66,9 +66,7 @@ def inputs(db: Path, sizes: list[int], out: Path) -> None:
         writer = pq.ParquetWriter(path, source.schema_arrow)
         row = kept = 0
         for batch in source.iter_batches(batch_size=20_000):
-            take = [
-                i for i in range(batch.num_rows) if ((row + i + 1) * size) // n > ((row + i) * size) // n
-            ]
+            take = [i for i in range(batch.num_rows) if ((row + i + 1) * size) // n > ((row + i) * size) // n]
             row += batch.num_rows
             if take:
                 writer.write_batch(batch.take(take))

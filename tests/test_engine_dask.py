@@ -7,7 +7,14 @@ loading the knowledge in each costs seconds); the default engine runs in-process
 
 from __future__ import annotations
 
+import json
+import os
+import random
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +189,61 @@ def test_ingest_on_a_running_scheduler(tmp_path):
     remote_rows, local_rows = export_rows(db), export_rows(local)
     assert len(local_rows) >= len(list(pasted.iterdir()))  # a pasted file may hold several posts
     assert remote_rows == local_rows
+
+
+def descendants(pid: int) -> list[int]:
+    try:
+        kids = [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return kids + [g for k in kids for g in descendants(k)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_keeps_committed_partitions_and_stops_the_local_cluster(tmp_path):
+    rng = random.Random(3)
+    words = "Казахстан Китай транзит уран соглашение визит министр торговля коридор Астана Пекин".split()
+    source = tmp_path / "posts.jsonl"
+    with source.open("w", encoding="utf-8") as fh:
+        for i in range(6000):
+            text = " ".join(rng.choice(words) for _ in range(40))
+            fh.write(json.dumps({"id": i, "text": text, "date": "2024-03-01", "channel": "ch"}) + "\n")
+    db = tmp_path / "t.db"
+    exe = Path(sys.executable).with_name("multivector")
+    cmd = [str(exe), "--db", str(db), "ingest", str(source), "--engine", "dask", "--workers", "1", "--no-ner"]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+    def stored() -> int:
+        try:
+            with sqlite3.connect(db, timeout=5) as con:
+                return con.execute("SELECT count(*) FROM posts").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
+    try:
+        while not stored() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        cluster = descendants(proc.pid)
+        assert stored() and proc.poll() is None, "no partition was committed while the ingest ran"
+    except BaseException:
+        proc.kill()
+        raise
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted: every batch written so far is kept" in err and "Traceback" not in err
+    while any(Path(f"/proc/{p}").exists() for p in cluster) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{p}").exists() for p in cluster), "the local cluster outlived the ingest"
+    kept = stored()
+    assert 0 < kept < 6000 and kept % 500 == 0  # whole partitions only
+    again = multivector(
+        "--db", str(db), "ingest", str(source), "--engine", "dask", "--workers", "1", "--no-ner"
+    )
+    assert again.returncode == 0, again.stderr
+    assert f"{6000 - kept} new, 0 updated, {kept} unchanged" in again.stderr
+    assert stored() == 6000

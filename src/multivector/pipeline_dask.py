@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from threading import Lock
 
 from multivector.model import InputError
@@ -87,22 +90,58 @@ class DaskExecutor:
                 raise InputError(f"--scheduler {scheduler}: cannot connect ({_brief(exc)})") from None
         else:
             n = workers or min(os.cpu_count() or 1, 4)
-            self.cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )  # fmt: skip
+            # Ctrl-C reaches the whole process group: the workers ignore it (they inherit the
+            # ignored signal) and this process, the client, stops them, as the local pool does.
+            with _sigint_ignored():
+                self.cluster = LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )  # fmt: skip
             self.client = Client(self.cluster)
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self._stop = False
+        self._old_handlers: dict = {}
+        self._catch_signals()
+
+    def _catch_signals(self) -> None:
+        """Ctrl-C and SIGTERM set a flag that `map` turns into KeyboardInterrupt between
+        partitions. Raised at a random point instead, the interrupt can land in one of Dask's own
+        callbacks, which swallows it (seen: the run went on to the end)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def stop(signum, frame) -> None:
+            self._stop = True
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) in (signal.default_int_handler, signal.SIG_DFL):
+                self._old_handlers[sig] = signal.signal(sig, stop)
+
+    def _result(self, future) -> list:
+        from distributed import wait
+
+        # Wait in short steps to see the flag; `wait` leaves the future alone on a timeout
+        # (seen: `result(timeout=...)` timing out left its key forgotten, and the gather looping).
+        while not future.done():
+            if self._stop:
+                raise KeyboardInterrupt
+            with suppress(TimeoutError):
+                wait(future, timeout=0.5)
+        if self._stop:
+            raise KeyboardInterrupt
+        return future.result()
 
     def map(self, method: str, batches: Iterable[list]) -> Iterator[list]:
         pending = self._pending = deque()
         for batch in batches:
+            if self._stop:
+                raise KeyboardInterrupt
             pending.append(self.client.submit(run_partition, method, self.annotate, batch, pure=False))
             # Keep a few partitions in flight per worker, never the whole corpus.
             while len(pending) > 2 * self.workers:
-                yield pending.popleft().result()
+                yield self._result(pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield self._result(pending.popleft())
 
     def close(self) -> None:
         for future in self._pending:
@@ -112,6 +151,21 @@ class DaskExecutor:
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+        for sig, handler in self._old_handlers.items():
+            signal.signal(sig, handler)
+        self._old_handlers = {}
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals belong to the main thread; a caller elsewhere has its own plan
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _brief(exc: BaseException) -> str:
