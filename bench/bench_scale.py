@@ -99,6 +99,34 @@ def ingest(path: Path, engine: str, workers: int, db: Path | None, ner: bool) ->
     )
 
 
+def cpu(path: Path, posts: int, warm: int) -> None:
+    """CPU seconds per post of prepare + annotation (no NER) in this process, one core, after
+    `warm` posts have filled the caches: a figure the machine's load does not change much."""
+    from multivector.pipeline import AnnotateOptions, Preparer, revision
+    from multivector.sources import read_path
+    from multivector.sources.base import ReadContext
+
+    t = time.process_time()
+    preparer = Preparer(AnnotateOptions(ner=False))
+    setup = time.process_time() - t
+    batch, done, spent = [], 0, 0.0
+    for post in read_path(path, ReadContext()):
+        batch.append((post, revision(post)))
+        if len(batch) == 500:
+            t = time.process_time()
+            preparer.prepare(batch)
+            if done >= warm:
+                spent += time.process_time() - t
+            done += len(batch)
+            batch = []
+            if done >= warm + posts:
+                break
+    print(
+        f"prepare + annotate (no NER), one process: setup {setup:.1f} s CPU; {posts} posts after {warm} warm-up: "
+        f"{spent:.1f} s CPU, {posts / spent:.0f} posts per CPU-second; {load()}"
+    )
+
+
 def search(db: Path, queries: int) -> None:
     from multivector.store import open_store
 
@@ -148,8 +176,14 @@ def main() -> None:
     c = sub.add_parser("search", help="search latency over a database")
     c.add_argument("--db", type=Path, required=True)
     c.add_argument("--queries", type=int, default=300)
+    d = sub.add_parser("cpu", help="CPU seconds per post of prepare + annotation, one process")
+    d.add_argument("input", type=Path)
+    d.add_argument("--posts", type=int, default=5000)
+    d.add_argument("--warm", type=int, default=5000)
     args = ap.parse_args()
-    if args.what == "inputs":
+    if args.what == "cpu":
+        cpu(args.input, args.posts, args.warm)
+    elif args.what == "inputs":
         inputs(args.db, args.sizes, args.out or args.db.parent)
     elif args.what == "ingest":
         ingest(args.input, args.engine, args.workers, args.db, args.ner)
