@@ -86,7 +86,7 @@ class DaskExecutor:
         if scheduler:
             try:
                 self.client = Client(scheduler, timeout=CONNECT_SECONDS)
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:  # ValueError: not an address
                 raise InputError(f"--scheduler {scheduler}: cannot connect ({_brief(exc)})") from None
         else:
             n = workers or min(os.cpu_count() or 1, 4)
