@@ -159,6 +159,17 @@ def test_unknown_engine_and_stray_scheduler_are_refused(tmp_path):
         "--db", str(tmp_path / "x.db"), "ingest", str(sample_dir()), "--scheduler", "tcp://127.0.0.1:1"
     )
     assert result.returncode == 2 and "--engine dask" in result.stderr
+    result = multivector(
+        "--db",
+        str(tmp_path / "x.db"),
+        "ingest",
+        str(sample_dir()),
+        "--engine",
+        "dask",
+        "--scheduler",
+        "nowhere",
+    )
+    assert result.returncode == 2 and "--scheduler nowhere: cannot connect" in result.stderr, result.stderr
 
 
 def test_ingest_on_a_running_scheduler(tmp_path):
