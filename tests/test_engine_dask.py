@@ -202,6 +202,11 @@ def test_ingest_on_a_running_scheduler(tmp_path):
     assert remote_rows == local_rows
 
 
+def _terminal_sigint() -> None:
+    # As in a terminal: a suite run in the background (nohup, `&`) inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def descendants(pid: int) -> list[int]:
     try:
         kids = [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -224,7 +229,7 @@ def test_ctrl_c_keeps_committed_partitions_and_stops_the_local_cluster(tmp_path)
     cmd = [str(exe), "--db", str(db), "ingest", str(source), "--engine", "dask", "--workers", "1", "--no-ner"]
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_terminal_sigint,
     )  # fmt: skip
 
     def stored() -> int:
