@@ -50,6 +50,21 @@ NoAnnotateOpt = Annotated[
     bool, typer.Option("--no-annotate", help="Store only; tag actors and themes later.")
 ]
 ProfileOpt = Annotated[str, typer.Option("--profile", help="Country profile for in-scope decisions.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the per-post work runs: local (a pool of processes here) or dask "
+        "(a Dask cluster; needs pip install 'multivector[dask]').",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="With --engine dask: the scheduler, e.g. tcp://host:8786 (default: a local cluster of --workers).",
+    ),
+]
 
 
 class State:
@@ -180,7 +195,7 @@ def ingest(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", help="telegram-json | telegram-html | text | table | feed (default: detect)"
+            "--format", help="telegram-json | telegram-html | text | table | feed | parquet (default: detect)"
         ),
     ] = None,
     channel: Annotated[str | None, typer.Option(help="Channel name for posts whose file has none.")] = None,
@@ -194,13 +209,16 @@ def ingest(
     no_ner: NoNerOpt = False,
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core for large inputs).")] = 0,
     profile: ProfileOpt = "kz",
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
 ) -> None:
-    """Read Telegram exports, pasted posts, tables and feeds into the database."""
+    """Read Telegram exports, pasted posts, tables, feeds and Parquet files into the database."""
     from multivector.pipeline import AnnotateOptions, IngestOptions
     from multivector.sources import FORMATS
 
     if fmt and fmt not in FORMATS:
         raise InputError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    _check_engine(engine, scheduler)
     default_date = None
     if on_date:
         try:
@@ -213,11 +231,21 @@ def ingest(
     options = IngestOptions(
         fmt=fmt, channel=channel, default_date=default_date, field_map=_parse_map(field_map or []),
         annotate=AnnotateOptions(enabled=not no_annotate, ner=not no_ner, knowledge_dirs=State.knowledge, profile=profile),
-        workers=workers,
+        workers=workers, engine=engine, scheduler=scheduler,
     )  # fmt: skip
     with _open(create=True) as store:
         code = run_ingest(store, paths, options)
     raise typer.Exit(code)
+
+
+def _check_engine(engine: str, scheduler: str | None) -> None:
+    """Refuse a wrong engine, or a scheduler without Dask, before any work."""
+    from multivector.pipeline import ENGINES
+
+    if engine not in ENGINES:
+        raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if scheduler and engine != "dask":
+        raise InputError("--scheduler is for --engine dask")
 
 
 @app.command()
@@ -229,10 +257,13 @@ def annotate(
     no_ner: NoNerOpt = False,
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core for large databases).")] = 0,
     profile: ProfileOpt = "kz",
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Tag stored posts again after actors.yaml/themes.yaml changed, without re-reading the sources."""
     from multivector.pipeline import AnnotateOptions, reannotate
 
+    _check_engine(engine, scheduler)
     if since:
         try:
             date.fromisoformat(since)
@@ -246,8 +277,15 @@ def annotate(
             console=err, transient=True,
         ) as bar:  # fmt: skip
             task = bar.add_task("annotating", total=total)
-            n = reannotate(store, options, since=since, everything=everything, workers=workers,
-                           on_batch=lambda k: bar.advance(task, k))  # fmt: skip
+            try:
+                n = reannotate(store, options, since=since, everything=everything, workers=workers,
+                               on_batch=lambda k: bar.advance(task, k), engine=engine, scheduler=scheduler)  # fmt: skip
+            except KeyboardInterrupt:
+                bar.stop()
+                err.print(
+                    "interrupted: every batch written so far is kept; run the same command again to finish"
+                )
+                raise typer.Exit(130) from None
     err.print(f"{n} of {total} posts annotated (the rest were up to date with these knowledge files)")
 
 

@@ -59,6 +59,8 @@ class IngestOptions:
     annotate: AnnotateOptions = field(default_factory=AnnotateOptions)
     workers: int = 0  # 0: as many as there are cores, when the input is large
     batch_size: int = BATCH_SIZE
+    engine: str = "local"  # "local": the pool below; "dask": a Dask cluster (pipeline_dask.py)
+    scheduler: str | None = None  # with engine "dask": tcp://host:8786; None starts a LocalCluster
     limits: Limits = field(default_factory=Limits.from_env)  # reading budgets (sources.base)
 
 
@@ -327,6 +329,25 @@ def choose_workers(requested: int, input_bytes: int) -> int:
     return min(os.cpu_count() or 1, 4) if input_bytes >= POOL_MIN_BYTES else 1
 
 
+ENGINES = ("local", "dask")
+
+
+def make_executor(
+    annotate: AnnotateOptions, engine: str, workers: int, input_bytes: int, scheduler: str | None = None
+) -> _Executor:
+    """The executor of `engine`: both run Preparer methods on batches and yield results in order.
+
+    Dask is imported only here, when asked for: the default install runs without it.
+    """
+    if engine == "dask":
+        from multivector.pipeline_dask import DaskExecutor
+
+        return DaskExecutor(annotate, scheduler=scheduler, workers=workers)  # type: ignore[return-value]
+    if engine != "local":
+        raise InputError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    return _Executor(annotate, choose_workers(workers, input_bytes))
+
+
 class Ingestor:
     """Feeds posts from files or from live collectors through prepare/annotate into the store.
 
@@ -341,7 +362,9 @@ class Ingestor:
         self.options = options
         self.progress = progress or Progress()
         self.report = IngestReport()
-        self._executor = _Executor(options.annotate, choose_workers(options.workers, input_bytes))
+        self._executor = make_executor(
+            options.annotate, options.engine, options.workers, input_bytes, options.scheduler
+        )
 
     def __enter__(self) -> Ingestor:
         return self
@@ -553,6 +576,8 @@ def reannotate(
     everything: bool = False,
     workers: int = 0,
     on_batch: Callable[[int], None] = lambda n: None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> int:
     """Annotate stored posts again after the knowledge files changed, without re-reading sources.
 
@@ -562,7 +587,7 @@ def reannotate(
     preparer_fingerprint = _knowledge_fingerprint(annotate)
     stale = None if everything else preparer_fingerprint
     total = store.count_posts()
-    executor = _Executor(annotate, choose_workers(workers, total * 600))
+    executor = make_executor(annotate, engine, workers, total * 600, scheduler)
     done = 0
     try:
         # Only the ids are listed up front (writing while a cursor walks the same table

@@ -10,6 +10,7 @@ format             reader
 ``text``           :mod:`.text` -- pasted posts (.txt, .md)
 ``table``          :mod:`.table` -- CSV/TSV, JSON Lines, JSON arrays of objects
 ``feed``           :mod:`.feeds` -- RSS/Atom
+``parquet``        :mod:`.parquet` -- Parquet tables (``export --format parquet`` reads back)
 =================  ==========================================================
 
 `read_path` puts every reader under the same rules: each post passes `base.check_post` (what
@@ -25,10 +26,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from multivector.model import InputError, Post, Problem
-from multivector.sources import feeds, table, telegram_html, telegram_json, text
+from multivector.sources import feeds, parquet, table, telegram_html, telegram_json, text
 from multivector.sources.base import ReadContext, check_readable, read_within_budget, shown
 
-FORMATS = ("telegram-json", "telegram-html", "text", "table", "feed")
+FORMATS = ("telegram-json", "telegram-html", "text", "table", "feed", "parquet")
 
 READERS: dict[str, Callable[[Path, ReadContext], Iterator[Post]]] = {
     "telegram-json": telegram_json.read,
@@ -36,11 +37,12 @@ READERS: dict[str, Callable[[Path, ReadContext], Iterator[Post]]] = {
     "text": text.read,
     "table": table.read,
     "feed": feeds.read,
+    "parquet": parquet.read,
 }
 
 # Extensions a folder walk picks up; a file named explicitly is always read.
 _INPUT_SUFFIXES = frozenset(
-    ".json .jsonl .ndjson .jsonlines .csv .tsv .tab .txt .text .md .markdown .xml .rss .atom".split()
+    ".json .jsonl .ndjson .jsonlines .csv .tsv .tab .txt .text .md .markdown .xml .rss .atom .parquet".split()
 )
 _HTML_PAGE = re.compile(r"^messages\d*\.html?$", re.IGNORECASE)
 _TELEGRAM_HTML_MARKS = (
@@ -72,6 +74,8 @@ def detect_format(path: Path) -> str:
     start = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1024]
     lowered = start.lower()
 
+    if suffix in (".parquet", ".pq") or head.startswith(parquet.MAGIC):
+        return "parquet"
     if suffix in (".jsonl", ".ndjson", ".jsonlines", ".csv", ".tsv", ".tab"):
         return "table"
     if suffix in (".txt", ".text", ".md", ".markdown"):
@@ -107,7 +111,7 @@ def iter_input_files(
 
     A file named explicitly is yielded as is. A folder is walked recursively in sorted order,
     skipping hidden entries and files that are not inputs (images, media, databases,
-    stylesheets ...: only .json .jsonl .ndjson .csv .tsv .txt .md .xml .rss .atom are taken,
+    stylesheets ...: only .json .jsonl .ndjson .csv .tsv .txt .md .xml .rss .atom .parquet are taken,
     and .html only as Telegram ``messages*.html`` pages). A Telegram Desktop HTML export folder
     yields its ``messages*.html`` pages in numeric order, and a JSON export folder its
     ``result.json``; neither is searched further (photos/, files/ ...).

@@ -297,7 +297,7 @@ def _from_timestamp(seconds: float) -> datetime:
 
 
 def check_readable(path: Path) -> None:
-    """Reject what cannot be a source file at all: missing, empty, binary."""
+    """Reject what cannot be a source file at all: missing, empty, binary (other than Parquet)."""
     if not path.exists():
         raise InputError(f"{shown(path)}: no such file")
     if path.stat().st_size == 0:
@@ -305,7 +305,8 @@ def check_readable(path: Path) -> None:
     with path.open("rb") as fh:
         head = fh.read(4096)
     # UTF-16 text is full of NUL bytes; its byte-order mark tells it from a binary file.
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # Parquet (sources/parquet.py) is the one binary format read; its magic bytes open it.
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff", b"PAR1")):
         raise InputError(f"{shown(path)}: binary file, not a supported format")
 
 

@@ -109,7 +109,7 @@ def table_kind(path: Path) -> str:
     return "json" if suffix == ".json" else "csv"
 
 
-class _Columns:
+class Columns:
     """Which column holds each field, for one set of column names."""
 
     def __init__(self, columns: Iterable[str], field_map: dict[str, str], file: str, strict: bool):
@@ -145,8 +145,8 @@ class _Columns:
             )
 
 
-def _record_to_post(
-    rec: dict[str, Any], cols: _Columns, place: str, path: Path, ctx: ReadContext
+def record_to_post(
+    rec: dict[str, Any], cols: Columns, place: str, path: Path, ctx: ReadContext
 ) -> Post | None:
     text_col = cols.of.get("text")
     if text_col is None or text_col not in rec:
@@ -255,7 +255,7 @@ def _read_csv(path: Path, ctx: ReadContext) -> Iterator[Post]:
         reader = csv.reader(fh, delimiter=delimiter)
         row_no = 0
         header: list[str] | None = None
-        cols: _Columns | None = None
+        cols: Columns | None = None
         while True:
             try:
                 row = next(reader)
@@ -273,7 +273,7 @@ def _read_csv(path: Path, ctx: ReadContext) -> Iterator[Post]:
                 if not any(cell.strip() for cell in row):
                     continue
                 header = [cell.strip() for cell in row]
-                cols = _Columns(header, ctx.field_map, file, strict=True)
+                cols = Columns(header, ctx.field_map, file, strict=True)
                 continue
             if not row or not any(cell.strip() for cell in row):
                 continue
@@ -281,7 +281,7 @@ def _read_csv(path: Path, ctx: ReadContext) -> Iterator[Post]:
             if len(row) != len(header):
                 ctx.problem(place, f"{len(row)} fields, the header has {len(header)}")
                 continue
-            post = _record_to_post(dict(zip(header, row, strict=True)), cols, place, path, ctx)
+            post = record_to_post(dict(zip(header, row, strict=True)), cols, place, path, ctx)
             if post is not None:
                 yield post
             ctx.check_time()
@@ -309,7 +309,7 @@ def _lines(fh, limit: int) -> Iterator[bytes | None]:
 
 def _read_jsonl(path: Path, ctx: ReadContext) -> Iterator[Post]:
     file = ctx.file
-    cache: dict[tuple, _Columns] = {}
+    cache: dict[tuple, Columns] = {}
     good = 0
     first_error: str | None = None
     limit = ctx.limits.max_record_bytes
@@ -340,7 +340,7 @@ def _read_jsonl(path: Path, ctx: ReadContext) -> Iterator[Post]:
                 continue
             cols = _columns_for(rec, cache, ctx, path, first=good == 0)
             good += 1
-            post = _record_to_post(rec, cols, place, path, ctx)
+            post = record_to_post(rec, cols, place, path, ctx)
             if post is not None:
                 yield post
             ctx.check_time()
@@ -349,12 +349,12 @@ def _read_jsonl(path: Path, ctx: ReadContext) -> Iterator[Post]:
 
 
 def _columns_for(
-    rec: dict, cache: dict[tuple, _Columns], ctx: ReadContext, path: Path, first: bool
-) -> _Columns:
+    rec: dict, cache: dict[tuple, Columns], ctx: ReadContext, path: Path, first: bool
+) -> Columns:
     key = tuple(rec)
     cols = cache.get(key)
     if cols is None:
-        cols = _Columns(rec.keys(), ctx.field_map, ctx.file, strict=first)
+        cols = Columns(rec.keys(), ctx.field_map, ctx.file, strict=first)
         if len(cache) < 1000:
             cache[key] = cols
     return cols
@@ -377,7 +377,7 @@ def _read_json_array(path: Path, ctx: ReadContext) -> Iterator[Post]:
             raise InputError(f"{file}: not a JSON array of records")
         fh.seek(3 if head.startswith(b"\xef\xbb\xbf") else 0)
         src = CleanJsonBytes(fh, ctx.check_time, chunk_for(ctx.limits.max_record_bytes))
-        cache: dict[tuple, _Columns] = {}
+        cache: dict[tuple, Columns] = {}
         index = 0
         good = 0
         limits = ctx.limits
@@ -398,7 +398,7 @@ def _read_json_array(path: Path, ctx: ReadContext) -> Iterator[Post]:
                     continue
                 cols = _columns_for(rec, cache, ctx, path, first=good == 0)
                 good += 1
-                post = _record_to_post(rec, cols, place, path, ctx)
+                post = record_to_post(rec, cols, place, path, ctx)
                 if post is not None:
                     yield post
                 ctx.check_time()

@@ -1,0 +1,195 @@
+"""Scale benchmarks (issue 12): ingest with each engine, the year report and search, at N posts.
+
+    # inputs: the Parquet export of a make_corpus.py database, and even slices of it
+    .venv/bin/python bench/make_corpus.py 1000000 --out /tmp/mvscale/corpus-1000000.db
+    .venv/bin/python bench/bench_scale.py inputs --db /tmp/mvscale/corpus-1000000.db --sizes 100000 300000
+    # ingest one input into a fresh database (a subprocess; peak RSS over it and its workers)
+    .venv/bin/python bench/bench_scale.py ingest /tmp/mvscale/posts-100000.parquet --engine dask --workers 2
+    # search latency over a database
+    .venv/bin/python bench/bench_scale.py search --db /tmp/mvscale/ingest-100000-local.db
+
+Every figure line carries the machine's load average at the start and the end of the run (the
+machine is shared; a loaded machine explains a slow figure). The ingest runs
+`multivector ingest ... --no-ner`: actors by the gazetteer and themes, as the ingest benchmark of
+issue 2 measures (NER is the optional slow path; see BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import run  # noqa: E402
+
+EXE = str(Path(sys.executable).parent / "multivector")
+# Words the synthetic corpus is made of (make_corpus.py): partners and theme phrases in ru/kk/en,
+# alone, in pairs, with OR, as phrases and as prefixes.
+QUERY_WORDS = [
+    "Китай", "Россия", "Казахстан", "Қытай", "Ресей", "China", "Russia", "Rosatom", "Росатом", "АЭС",
+    "уран", "коридор", "транзит", "Актау", "нефть", "санкции", "ЕАЭС", "ШОС", "Токаев", "Тоқаев",
+    "Turkey", "Азербайджан", "вода", "выборы", "reactor", "corridor", "данные", "инвестиции", "EU", "Узбекистан",
+]  # fmt: skip
+
+
+def load() -> str:
+    return "load " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def inputs(db: Path, sizes: list[int], out: Path) -> None:
+    """Export `db` to Parquet, then write even slices of it (every k-th row, dates spread as in
+    the whole) of each size in `sizes`. Streamed a record batch at a time."""
+    import pyarrow.parquet as pq
+
+    from multivector.report.export import write_export
+    from multivector.store import open_store
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open_store(db, create=False, read_only=True) as store:
+        n = store.count_posts()
+        whole = out / f"posts-{n}.parquet"
+        if not whole.exists():
+            t = time.perf_counter()
+            write_export(store, "parquet", whole)
+            print(f"exported {n} posts to {whole} in {time.perf_counter() - t:.0f} s")
+    for size in sizes:
+        path = out / f"posts-{size}.parquet"
+        if path.exists():
+            continue
+        source = pq.ParquetFile(whole)
+        # Every row i with floor(i*size/n) > floor((i-1)*size/n): `size` rows evenly spread.
+        writer = pq.ParquetWriter(path, source.schema_arrow)
+        row = kept = 0
+        for batch in source.iter_batches(batch_size=20_000):
+            take = [i for i in range(batch.num_rows) if ((row + i + 1) * size) // n > ((row + i) * size) // n]
+            row += batch.num_rows
+            if take:
+                writer.write_batch(batch.take(take))
+                kept += len(take)
+        writer.close()
+        print(f"wrote {kept} posts to {path}")
+
+
+def ingest(path: Path, engine: str, workers: int, db: Path | None, ner: bool) -> None:
+    import pyarrow.parquet as pq
+
+    n = pq.ParquetFile(path).metadata.num_rows
+    tag = f"{engine}{workers if engine == 'dask' else ''}"
+    db = db or path.with_name(f"ingest-{n}-{tag}.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    cmd = [EXE, "--db", str(db), "ingest", str(path), "--engine", engine, "--workers", str(workers)]
+    if not ner:
+        cmd.append("--no-ner")
+    print("command:", " ".join(cmd))
+    before = load()
+    m = run(cmd)
+    after = load()
+    if m.returncode != 0:
+        sys.exit(f"ingest failed ({m.returncode}): {m.stderr[-2000:]}")
+    print(m.stderr.strip().splitlines()[-1])
+    print(
+        f"ingest {n} posts, engine {engine}, workers {workers}: {m.seconds:.1f} s, {n / m.seconds:.0f} posts/s, "
+        f"peak RSS {m.peak_rss_mb:.0f} MB ({'with' if ner else 'without'} NER); {before} -> {after}"
+    )
+
+
+def cpu(path: Path, posts: int, warm: int) -> None:
+    """CPU seconds per post of prepare + annotation (no NER) in this process, one core, after
+    `warm` posts have filled the caches: a figure the machine's load does not change much."""
+    from multivector.pipeline import AnnotateOptions, Preparer, revision
+    from multivector.sources import read_path
+    from multivector.sources.base import ReadContext
+
+    t = time.process_time()
+    preparer = Preparer(AnnotateOptions(ner=False))
+    setup = time.process_time() - t
+    batch, done, spent = [], 0, 0.0
+    for post in read_path(path, ReadContext()):
+        batch.append((post, revision(post)))
+        if len(batch) == 500:
+            t = time.process_time()
+            preparer.prepare(batch)
+            if done >= warm:
+                spent += time.process_time() - t
+            done += len(batch)
+            batch = []
+            if done >= warm + posts:
+                break
+    print(
+        f"prepare + annotate (no NER), one process: setup {setup:.1f} s CPU; {posts} posts after {warm} warm-up: "
+        f"{spent:.1f} s CPU, {posts / spent:.0f} posts per CPU-second; {load()}"
+    )
+
+
+def search(db: Path, queries: int) -> None:
+    from multivector.store import open_store
+
+    rng = random.Random(7)
+    qs = []
+    for _ in range(queries):
+        words = rng.sample(QUERY_WORDS, rng.choice([1, 1, 2]))
+        kind = rng.random()
+        if len(words) == 2 and kind < 0.4:
+            qs.append(" OR ".join(words))
+        elif len(words) == 2 and kind < 0.6:
+            qs.append('"' + " ".join(words) + '"')
+        elif len(words) == 1 and kind < 0.2:
+            qs.append(words[0][:4] + "*")
+        else:
+            qs.append(" ".join(words))
+    before = load()
+    with open_store(db, create=False, read_only=True) as store:
+        n = store.count_posts()
+        store.search(qs[0])  # warm the page cache once, as a running dashboard would be
+        times = []
+        for q in qs:
+            t = time.perf_counter()
+            store.search(q, 20)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    p95 = times[int(0.95 * len(times)) - 1]
+    print(
+        f"search over {n} posts, {len(times)} queries, 20 hits: p50 {statistics.median(times):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {times[-1]:.1f} ms; {before} -> {load()}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    a = sub.add_parser("inputs", help="Parquet inputs from a make_corpus.py database")
+    a.add_argument("--db", type=Path, required=True)
+    a.add_argument("--sizes", type=int, nargs="*", default=[])
+    a.add_argument("--out", type=Path, default=None, help="default: the database's folder")
+    b = sub.add_parser("ingest", help="ingest one Parquet input into a fresh database")
+    b.add_argument("input", type=Path)
+    b.add_argument("--engine", default="local", choices=("local", "dask"))
+    b.add_argument("--workers", type=int, default=0)
+    b.add_argument("--db", type=Path, default=None, help="default: ingest-<N>-<engine>.db beside the input")
+    b.add_argument("--ner", action="store_true")
+    c = sub.add_parser("search", help="search latency over a database")
+    c.add_argument("--db", type=Path, required=True)
+    c.add_argument("--queries", type=int, default=300)
+    d = sub.add_parser("cpu", help="CPU seconds per post of prepare + annotation, one process")
+    d.add_argument("input", type=Path)
+    d.add_argument("--posts", type=int, default=5000)
+    d.add_argument("--warm", type=int, default=5000)
+    args = ap.parse_args()
+    if args.what == "cpu":
+        cpu(args.input, args.posts, args.warm)
+    elif args.what == "inputs":
+        inputs(args.db, args.sizes, args.out or args.db.parent)
+    elif args.what == "ingest":
+        ingest(args.input, args.engine, args.workers, args.db, args.ner)
+    else:
+        search(args.db, args.queries)
+
+
+if __name__ == "__main__":
+    main()
