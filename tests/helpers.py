@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,13 @@ def multivector(
         [str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
+
+
+def stored_posts(db: Path) -> int:
+    """Posts committed to the SQLite file `db` so far (0 while it cannot be read yet): for
+    polling an ingest that runs in another process."""
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            return con.execute("SELECT count(*) FROM posts").fetchone()[0]
+    except sqlite3.Error:
+        return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import multivector
+from helpers import multivector, stored_posts
 from multivector.cli import sample_dir
 from multivector.pipeline import AnnotateOptions, IngestOptions, ingest, reannotate
 from multivector.store import open_store
@@ -232,19 +232,12 @@ def test_ctrl_c_keeps_committed_partitions_and_stops_the_local_cluster(tmp_path)
         start_new_session=True, preexec_fn=_terminal_sigint,
     )  # fmt: skip
 
-    def stored() -> int:
-        try:
-            with sqlite3.connect(db, timeout=5) as con:
-                return con.execute("SELECT count(*) FROM posts").fetchone()[0]
-        except sqlite3.Error:
-            return 0
-
     deadline = time.monotonic() + 300  # a guard against a hang, not a timing assertion
     try:
-        while not stored() and proc.poll() is None and time.monotonic() < deadline:
+        while not stored_posts(db) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         cluster = descendants(proc.pid)
-        assert stored() and proc.poll() is None, "no partition was committed while the ingest ran"
+        assert stored_posts(db) and proc.poll() is None, "no partition was committed while the ingest ran"
     except BaseException:
         proc.kill()
         raise
@@ -255,11 +248,11 @@ def test_ctrl_c_keeps_committed_partitions_and_stops_the_local_cluster(tmp_path)
     while any(Path(f"/proc/{p}").exists() for p in cluster) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(Path(f"/proc/{p}").exists() for p in cluster), "the local cluster outlived the ingest"
-    kept = stored()
+    kept = stored_posts(db)
     assert 0 < kept < 6000 and kept % 500 == 0  # whole partitions only
     again = multivector(
         "--db", str(db), "ingest", str(source), "--engine", "dask", "--workers", "1", "--no-ner"
     )
     assert again.returncode == 0, again.stderr
     assert f"{6000 - kept} new, 0 updated, {kept} unchanged" in again.stderr
-    assert stored() == 6000
+    assert stored_posts(db) == 6000

@@ -10,7 +10,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import stored_posts
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 EXE = Path(sys.executable).with_name("multivector")
-GUARD = 60.0  # seconds before a poll gives up: a hang fails the test instead of stalling the suite
+GUARD = 180.0  # seconds before a poll gives up: a hang fails the test instead of stalling the suite
 WORDS = (
     "Казахстан Китай Россия транзит уран соглашение визит министр экономика торговля коридор Каспий "
     "энергетика вода саммит Астана Пекин Москва поставки контракт"
@@ -135,16 +136,9 @@ def test_sigterm_or_ctrl_c_keep_committed_batches_and_stop_the_workers(tmp_path,
     )
     db = tmp_path / "t.db"
 
-    def stored() -> int:
-        try:
-            with sqlite3.connect(db, timeout=5) as con:
-                return con.execute("SELECT count(*) FROM posts").fetchone()[0]
-        except sqlite3.Error:
-            return 0
-
     try:
         workers, trackers = pool_of(proc.pid)
-        wait_for(stored, "the first batch to be committed")
+        wait_for(lambda: stored_posts(db), "the first batch to be committed")
     except BaseException:
         proc.kill()
         raise
@@ -156,7 +150,7 @@ def test_sigterm_or_ctrl_c_keep_committed_batches_and_stop_the_workers(tmp_path,
     assert proc.returncode == 130, err
     assert "interrupted: every batch written so far is kept" in err and "Traceback" not in err
     wait_for(lambda: not any(running(p) for p in workers + trackers), "the workers to end")
-    kept = stored()
+    kept = stored_posts(db)
     assert kept > 0 and kept % 500 == 0  # whole batches only
 
     # Running the same command again finishes the job and stores nothing twice.
@@ -166,7 +160,7 @@ def test_sigterm_or_ctrl_c_keep_committed_batches_and_stop_the_workers(tmp_path,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert f"{2000 - kept} new, 0 updated, {kept} unchanged" in again.stderr
-    assert stored() == 2000
+    assert stored_posts(db) == 2000
 
 
 def test_an_interrupted_pool_shuts_down_even_with_half_a_result_in_its_pipe():

@@ -1080,6 +1080,11 @@ class SqlStore:
         if page is None:
             sql, sql_args = self._search_ids(fts, where, args, sort)
             page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
+        return {"results": self._page_rows(page), "total": total, "total_exact": exact}
+
+    def _page_rows(self, page: list[tuple[int, float | None]]) -> list[dict]:
+        """The result rows of a page of (rowid, rank) pairs, in its order, with their tags;
+        the rank (lower is better) becomes a score where higher is better."""
         found = self._search_rows([r for r, _ in page])
         rows = []
         for rowid, score in page:
@@ -1087,7 +1092,7 @@ class SqlStore:
             row["score"] = None if score is None else round(-score, 4)
             rows.append(row)
         self._attach_tags(rows)
-        return {"results": rows, "total": total, "total_exact": exact}
+        return rows
 
     def iter_search(
         self, query: str | None, filters: SearchFilters | None = None, *, duplicates: str = "show",
@@ -1103,14 +1108,7 @@ class SqlStore:
             page = list(islice(found_rows, 500))
             if not page:
                 return
-            found = self._search_rows([r for r, _ in page])
-            rows = []
-            for rowid, score in page:
-                row = found[rowid]
-                row["score"] = None if score is None else round(-score, 4)
-                rows.append(row)
-            self._attach_tags(rows)
-            yield from rows
+            yield from self._page_rows(page)
 
     def _dashboard_filters(
         self, filters: SearchFilters | None, duplicates: str, about: bool
