@@ -401,9 +401,16 @@ class SqlStore:
             return []
         # (key, day) is indexed: the lookup reads the days of the window only, whatever the database holds.
         reach = math.ceil(self.reword_days)
-        q = f"SELECT DISTINCT post FROM reword_lsh WHERE key IN ({','.join('?' * len(bands))}) AND day BETWEEN ? AND ?"
+        # A channel's own posts are never its copies (is_reworded): leaving them out here keeps a
+        # channel that posts many alike texts in a day from making every post read all the others.
+        q = (
+            "SELECT DISTINCT r.post FROM reword_lsh r JOIN posts p ON p.rowid = r.post "
+            f"WHERE r.key IN ({','.join('?' * len(bands))}) AND r.day BETWEEN ? AND ? AND p.channel <> ?"
+        )
         candidates = [
-            c for (c,) in conn.execute(q, [*bands, day - reach, day + reach]) if c != rowid and c not in known
+            c
+            for (c,) in conn.execute(q, [*bands, day - reach, day + reach, channel])
+            if c != rowid and c not in known
         ]
         if not candidates:
             return []
