@@ -9,9 +9,10 @@ import pytest
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
 from multivector.pipeline import AnnotateOptions, Preparer, revision
 from multivector.store import open_store
+from multivector.store.base import SearchFilters
 from multivector.store.query import QueryError
 from multivector.store.schema import SCHEMA_VERSION
-from multivector.store.sqlite import SearchFilters, Store
+from multivector.store.sqlite import Store
 
 preparer = Preparer(AnnotateOptions(enabled=False))
 
@@ -111,6 +112,26 @@ def test_search_filters(store):
     assert len(store.search("референдум", filters=SearchFilters(langs=["ru"]))) == 1
     assert len(store.search("референдум", filters=SearchFilters(date_from="2024-04-01"))) == 1
     assert len(store.search("референдум", filters=SearchFilters(date_to="2024-03-01"))) == 1
+
+
+def test_an_unfiltered_relevance_page_ranks_only_the_newest_stored_matches(store, monkeypatch):
+    # The best match (the word three times in a short post) is stored first; three weaker ones after.
+    best = post("a", 1, "Уран, уран и уран.", 1)
+    weaker = [
+        post("b", i, f"Сообщение номер {i}: добыча урана выросла, экспорт идёт через Каспий.", i)
+        for i in (2, 3, 4)
+    ]
+    write(store, best, *weaker)
+    assert store.search("уран")[0]["id"] == best.id
+    assert store.search_page("уран")["results"][0]["id"] == best.id
+    monkeypatch.setattr("multivector.store.sql.RANK_WINDOW", 3)
+    assert best.id not in [r["id"] for r in store.search("уран")]
+    page = store.search_page("уран")
+    assert best.id not in [r["id"] for r in page["results"]]
+    assert (page["total"], page["ranked"]) == (4, 3)  # the count stays exact and says what was ranked
+    # Filtered searches and downloads still rank every match.
+    assert store.search("уран", filters=SearchFilters(langs=["ru"]))[0]["id"] == best.id
+    assert next(store.iter_search("уран"))["id"] == best.id
 
 
 def test_duplicate_groups_point_at_the_earliest_post(store):

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import multivector
 from multivector.store import open_store
-from multivector.store.sqlite import SearchFilters
+from multivector.store.base import SearchFilters
 from web_support import EVIL_CHANNEL, TOKEN, copy_db, sample_db, start_server, stop_server  # noqa: F401
 
 

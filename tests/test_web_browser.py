@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from multivector.store.sqlite import SearchFilters, Store
+from multivector.store.base import SearchFilters
+from multivector.store.sqlite import Store
 from web_support import EVIL_CHANNEL, TOKEN, copy_db, sample_db, start_server, stop_server  # noqa: F401
 
 CHROMIUM = Path(os.environ.get("MULTIVECTOR_CHROMIUM", "/usr/bin/chromium"))

@@ -31,8 +31,8 @@ import numpy as np
 
 from multivector.model import InputError
 from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
-from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, indicator
-from multivector.store.query import QueryError, index_tokens, to_tsquery, ts_lexeme
+from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, indicator
+from multivector.store.query import index_tokens, to_tsquery, ts_lexeme
 from multivector.store.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION
 from multivector.store.sql import SqlStore
 
@@ -352,9 +352,19 @@ class PostgresStore(SqlStore):
     def _query_failure(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.SyntaxError)
 
-    def _search_ids(self, fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
+    def _search_ids(
+        self, fts: str | None, where: str, args: list, sort: str | None, window: int | None = None
+    ) -> tuple[str, list]:
         """(rowid, score) of the matching posts in the asked order; the score is the negated
-        rank, so lower is better as with SQLite's bm25()."""
+        rank, so lower is better as with SQLite's bm25(). A `window` ranks only the newest-stored
+        matches of an unfiltered relevance order, as SQLite does."""
+        if fts is not None and window and sort == "relevance" and not where:
+            sql = (
+                "SELECT w.rowid, -ts_rank_cd(w.tsv, CAST(? AS tsquery)) AS s FROM (SELECT f.rowid, f.tsv "
+                f"FROM posts_fts f WHERE f.tsv @@ CAST(? AS tsquery) ORDER BY f.rowid DESC LIMIT {int(window)}) w "
+                "ORDER BY s, w.rowid"
+            )
+            return sql, [fts, fts]
         if fts is not None:
             order = {
                 "newest": "p.date DESC NULLS LAST, p.rowid DESC",
@@ -370,27 +380,6 @@ class PostgresStore(SqlStore):
         return sql + (f" ORDER BY {order}" if sort else ""), list(args)
 
     # ---- reading ----------------------------------------------------------------------------
-    def search(
-        self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
-    ) -> list[dict]:
-        """Posts matching a lemma-aware query, best first (ts_rank_cd), with optional filters.
-
-        Each hit: {id, channel, date, lang, text, dup_root, url, score}; a higher score is a
-        better match."""
-        tsq = to_tsquery(query)
-        where, args = self._filter_sql(filters or SearchFilters())
-        sql = (
-            "SELECT p.id, p.channel, p.date, p.lang, p.text, p.dup_root, p.url, "
-            "ts_rank_cd(f.tsv, CAST(? AS tsquery)) AS score FROM posts_fts f JOIN posts p ON p.rowid = f.rowid "
-            f"WHERE f.tsv @@ CAST(? AS tsquery) {where} ORDER BY score DESC, p.date NULLS FIRST, p.id LIMIT ? OFFSET ?"
-        )
-        try:
-            cur = self.conn.execute(sql, [tsq, tsq, *args, limit, offset])
-        except psycopg.errors.SyntaxError as e:
-            raise QueryError(f"cannot search for {query!r}: {e}") from None
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur]
-
     # ---- frames for analysis ------------------------------------------------------------
     def content(self, start: str, end: str) -> Content:
         """The in-scope content posts dated in [start, end), with what they are about and their

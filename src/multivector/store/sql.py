@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from typing import Any, Self
@@ -46,6 +46,11 @@ from multivector.store.base import (
 from multivector.store.query import QueryError
 
 LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
+# A relevance page of a query without filters ranks at most this many of its matches, the most
+# recently stored: ranking costs a little per match, and a common word in a million posts has
+# hundreds of thousands. Deeper than any page the dashboard serves (10,000 results); downloads
+# and filtered searches rank every match.
+RANK_WINDOW = 20_000
 LINK_KINDS = ("exact", "near", "reworded")  # why two posts are in one group, strongest first
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
 
@@ -128,7 +133,11 @@ class SqlStore:
         """Run an INSERT and return the id the database gave the new row."""
         return int(conn.execute(sql, args).lastrowid)
 
-    def _search_ids(self, fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
+    def _search_ids(
+        self, fts: str | None, where: str, args: list, sort: str | None, window: int | None = None
+    ) -> tuple[str, list]:
+        """(rowid, score) of the matching posts in the asked order (lower score is better);
+        `window` bounds how many matches an unfiltered relevance order ranks (RANK_WINDOW)."""
         raise NotImplementedError
 
     def _compile_query(self, query: str) -> str:
@@ -1054,12 +1063,41 @@ class SqlStore:
         newest or oldest. Without filters the total is exact (the index counts it); with them it
         is counted up to `count_limit`, and `total_exact` says whether it got there.
         """
-        try:
+        with self._query_errors(query):
             return self._search_page(query, filters, duplicates, about, sort, limit, offset, count_limit)
+
+    @contextmanager
+    def _query_errors(self, query: str | None) -> Iterator[None]:
+        """The database's complaint about a malformed query as a QueryError naming it."""
+        try:
+            yield
         except Exception as e:
             if not self._query_failure(e):
                 raise  # a locked or broken database is not the user's query
             raise QueryError(f"cannot search for {query!r}: {e}") from None
+
+    def search(
+        self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
+    ) -> list[dict]:
+        """Posts matching a lemma-aware query, best first, with optional filters (an actor or
+        theme filter matches any mention). Each hit: {id, channel, date, lang, text, dup_root,
+        url, score}; a higher score is a better match. Ranked as a dashboard page is: in the
+        index alone, then only the page's posts are read."""
+        fts = self._compile_query(query)
+        where, args = self._dashboard_filters(filters, "show", False)
+        with self._query_errors(query):
+            sql, sql_args = self._search_ids(fts, where, args, "relevance", RANK_WINDOW)
+            page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
+        found = self._search_rows([r for r, _ in page])
+        hits = []
+        for rowid, score in page:
+            row = found[rowid]
+            hits.append({
+                "id": row["id"], "channel": row["channel"], "date": row["date"], "lang": row["lang"],
+                "text": row["text"], "dup_root": row["duplicate_of"] or row["id"], "url": row["url"],
+                "score": -score,
+            })  # fmt: skip
+        return hits
 
     def _search_page(
         self, query: str | None, filters: SearchFilters | None, duplicates: str, about: bool, sort: str,
@@ -1085,9 +1123,12 @@ class SqlStore:
         elif fts is not None and where and sort == "relevance":
             page = self._probe_page(fts, where, args, total, limit, offset)
         if page is None:
-            sql, sql_args = self._search_ids(fts, where, args, sort)
+            sql, sql_args = self._search_ids(fts, where, args, sort, RANK_WINDOW)
             page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
-        return {"results": self._page_rows(page), "total": total, "total_exact": exact}
+        found = {"results": self._page_rows(page), "total": total, "total_exact": exact}
+        if fts is not None and not where and sort == "relevance" and total > RANK_WINDOW:
+            found["ranked"] = RANK_WINDOW  # the best of the newest RANK_WINDOW matches
+        return found
 
     def _page_rows(self, page: list[tuple[int, float | None]]) -> list[dict]:
         """The result rows of a page of (rowid, rank) pairs, in its order, with their tags;

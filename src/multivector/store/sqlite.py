@@ -19,8 +19,8 @@ import numpy as np
 
 from multivector.model import InputError
 from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
-from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, codes, day_number, indicator
-from multivector.store.query import QueryError, to_fts
+from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, codes, day_number, indicator
+from multivector.store.query import to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
 from multivector.store.sql import SqlStore, _columns
 
@@ -292,29 +292,6 @@ class SqliteStore(SqlStore):
         marks = ", ".join("?" * (columns.count(",") + 1))
         conn.executemany(f"INSERT INTO {table}({columns}) VALUES ({marks})", rows)
 
-    def search(
-        self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
-    ) -> list[dict]:
-        """Posts matching a lemma-aware query, best first (BM25), with optional filters.
-
-        Each hit: {id, channel, date, lang, text, dup_root, url, score}; a higher score is a
-        better match."""
-        fts = to_fts(query)
-        where, args = self._filter_sql(filters or SearchFilters())
-        sql = (
-            "SELECT p.id, p.channel, p.date, p.lang, p.text, p.dup_root, p.url, bm25(posts_fts) AS score "
-            "FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid "
-            f"WHERE posts_fts MATCH ? {where} ORDER BY score, p.date, p.id LIMIT ? OFFSET ?"
-        )
-        cur = self.conn.cursor()
-        cur.row_factory = sqlite3.Row
-        try:
-            rows = cur.execute(sql, [fts, *args, limit, offset]).fetchall()
-        except sqlite3.OperationalError as e:
-            raise QueryError(f"cannot search for {query!r}: {e}") from None
-        # bm25() is lower for better matches; the interface promises higher-is-better.
-        return [{**dict(r), "score": -r["score"]} for r in rows]
-
     def content(self, start: str, end: str) -> Content:
         """The in-scope content posts dated in [start, end), with what they are about and their reach."""
         conn = self.conn
@@ -406,9 +383,12 @@ class SqliteStore(SqlStore):
         ordered = [row for row in best if row[0] in kept]
         return ordered[offset:need] if len(ordered) >= need else None
 
-    def _search_ids(self, fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
+    def _search_ids(
+        self, fts: str | None, where: str, args: list, sort: str | None, window: int | None = None
+    ) -> tuple[str, list]:
         """(rowid, bm25) of the matching posts, in the asked order: narrow rows, so sorting many
-        matches moves no text; the page's posts are read afterwards."""
+        matches moves no text; the page's posts are read afterwards. The index gives its
+        matches newest-stored first without ranking them, so a `window` ranks only those."""
         if fts is not None:
             order = {"newest": "p.date DESC, p.rowid DESC", "oldest": "p.date, p.rowid"}.get(
                 sort or "", "s, p.rowid"
@@ -420,6 +400,8 @@ class SqliteStore(SqlStore):
                 )
             else:  # the index alone: no post row is read until the page is chosen
                 sql = "SELECT rowid, bm25(posts_fts) AS s FROM posts_fts WHERE posts_fts MATCH ?"
+                if window and sort == "relevance":
+                    sql = f"SELECT rowid, s FROM ({sql} ORDER BY rowid DESC LIMIT {int(window)})"
                 order = "s, rowid"
             return sql + (f" ORDER BY {order}" if sort else ""), [fts, *args]
         # Browsing without words: the date index gives the order.

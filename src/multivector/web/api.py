@@ -43,6 +43,7 @@ class SearchResult(_Open):
     results: list[Post]
     total: int
     total_exact: bool
+    ranked: int | None = None  # set when relevance ranked only this many of the matches
     page: int
     per_page: int
     pages: int

@@ -121,7 +121,7 @@ def parse_search(
 
 
 def run_search(site: Site, sq: SearchQuery) -> dict:
-    """{results, total, total_exact, page, per_page, pages, query}; a malformed query is a 400."""
+    """{results, total, total_exact, [ranked,] page, per_page, pages, query}; a malformed query is a 400."""
     try:
         found = site.store().search_page(
             sq.q or None, sq.filters(), duplicates=sq.duplicates, about=sq.about, sort=sq.sort,
