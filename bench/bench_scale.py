@@ -95,6 +95,7 @@ def ingest(path: Path, engine: str, workers: int, db: Path | None, ner: bool) ->
     print(m.stderr.strip().splitlines()[-1])
     print(
         f"ingest {n} posts, engine {engine}, workers {workers}: {m.seconds:.1f} s, {n / m.seconds:.0f} posts/s, "
+        f"CPU {m.cpu_seconds:.0f} s ({n / max(m.cpu_seconds, 1e-9):.0f} posts per CPU-second), "
         f"peak RSS {m.peak_rss_mb:.0f} MB ({'with' if ner else 'without'} NER); {before} -> {after}"
     )
 

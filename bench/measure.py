@@ -1,12 +1,15 @@
 """Run a command and report its wall time and peak memory, children included.
 
 Peak RSS is sampled from /proc every 50 ms as the sum over the process and all its
-descendants (worker processes count: the laptop has to hold all of them at once).
+descendants (worker processes count: the laptop has to hold all of them at once). CPU time
+(user + system, the process and every descendant it waited for) is what a shared machine
+changes least: beside a wall time measured under load it says what the work itself costs.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ class Measurement:
     peak_rss_mb: float
     returncode: int
     stderr: str
+    cpu_seconds: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -42,6 +46,7 @@ def _rss_kb(pid: int) -> int:
 
 def run(cmd: list[str], env: dict | None = None) -> Measurement:
     start = time.perf_counter()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
     )
@@ -50,4 +55,6 @@ def run(cmd: list[str], env: dict | None = None) -> Measurement:
         peak = max(peak, sum(_rss_kb(p) for p in [proc.pid, *_children(proc.pid)]))
         time.sleep(0.05)
     seconds = time.perf_counter() - start
-    return Measurement(seconds, peak / 1024, proc.returncode, proc.stderr.read() if proc.stderr else "")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
+    return Measurement(seconds, peak / 1024, proc.returncode, proc.stderr.read() if proc.stderr else "", cpu)

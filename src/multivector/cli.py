@@ -162,6 +162,7 @@ def run_ingest(store: Store, paths: list[Path], options) -> int:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[posts]} posts"), TimeElapsedColumn(), console=err, transient=True,
+        refresh_per_second=4,  # the bar's thread competes with the writer for the interpreter
     ) as bar:  # fmt: skip
         task = bar.add_task("reading", total=None, posts=0)
         done = {"posts": 0}

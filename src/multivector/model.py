@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
 
 # Where a post came from. Stable strings: they are part of the export contract.
 SOURCE_TELEGRAM = "telegram"
 SOURCE_TEXT = "text"
 SOURCE_TABLE = "table"
 SOURCE_FEED = "feed"
+
+T = TypeVar("T")
 
 
 def post_id(source: str, channel: str, message_id: str) -> str:
@@ -29,6 +33,20 @@ def post_id(source: str, channel: str, message_id: str) -> str:
     return hashlib.blake2b(key, digest_size=8).hexdigest()
 
 
+def _pickled_as_tuple(cls: type[T]) -> type[T]:
+    """Pickle a slotted dataclass as (class, field values): the default state methods of
+    slotted dataclasses look the fields up for every object, and a worker's prepared posts
+    (with their mentions) cross a process boundary by the hundred thousand."""
+    get = attrgetter(*(f.name for f in fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self):  # noqa: N807
+        return cls, get(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
+
+@_pickled_as_tuple
 @dataclass(slots=True)
 class Post:
     """One message, article or pasted note, as read from a source."""
@@ -59,6 +77,7 @@ class Post:
         return post_id(self.source, self.channel, self.message_id)
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Mention:
     """A span of a post's text that names an actor (or that NER found and no actor matched)."""
@@ -70,6 +89,7 @@ class Mention:
     kind: str  # actor kind (country, org, person, ...) or NER kind (PER/LOC/ORG)
 
 
+@_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class ThemeHit:
     """A span of a post's text that matched a theme pattern."""
@@ -126,6 +146,7 @@ class InputError(Exception):
         return self.message
 
 
+@_pickled_as_tuple
 @dataclass(slots=True)
 class Annotation:
     """What annotate/ found in one post: the actors and themes, each with its spans."""
@@ -146,6 +167,7 @@ class Annotation:
     genre: str | None = None  # news | analysis | digest | official | other
 
 
+@_pickled_as_tuple
 @dataclass(slots=True)
 class PreparedPost:
     """A post after prepare/ and annotate/: everything the store writes in one go."""

@@ -17,7 +17,10 @@ OTHER = "other"
 _KAZAKH_LETTERS = re.compile(r"[әғқұһӘҒҚҰҺ]")
 # Cyrillic letters outside the Russian alphabet: Ukrainian, Belarusian, Kazakh, Kyrgyz, Serbian ...
 _RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
-_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
+_CYRILLIC_ALPHABET = [c for c in map(chr, range(0x400, 0x500)) if c.isalpha()]  # not its signs and marks
+_CYRILLIC_LETTER = re.compile("[" + "".join(_CYRILLIC_ALPHABET) + "]")
+# The Cyrillic letters Russian does not use, so that one search answers "only Russian letters?".
+_NON_RUSSIAN_CYRILLIC = re.compile("[" + "".join(c for c in _CYRILLIC_ALPHABET if c not in _RUSSIAN) + "]")
 _LETTER = re.compile(r"[^\W\d_]")
 _URL = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")
 MIN_LETTERS = 12  # below this a guess is noise
@@ -51,14 +54,15 @@ def _by_script(sample: str) -> str | None:
     of the Russian alphabet is Russian (Ukrainian, Belarusian, Kazakh and Kyrgyz all use
     letters Russian lacks). This skips the statistical model for most posts.
     """
-    letters = _LETTER.findall(sample.lower())
-    cyrillic = _CYRILLIC_LETTER.findall("".join(letters))
-    if len(cyrillic) < 0.7 * len(letters):
+    lower = sample.lower()
+    letters = len(_LETTER.findall(lower))
+    cyrillic = len(_CYRILLIC_LETTER.findall(lower))
+    if cyrillic < 0.7 * letters:
         return None
     kazakh = len(_KAZAKH_LETTERS.findall(sample))
-    if kazakh >= 3 and kazakh >= 0.02 * len(cyrillic):
+    if kazakh >= 3 and kazakh >= 0.02 * cyrillic:
         return "kk"
-    if kazakh == 0 and all(c in _RUSSIAN for c in cyrillic):
+    if kazakh == 0 and not _NON_RUSSIAN_CYRILLIC.search(lower):
         return "ru"
     return None
 
