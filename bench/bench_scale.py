@@ -128,7 +128,7 @@ def cpu(path: Path, posts: int, warm: int) -> None:
     )
 
 
-def search(db: Path, queries: int) -> None:
+def search(db: str, queries: int) -> None:
     from multivector.store import open_store
 
     rng = random.Random(7)
@@ -175,7 +175,7 @@ def main() -> None:
     b.add_argument("--db", type=Path, default=None, help="default: ingest-<N>-<engine>.db beside the input")
     b.add_argument("--ner", action="store_true")
     c = sub.add_parser("search", help="search latency over a database")
-    c.add_argument("--db", type=Path, required=True)
+    c.add_argument("--db", required=True, help="an SQLite file or a postgresql:// URL")
     c.add_argument("--queries", type=int, default=300)
     d = sub.add_parser("cpu", help="CPU seconds per post of prepare + annotation, one process")
     d.add_argument("input", type=Path)
