@@ -69,3 +69,44 @@ def test_exact_hash_ignores_case_punctuation_and_links():
     b = fingerprint("казахстан и китай — подписали соглашение о транзите грузов")
     assert a.content_hash == b.content_hash
     assert fingerprint("Доброе утро").content_hash is None
+
+
+def test_a_text_met_again_is_prepared_once_and_gives_the_same_result(monkeypatch):
+    from datetime import datetime
+
+    from multivector.model import SOURCE_TELEGRAM, Post
+    from multivector.pipeline import AnnotateOptions, Preparer, revision
+
+    text = "Токаев провёл переговоры с Си Цзиньпином в Астане. Стороны подписали соглашения о транзите."
+    other = "Казахстан и Узбекистан обсудили водные вопросы и торговлю на встрече в Ташкенте."
+
+    def posts(*items):
+        made = [
+            Post(SOURCE_TELEGRAM, ch, str(i), t, date=datetime(2024, 5, i))
+            for i, (ch, t) in enumerate(items, 1)
+        ]
+        return [(p, revision(p)) for p in made]
+
+    alone = [
+        Preparer(AnnotateOptions(ner=False)).prepare(posts((ch, t)))[0]
+        for ch, t in (("a", text), ("b", other))
+    ]
+    preparer = Preparer(AnnotateOptions(ner=False))
+    seen: list[str] = []
+    annotate = preparer.annotator.annotate_for_index
+    monkeypatch.setattr(
+        preparer.annotator,
+        "annotate_for_index",
+        lambda items: seen.extend(t for t, _ in items) or annotate(items),
+    )
+    batch = posts(("a", text), ("b", other), ("c", text))
+    first = preparer.prepare(batch)
+    later_batch = posts(("d", text))
+    later = preparer.prepare(later_batch)
+    assert sorted(seen) == sorted([text, other])  # the repeats were not annotated again
+    for got, want in ((first[0], alone[0]), (first[1], alone[1]), (first[2], alone[0]), (later[0], alone[0])):
+        assert (got.lemmas, got.content_hash, got.signature, got.bands, got.reword_bands, got.annotation) == (
+            want.lemmas, want.content_hash, want.signature, want.bands, want.reword_bands, want.annotation,
+        )  # fmt: skip
+    assert [p.post.channel for p in first + later] == ["a", "b", "c", "d"]  # each keeps its own post
+    assert [p.revision for p in first + later] == [rev for _, rev in batch + later_batch]

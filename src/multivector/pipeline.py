@@ -16,7 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain
 from pathlib import Path
@@ -101,9 +101,14 @@ def revision(post: Post) -> str:
 class Preparer:
     """Turns read posts into PreparedPosts. One per process: it holds the loaded models."""
 
+    # Texts met lately, and what preparing them gave: a forward or a repost is the same text
+    # again (a tenth of a news corpus), and all of prepare depends on the text and language alone.
+    REUSE_LIMIT = 5_000
+
     def __init__(self, annotate: AnnotateOptions):
         self.annotator = None
         self.knowledge_fingerprint = None
+        self._done: dict[tuple[str, str | None], PreparedPost] = {}
         if annotate.enabled:
             from multivector.annotate.annotator import Annotator
             from multivector.knowledge import load_knowledge
@@ -124,25 +129,38 @@ class Preparer:
             posts.append(post)
         for post, lang in zip(posts, detect_many([p.text for p in posts]), strict=True):
             post.lang = lang
-        out = []
-        for post, rev in batch:
-            fp = fingerprint(post.text[:MAX_ANALYSED_CHARS])
+        if len(self._done) > self.REUSE_LIMIT:
+            self._done.clear()
+        keys = [(post.text[:MAX_ANALYSED_CHARS], post.lang) for post, _ in batch]
+        fresh: list[PreparedPost] = []  # texts not met lately: prepared here
+        for (post, rev), key in zip(batch, keys, strict=True):
+            if key in self._done:
+                continue
+            fp = fingerprint(key[0])
             # Band keys are hashed here, in the worker, to keep the single writer light.
             bands = (DEFAULT_BAND_ROWS, band_keys(fp.signature, DEFAULT_BAND_ROWS)) if fp.signature else None
-            out.append(PreparedPost(post, rev, "", fp.content_hash, fp.signature, bands=bands))
+            self._done[key] = PreparedPost(post, rev, "", fp.content_hash, fp.signature, bands=bands)
+            fresh.append(self._done[key])
         if self.annotator is None:
-            for prepared in out:
+            for prepared in fresh:
                 prepared.lemmas = lemma_text(prepared.post.text[:MAX_ANALYSED_CHARS], prepared.post.lang)
-            return out
-        items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in out]
-        # The annotator's word pass also yields the lemmas for the index: one pass per post.
-        for prepared, (annotation, lemmas) in zip(out, self.annotator.annotate_for_index(items), strict=True):
-            prepared.annotation = annotation
-            prepared.annotated_with = self.knowledge_fingerprint
-            prepared.lemmas = lemmas
-            # The reworded-copy signature needs the actors, so it comes after annotation.
-            found = reword_print(lemmas, prepared.post.text[:MAX_ANALYSED_CHARS], annotation.actors)
-            prepared.reword_bands = found.bands if found else []
+        else:
+            items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in fresh]
+            # The annotator's word pass also yields the lemmas for the index: one pass per post.
+            for prepared, (annotation, lemmas) in zip(
+                fresh, self.annotator.annotate_for_index(items), strict=True
+            ):
+                prepared.annotation = annotation
+                prepared.annotated_with = self.knowledge_fingerprint
+                prepared.lemmas = lemmas
+                # The reworded-copy signature needs the actors, so it comes after annotation.
+                found = reword_print(lemmas, prepared.post.text[:MAX_ANALYSED_CHARS], annotation.actors)
+                prepared.reword_bands = found.bands if found else []
+        # The same text again (a forward, a repost): the same fingerprint, lemmas and tags.
+        out = []
+        for (post, rev), key in zip(batch, keys, strict=True):
+            done = self._done[key]
+            out.append(done if done.post is post else replace(done, post=post, revision=rev))
         return out
 
     def annotate_rows(self, rows: Sequence[tuple[str, str, str | None]]) -> list[tuple[str, Annotation, str]]:
