@@ -336,18 +336,24 @@ def _key_block(vocab: np.ndarray, counts: sp.csr_matrix, lang: np.ndarray, min_l
     return post_keys[:, shared].tocsr()
 
 
-def number_block(lemmas: list[str] | None, n: int, chunk: int = 4096) -> sp.csr_matrix:
-    """posts x numbers (0/1): the numbers of two digits or more in each post's lemma string."""
+def number_block(lemmas: list[str] | Iterable[list[str]] | None, n: int, chunk: int = 4096) -> sp.csr_matrix:
+    """posts x numbers (0/1): the numbers of two digits or more in each post's lemma string.
+    `lemmas` is every post's string, or pages of them in order (the store's `lemma_pages`)."""
     if lemmas is None or n == 0:
         return sp.csr_matrix((n, 0), dtype=np.float32)
+    pages = (
+        (lemmas[i : i + chunk] for i in range(0, len(lemmas), chunk)) if isinstance(lemmas, list) else lemmas
+    )
     index: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
     # A vectorised pass over the bytes of the strings, a few thousand posts at a time (most hold
     # no number): runs of ASCII digits, mapped back to their posts by the strings' offsets.
-    for first in range(0, n, chunk):
-        part = lemmas[first : first + chunk]
+    first = 0
+    for part in pages:
         encoded = [x.encode("utf-8") for x in part]
+        if not encoded:
+            continue
         raw = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
         ends = np.cumsum([len(x) + 1 for x in encoded])
         digit = np.concatenate([[False], (raw >= 48) & (raw <= 57), [False]])
@@ -360,6 +366,7 @@ def number_block(lemmas: list[str] | None, n: int, chunk: int = 4096) -> sp.csr_
             if len(x) >= 2:
                 rows.append(first + int(np.searchsorted(ends, a, side="right")))
                 cols.append(index.setdefault(x, len(index)))
+        first += len(encoded)
     return _binary(sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(index))))
 
 
@@ -385,7 +392,7 @@ def event_features(
     opt: EventOptions,
     vocab: np.ndarray | None = None,
     counts: sp.csr_matrix | None = None,
-    lemmas: list[str] | None = None,
+    lemmas: list[str] | Iterable[list[str]] | None = None,
 ) -> Features:
     """The burst-weighted LI and LS vectors of every post (see the module docstring)."""
     n = len(cur)
@@ -921,7 +928,7 @@ def find_events(
     focus: set[str],
     options: EventOptions | None = None,
     *,
-    lemmas: list[str] | Callable[[], list[str]] | None = None,
+    lemmas: list[str] | Callable[[], list[str] | Iterable[list[str]]] | None = None,
     texts: Callable[[Iterable[int]], dict[int, str]] | None = None,
     family: Callable[[str], str | None] | None = None,
     kind: Callable[[str], str | None] | None = None,

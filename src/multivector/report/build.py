@@ -41,7 +41,7 @@ evidence.py for the methods; their options are echoed in `parameters`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +63,7 @@ from multivector.analyze.evidence import (
 from multivector.analyze.lexicon import Lexicon
 from multivector.analyze.period import Period, as_period, burst_window
 from multivector.analyze.terms import TermOptions, count_surfaces, readable_terms
-from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize
+from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize_pages
 from multivector.analyze.topics import TopicModel, TopicOptions, find_topics
 from multivector.analyze.trends import (
     Candidate,
@@ -122,7 +122,8 @@ class YearData:
     lexicon: Lexicon
     vectors: list[str]
     vmatrix: sp.csr_matrix
-    prev_lemmas: list[str] | None = None
+    # The lemma strings of the period before, a page at a time (the topics' baseline); None: not read.
+    prev_text: Callable[[], Iterable[list[str]]] | None = None
     # The kind of voice of each channel of `cur.channels` (official, analyst ...; "" unknown),
     # from the channel registry; None when no registry is known: breadth then has no voices.
     voices: list[str] | None = None
@@ -161,11 +162,12 @@ def load_year(
     periods = period_span(before.start, end, "month", last) if last is not None else []
     unit = period.unit
     units = period_span(start, end, unit, last) if len(cur) else []
-    features = vectorize(store.lemmas(cur), extra_stop=lexicon.focus_terms)
+    # The posts' lemma strings are read a page at a time and only their counts kept.
+    features = vectorize_pages(store.lemma_pages(cur.ids), extra_stop=lexicon.focus_terms)
     vectors, vmatrix = vector_matrix(cur, lexicon)
-    prev_lemmas = store.lemmas(prev) if with_prev_text and len(prev) else None
+    prev_text = (lambda: store.lemma_pages(prev.ids)) if with_prev_text and len(prev) else None
     return YearData(
-        period.year, cur, prev, features, periods, units, lexicon, vectors, vmatrix, prev_lemmas,
+        period.year, cur, prev, features, periods, units, lexicon, vectors, vmatrix, prev_text,
         voices=kinds_of(cur, voices) if voices is not None else None, period=period, prev_period=before, unit=unit,
         voice_map=voices,
     )  # fmt: skip
@@ -175,8 +177,8 @@ def _topics(data: YearData, opt: ReportOptions) -> TopicModel:
     if not opt.topics:
         return TopicModel()
     prev_tfidf = None
-    if data.prev_lemmas:
-        _, prev_tfidf = data.features.transform(data.prev_lemmas)
+    if data.prev_text is not None:
+        _, prev_tfidf = data.features.transform_pages(data.prev_text())
     return find_topics(data.cur, data.features, prev_tfidf, opt.topic)
 
 
@@ -390,7 +392,7 @@ def event_dicts(store, data: YearData, opt: ReportOptions, knowledge: Any = None
     cur = data.cur
     focus = {a for a in cur.actor_ids if data.lexicon.is_focus(a)}
     found = find_events(
-        cur, data.features, focus, opt.event, lemmas=lambda: store.lemmas(cur),
+        cur, data.features, focus, opt.event, lemmas=lambda: store.lemma_pages(cur.ids),
         texts=store.texts_by_id, family=_actor_family(knowledge),
         kind=_actor_kind(knowledge), limit=opt.events,
     )  # fmt: skip

@@ -19,10 +19,10 @@ import numpy as np
 
 from multivector.model import InputError
 from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
-from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, SearchFilters, codes, day_number, indicator
+from multivector.store.base import DEFAULT_DUP_THRESHOLD, Coder, Content, SearchFilters, day_number, indicator
 from multivector.store.query import QueryError, to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
-from multivector.store.sql import SqlStore, _columns
+from multivector.store.sql import SqlStore
 
 PROBE_SLACK = 50  # extra best matches read when a filtered search tries the index's best first
 
@@ -316,7 +316,9 @@ class SqliteStore(SqlStore):
         return [{**dict(r), "score": -r["score"]} for r in rows]
 
     def content(self, start: str, end: str) -> Content:
-        """The in-scope content posts dated in [start, end), with what they are about and their reach."""
+        """The in-scope content posts dated in [start, end), with what they are about and their
+        reach, read a page of rows at a time: holding every (post, actor) row of two years as
+        Python tuples cost more memory than the whole frame."""
         conn = self.conn
         self._groups_as_of(end)
         args = (start, end)
@@ -324,16 +326,28 @@ class SqliteStore(SqlStore):
             "SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und'), coalesce(p.genre, '') "
             f"FROM posts p WHERE {_CONTENT} ORDER BY p.id"
         )
-        rowids, ids, dates, chans, langs_, genres_ = _columns(conn.execute(sql, args).fetchall(), 6)
-        n = len(rowids)
-        rowid = np.asarray(rowids, dtype=np.int64)
-        day_of = {d: day_number(d) for d in set(dates)}
-        day = np.fromiter(map(day_of.__getitem__, dates), dtype=np.int32, count=n)
+        ids: list[str] = []
+        rowid_parts, day_parts, chan_parts, lang_parts, genre_parts = [], [], [], [], []
+        chans, langs_, genres_ = Coder(), Coder(), Coder()
+        day_of: dict[str, int] = {}
+        for page in _pages(conn, sql, args):
+            rowid_parts.append(np.fromiter((r[0] for r in page), np.int64, len(page)))
+            ids.extend(r[1] for r in page)
+            day_parts.append(
+                np.fromiter((day_of.get(r[2]) or day_of.setdefault(r[2], day_number(r[2])) for r in page),
+                            np.int32, len(page))
+            )  # fmt: skip
+            chan_parts.append(chans.add(r[3] for r in page))
+            lang_parts.append(langs_.add(r[4] for r in page))
+            genre_parts.append(genres_.add(r[5] for r in page))
+        n = len(ids)
+        rowid = _joined(rowid_parts, np.int64)
+        day = _joined(day_parts, np.int32)
         order = np.argsort(rowid, kind="stable")
         sorted_rowid = rowid[order]
 
-        def pos(rs) -> np.ndarray:
-            return order[np.searchsorted(sorted_rowid, np.asarray(rs, dtype=np.int64))]
+        def pos(rs: np.ndarray) -> np.ndarray:
+            return order[np.searchsorted(sorted_rowid, rs)]
 
         # Group members (the root included) dated before `end`: reach and amplification.
         sql = (
@@ -342,34 +356,49 @@ class SqliteStore(SqlStore):
             "SELECT p.rowid, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM posts p "
             f"JOIN asof_copy a ON a.root = p.rowid JOIN posts m ON m.rowid = a.rowid WHERE {_CONTENT}"
         )
-        m_post, m_chan, m_fw, m_vw = _columns(conn.execute(sql, (*args, *args)).fetchall(), 4)
-        mp = pos(m_post) if m_post else np.zeros(0, np.int64)
-        fw = np.bincount(mp, weights=np.asarray(m_fw, dtype=np.float64), minlength=n).astype(np.int64)
-        vw = np.bincount(mp, weights=np.asarray(m_vw, dtype=np.float64), minlength=n).astype(np.int64)
+        mp_parts, mc_parts, fw_parts, vw_parts = [], [], [], []
+        for page in _pages(conn, sql, (*args, *args)):
+            mp_parts.append(pos(np.fromiter((r[0] for r in page), np.int64, len(page))))
+            mc_parts.append(chans.add(r[1] for r in page))
+            fw_parts.append(np.fromiter((r[2] for r in page), np.float64, len(page)))
+            vw_parts.append(np.fromiter((r[3] for r in page), np.float64, len(page)))
+        mp = _joined(mp_parts, np.int64)
+        fw = np.bincount(mp, weights=_joined(fw_parts, np.float64), minlength=n).astype(np.int64)
+        vw = np.bincount(mp, weights=_joined(vw_parts, np.float64), minlength=n).astype(np.int64)
         size = np.bincount(mp, minlength=n)
         copies = np.maximum(size - 1, 0).astype(np.int32)
 
-        chan_names, chan_codes = codes(list(chans) + list(m_chan))
-        channel = chan_codes[:n].astype(np.int32)
-        lang_names, lang_codes = codes(list(langs_))
-        genre_names, genre_codes = codes(list(genres_))
+        chan_names, chan_map = chans.done()
+        channel = chan_map[_joined(chan_parts, np.int64)].astype(np.int32)
+        m_chan = chan_map[_joined(mc_parts, np.int64)]
+        lang_names, lang_map = langs_.done()
+        lang_codes = lang_map[_joined(lang_parts, np.int64)]
+        genre_names, genre_map = genres_.done()
+        genre_codes = genre_map[_joined(genre_parts, np.int64)]
         # the root's own channel is in the join already; adding it again is harmless and covers
         # a root whose group lookup found nothing
-        reach = indicator(np.concatenate([np.arange(n), mp]), chan_codes, n, len(chan_names))
+        reach = indicator(
+            np.concatenate([np.arange(n), mp]), np.concatenate([channel.astype(np.int64), m_chan]), n,
+            len(chan_names),
+        )  # fmt: skip
 
         def pairs(table: str, col: str, about_only: bool = True):
             about = "AND t.about = 1" if about_only else ""
             sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT} {about}"
-            rs, ks = _columns(conn.execute(sql, args).fetchall(), 2)
-            names, cols = codes(list(ks))
-            return names, indicator(pos(rs) if rs else np.zeros(0, np.int64), cols, n, len(names))
+            keys = Coder()
+            rs, ks = [], []
+            for page in _pages(conn, sql, args):
+                rs.append(pos(np.fromiter((r[0] for r in page), np.int64, len(page))))
+                ks.append(keys.add(r[1] for r in page))
+            names, remap = keys.done()
+            return names, indicator(_joined(rs, np.int64), remap[_joined(ks, np.int64)], n, len(names))
 
         # What posts are about carries every count; mentions in passing are kept apart.
         theme_ids, themes = pairs("post_themes", "theme")
         actor_ids, actors = pairs("post_actors", "actor")
         mention_ids, mentioned = pairs("post_actors", "actor", about_only=False)
         return Content(
-            start=start, end=end, ids=list(ids), day=day, channel=channel, lang=lang_codes.astype(np.int32),
+            start=start, end=end, ids=ids, day=day, channel=channel, lang=lang_codes.astype(np.int32),
             copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
             channels=chan_names, langs=lang_names, theme_ids=theme_ids, actor_ids=actor_ids,
             mentioned=mentioned, mention_ids=mention_ids, genre=genre_codes.astype(np.int32), genres=genre_names,
@@ -426,6 +455,19 @@ class SqliteStore(SqlStore):
         order = "p.date, p.rowid" if sort == "oldest" else "p.date DESC, p.rowid DESC"
         sql = f"SELECT p.rowid, NULL AS s FROM posts p WHERE 1 = 1 {where}"
         return sql + (f" ORDER BY {order}" if sort else ""), list(args)
+
+
+PAGE = 50_000  # rows fetched at a time when a frame is built
+
+
+def _pages(conn: sqlite3.Connection, sql: str, args: tuple) -> Iterator[list[tuple]]:
+    cur = conn.execute(sql, args)
+    while page := cur.fetchmany(PAGE):
+        yield page
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
 # `asof_copy` (filled by `_groups_as_of`) lists the posts that are copies as of the range's end.
