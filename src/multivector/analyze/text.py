@@ -63,26 +63,15 @@ def vectorize(
 
 
 def _count_page(docs: list[str], index: dict[str, int]) -> sp.csr_matrix:
-    """docs x (terms seen so far) counts, new terms added to `index` in the order met."""
-    indptr = [0]
-    indices: list[int] = []
-    values: list[int] = []
-    for doc in docs:
-        row: dict[int, int] = {}
-        for tok in doc.split():
-            j = index.setdefault(tok, len(index))
-            row[j] = row.get(j, 0) + 1
-        indices.extend(row)
-        values.extend(row.values())
-        indptr.append(len(indices))
-    return sp.csr_matrix(
-        (
-            np.array(values, dtype=np.int32),
-            np.array(indices, dtype=np.int32),
-            np.array(indptr, dtype=np.int64),
-        ),
-        shape=(len(docs), len(index)),
-    )
+    """docs x (terms seen so far) counts; the page's new terms join `index` (in sorted order)."""
+    cv = CountVectorizer(analyzer=str.split, dtype=np.int32)
+    try:
+        x = cv.fit_transform(docs).tocsr()
+    except ValueError:  # no word in the page
+        return sp.csr_matrix((len(docs), len(index)), dtype=np.int32)
+    terms = cv.get_feature_names_out()
+    to_index = np.fromiter((index.setdefault(t, len(index)) for t in terms), dtype=np.int32, count=len(terms))
+    return sp.csr_matrix((x.data, to_index[x.indices], x.indptr), shape=(len(docs), len(index)))
 
 
 def vectorize_pages(
