@@ -5,7 +5,10 @@ Method (deterministic and independent of the order of ingestion):
    pseudo-random shuffle); NMF (`init="nndsvda"`, multiplicative updates, Frobenius loss,
    `random_state=0`) is fitted on the first `fit_max` (8,000) of them, a bounded sample however
    large the year, then every post of the year (and of the year before, for the baseline) is
-   projected onto the components, `assign_chunk` (50,000) posts at a time.
+   projected onto the components, `assign_chunk` (50,000) posts at a time. The year before is
+   read for the baseline up to `baseline_max` (40,000) posts, again the first in post id order;
+   beyond that a topic's posts of the year before are its count in that sample scaled to the
+   year's posts (and its monthly series before the year is scaled alike).
 2. A post belongs to its strongest topic when that topic holds at least `min_weight_share`
    of the post's topic weights; other posts belong to no topic.
 3. Each topic is described by its class-based TF-IDF terms (stop words removed); its label
@@ -40,6 +43,7 @@ class TopicOptions:
     n_topics: int | None = None  # None: clip(posts // 100, 3, 25)
     fit_max: int = 8000  # posts the NMF is fitted on: the first, in post id (hash) order
     assign_chunk: int = 50_000  # posts projected onto the fitted topics at a time
+    baseline_max: int = 40_000  # posts of the period before read for the topics' baseline
     min_weight_share: float = 0.3
     min_posts: int = 5
     min_share: float = 0.003
@@ -55,6 +59,7 @@ class TopicOptions:
             "n_topics": self.n_topics or "auto",
             "fit_max": self.fit_max,
             "assign_chunk": self.assign_chunk,
+            "baseline_max": self.baseline_max,
             "min_weight_share": self.min_weight_share,
             "min_posts": self.min_posts,
             "min_share": self.min_share,
@@ -124,6 +129,19 @@ def _project(model, x: sp.csr_matrix, opt: TopicOptions) -> np.ndarray:
     return out
 
 
+def baseline_sample(n_prev: int, opt: TopicOptions) -> int:
+    """How many posts of the period before (the first, in post id order: a hash, so a fixed
+    pseudo-random sample) the topics' baseline reads: all of them up to `baseline_max`."""
+    return min(n_prev, max(1, opt.baseline_max))
+
+
+def _estimate(count: int, read: int, total: int | None) -> int:
+    """A count among `read` posts scaled to `total` (the same count when all were read)."""
+    if total is None or total <= read or read == 0:
+        return count
+    return int(round(count * total / read))
+
+
 def npmi(binary: sp.csc_matrix, terms: list[int]) -> float:
     """Mean normalised PMI of the pairs of `terms` over the posts (columns of a 0/1 matrix)."""
     n = binary.shape[0]
@@ -150,8 +168,12 @@ def find_topics(
     features: TextFeatures,
     prev_tfidf: sp.csr_matrix | None,
     options: TopicOptions | None = None,
+    prev_posts: int | None = None,
 ) -> TopicModel:
-    """Fit, describe and filter the topics of the year (see the module docstring)."""
+    """Fit, describe and filter the topics of the year (see the module docstring).
+    `prev_tfidf` is the year before, or the first of its posts in id order (`baseline_sample`)
+    out of `prev_posts`: then each topic's posts of the year before are estimated in proportion."""
+
     from sklearn.decomposition import NMF
 
     opt = options or TopicOptions()
@@ -217,7 +239,7 @@ def find_topics(
         topic = Topic(
             c,
             m,
-            len(prev_members),
+            _estimate(len(prev_members), len(assign_prev), prev_posts),
             terms[: opt.terms],
             coherence,
             theme,

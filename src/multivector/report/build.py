@@ -64,7 +64,7 @@ from multivector.analyze.lexicon import Lexicon
 from multivector.analyze.period import Period, as_period, burst_window
 from multivector.analyze.terms import TermOptions, count_surfaces, readable_terms
 from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize_pages
-from multivector.analyze.topics import TopicModel, TopicOptions, find_topics
+from multivector.analyze.topics import TopicModel, TopicOptions, baseline_sample, find_topics
 from multivector.analyze.trends import (
     Candidate,
     Scored,
@@ -122,8 +122,9 @@ class YearData:
     lexicon: Lexicon
     vectors: list[str]
     vmatrix: sp.csr_matrix
-    # The lemma strings of the period before, a page at a time (the topics' baseline); None: not read.
-    prev_text: Callable[[], Iterable[list[str]]] | None = None
+    # The lemma strings of the first k posts of the period before, a page at a time (the topics'
+    # baseline); None: not read.
+    prev_text: Callable[[int], Iterable[list[str]]] | None = None
     # The kind of voice of each channel of `cur.channels` (official, analyst ...; "" unknown),
     # from the channel registry; None when no registry is known: breadth then has no voices.
     voices: list[str] | None = None
@@ -165,7 +166,7 @@ def load_year(
     # The posts' lemma strings are read a page at a time and only their counts kept.
     features = vectorize_pages(store.lemma_pages(cur.ids), extra_stop=lexicon.focus_terms)
     vectors, vmatrix = vector_matrix(cur, lexicon)
-    prev_text = (lambda: store.lemma_pages(prev.ids)) if with_prev_text and len(prev) else None
+    prev_text = (lambda k: store.lemma_pages(prev.ids[:k])) if with_prev_text and len(prev) else None
     return YearData(
         period.year, cur, prev, features, periods, units, lexicon, vectors, vmatrix, prev_text,
         voices=kinds_of(cur, voices) if voices is not None else None, period=period, prev_period=before, unit=unit,
@@ -177,9 +178,10 @@ def _topics(data: YearData, opt: ReportOptions) -> TopicModel:
     if not opt.topics:
         return TopicModel()
     prev_tfidf = None
-    if data.prev_text is not None:
-        _, prev_tfidf = data.features.transform_pages(data.prev_text())
-    return find_topics(data.cur, data.features, prev_tfidf, opt.topic)
+    if data.prev_text is not None:  # a bounded sample of the period before: its first posts by id
+        read = baseline_sample(len(data.prev), opt.topic)
+        _, prev_tfidf = data.features.transform_pages(data.prev_text(read))
+    return find_topics(data.cur, data.features, prev_tfidf, opt.topic, prev_posts=len(data.prev))
 
 
 def rank_trends(data: YearData, opt: ReportOptions, topic_model: TopicModel) -> list[Scored]:
@@ -252,13 +254,22 @@ def _terms_for(
     return out
 
 
-def _monthly_shares(data: YearData, members_cur: np.ndarray, members_prev: np.ndarray) -> list[float]:
+def _monthly_shares(
+    data: YearData, members_cur: np.ndarray, members_prev: np.ndarray, prev_weight: float = 1.0
+) -> list[float]:
+    """A candidate's share of the posts of each month of both periods; `prev_weight` counts each
+    of its posts before the period for that many (its members there come from a sample)."""
     both_days = np.concatenate([data.prev.day, data.cur.day])
     totals = np.bincount(
         np.clip(period_index(both_days, data.periods, "month"), -1, None) + 1, minlength=len(data.periods) + 1
     )[1:]
     days = np.concatenate([data.prev.day[members_prev], data.cur.day[members_cur]])
-    counts = np.bincount(period_index(days, data.periods, "month") + 1, minlength=len(data.periods) + 1)[1:]
+    weights = None
+    if prev_weight != 1.0:
+        weights = np.concatenate([np.full(len(members_prev), prev_weight), np.ones(len(members_cur))])
+    counts = np.bincount(
+        period_index(days, data.periods, "month") + 1, weights=weights, minlength=len(data.periods) + 1
+    )[1:]
     return [_r(c / t) if t else 0.0 for c, t in zip(counts, totals, strict=True)]
 
 
@@ -683,6 +694,7 @@ def build_report(
     trend_series = {}
     for tr in trends:
         s = by_key[tr["theme"]]
+        prev_weight = 1.0
         if s.kind == "theme":
             j = data.prev.theme_index(s.key)
             prev_members = (
@@ -690,7 +702,9 @@ def build_report(
             )
         else:
             prev_members = next(t.prev_members for t in topic_model.topics if t.key == s.key)
-        trend_series[s.key] = _monthly_shares(data, s.members, np.sort(prev_members))
+            read = baseline_sample(len(data.prev), opt.topic)
+            prev_weight = len(data.prev) / read if opt.topics and read < len(data.prev) else 1.0
+        trend_series[s.key] = _monthly_shares(data, s.members, np.sort(prev_members), prev_weight)
     totals = np.bincount(period_index(both.day, data.periods, "month") + 1, minlength=len(data.periods) + 1)[
         1:
     ]
