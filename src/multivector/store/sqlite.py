@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -323,23 +324,34 @@ class SqliteStore(SqlStore):
         self._groups_as_of(end)
         args = (start, end)
         sql = (
-            "SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und'), coalesce(p.genre, '') "
-            f"FROM posts p WHERE {_CONTENT} ORDER BY p.id"
+            "SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und'), coalesce(p.genre, ''), "
+            f"coalesce(p.forwards, 0), coalesce(p.views, 0) FROM posts p WHERE {_CONTENT} ORDER BY p.id"
         )
         ids: list[str] = []
-        rowid_parts, day_parts, chan_parts, lang_parts, genre_parts = [], [], [], [], []
+        rowid_parts, day_parts, chan_parts, lang_parts, genre_parts, fw_parts, vw_parts = (
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
         chans, langs_, genres_ = Coder(), Coder(), Coder()
         day_of: dict[str, int] = {}
         for page in _pages(conn, sql, args):
-            rowid_parts.append(np.fromiter((r[0] for r in page), np.int64, len(page)))
+            k = len(page)
+            rowid_parts.append(np.fromiter((r[0] for r in page), np.int64, k))
             ids.extend(r[1] for r in page)
-            day_parts.append(
-                np.fromiter((day_of.get(r[2]) or day_of.setdefault(r[2], day_number(r[2])) for r in page),
-                            np.int32, len(page))
-            )  # fmt: skip
+            for r in page:
+                if r[2] not in day_of:
+                    day_of[r[2]] = day_number(r[2])
+            day_parts.append(np.fromiter((day_of[r[2]] for r in page), np.int32, k))
             chan_parts.append(chans.add(r[3] for r in page))
             lang_parts.append(langs_.add(r[4] for r in page))
             genre_parts.append(genres_.add(r[5] for r in page))
+            fw_parts.append(np.fromiter((r[6] for r in page), np.float64, k))
+            vw_parts.append(np.fromiter((r[7] for r in page), np.float64, k))
         n = len(ids)
         rowid = _joined(rowid_parts, np.int64)
         day = _joined(day_parts, np.int32)
@@ -349,19 +361,18 @@ class SqliteStore(SqlStore):
         def pos(rs: np.ndarray) -> np.ndarray:
             return order[np.searchsorted(sorted_rowid, rs)]
 
-        # Group members (the root included) dated before `end`: reach and amplification.
+        # The other members of each post's group dated before `end`: reach and amplification.
         sql = (
-            "SELECT p.rowid, p.channel, coalesce(p.forwards, 0), coalesce(p.views, 0) FROM posts p "
-            f"WHERE {_CONTENT} UNION ALL "
             "SELECT p.rowid, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM posts p "
             f"JOIN asof_copy a ON a.root = p.rowid JOIN posts m ON m.rowid = a.rowid WHERE {_CONTENT}"
         )
-        mp_parts, mc_parts, fw_parts, vw_parts = [], [], [], []
-        for page in _pages(conn, sql, (*args, *args)):
-            mp_parts.append(pos(np.fromiter((r[0] for r in page), np.int64, len(page))))
+        mp_parts, mc_parts = [np.arange(n)], [_joined(chan_parts, np.int64)]  # each post itself first
+        for page in _pages(conn, sql, args):
+            k = len(page)
+            mp_parts.append(pos(np.fromiter((r[0] for r in page), np.int64, k)))
             mc_parts.append(chans.add(r[1] for r in page))
-            fw_parts.append(np.fromiter((r[2] for r in page), np.float64, len(page)))
-            vw_parts.append(np.fromiter((r[3] for r in page), np.float64, len(page)))
+            fw_parts.append(np.fromiter((r[2] for r in page), np.float64, k))
+            vw_parts.append(np.fromiter((r[3] for r in page), np.float64, k))
         mp = _joined(mp_parts, np.int64)
         fw = np.bincount(mp, weights=_joined(fw_parts, np.float64), minlength=n).astype(np.int64)
         vw = np.bincount(mp, weights=_joined(vw_parts, np.float64), minlength=n).astype(np.int64)
@@ -369,22 +380,32 @@ class SqliteStore(SqlStore):
         copies = np.maximum(size - 1, 0).astype(np.int32)
 
         chan_names, chan_map = chans.done()
-        channel = chan_map[_joined(chan_parts, np.int64)].astype(np.int32)
         m_chan = chan_map[_joined(mc_parts, np.int64)]
+        channel = m_chan[:n].astype(np.int32)
         lang_names, lang_map = langs_.done()
         lang_codes = lang_map[_joined(lang_parts, np.int64)]
         genre_names, genre_map = genres_.done()
         genre_codes = genre_map[_joined(genre_parts, np.int64)]
-        # the root's own channel is in the join already; adding it again is harmless and covers
-        # a root whose group lookup found nothing
-        reach = indicator(
-            np.concatenate([np.arange(n), mp]), np.concatenate([channel.astype(np.int64), m_chan]), n,
-            len(chan_names),
-        )  # fmt: skip
+        reach = indicator(mp, m_chan, n, len(chan_names))
 
-        def pairs(table: str, col: str, about_only: bool = True):
-            about = "AND t.about = 1" if about_only else ""
-            sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT} {about}"
+        def pairs(table: str, col: str) -> tuple[list[str], Any, list[str], Any]:
+            """The (post, value) rows the post is about, and all of them (mentions in passing
+            too), as values and 0/1 matrices, read in one pass."""
+            sql = f"SELECT t.post, t.{col}, t.about FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT}"
+            keys = Coder()
+            rs, ks, ab = [], [], []
+            for page in _pages(conn, sql, args):
+                rs.append(pos(np.fromiter((r[0] for r in page), np.int64, len(page))))
+                ks.append(keys.add(r[1] for r in page))
+                ab.append(np.fromiter((r[2] == 1 for r in page), bool, len(page)))
+            names, remap = keys.done()
+            rows, cols, is_about = _joined(rs, np.int64), remap[_joined(ks, np.int64)], _joined(ab, bool)
+            used = np.unique(cols[is_about])  # sorted codes: the values of the about rows, sorted
+            about = indicator(rows[is_about], np.searchsorted(used, cols[is_about]), n, len(used))
+            return [names[j] for j in used], about, names, indicator(rows, cols, n, len(names))
+
+        def about_pairs(table: str, col: str) -> tuple[list[str], Any]:
+            sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT} AND t.about = 1"
             keys = Coder()
             rs, ks = [], []
             for page in _pages(conn, sql, args):
@@ -394,9 +415,8 @@ class SqliteStore(SqlStore):
             return names, indicator(_joined(rs, np.int64), remap[_joined(ks, np.int64)], n, len(names))
 
         # What posts are about carries every count; mentions in passing are kept apart.
-        theme_ids, themes = pairs("post_themes", "theme")
-        actor_ids, actors = pairs("post_actors", "actor")
-        mention_ids, mentioned = pairs("post_actors", "actor", about_only=False)
+        theme_ids, themes = about_pairs("post_themes", "theme")
+        actor_ids, actors, mention_ids, mentioned = pairs("post_actors", "actor")
         return Content(
             start=start, end=end, ids=ids, day=day, channel=channel, lang=lang_codes.astype(np.int32),
             copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
