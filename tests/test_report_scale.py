@@ -1,0 +1,149 @@
+"""The report's bounds on work that grows with the corpus (issue 12): text read a page at a
+time, topics projected in chunks, the topics' baseline from a bounded sample. Under the caps
+nothing changes; over them the caps are load-bearing, deterministic, and the planted answers hold."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from multivector.analyze.events import number_block
+from multivector.analyze.text import vectorize_pages
+from multivector.analyze.topics import TopicOptions
+from multivector.annotate.stopwords import is_stop
+from multivector.report.build import ReportOptions, build_report
+from multivector.store.sqlite import Store
+from test_analyze_corpus import Corpus, lexicon
+from test_report_build import rich_corpus
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scale") / "r.db"
+    with Store.open(path) as store:
+        c = Corpus(store)
+        rich_corpus(c)
+        c.flush()
+    return path
+
+
+def _report(path, topic: TopicOptions) -> dict:
+    with Store.open(path, create=False) as store:
+        return build_report(store, lexicon(), 2024, top=5, events=5, options=ReportOptions(topic=topic))
+
+
+def _without_parameters(report: dict) -> str:
+    return json.dumps({k: v for k, v in report.items() if k != "parameters"}, ensure_ascii=False)
+
+
+def _one_piece(docs: list[str], min_df: int = 2, max_df: float = 0.5):
+    """The features as they were made before the pages: one CountVectorizer over every string."""
+    n = len(docs)
+    cv = CountVectorizer(
+        analyzer=str.split, min_df=min(min_df, max(1, n)), max_df=max_df if n >= 10 else 1.0, dtype=np.int32
+    )
+    counts = cv.fit_transform(docs).tocsr()
+    vocab = cv.get_feature_names_out()
+    keep = np.flatnonzero([not is_stop(t) for t in vocab])
+    return vocab[keep], counts[:, keep].tocsr()
+
+
+@pytest.mark.parametrize("n", [3, 9, 12, 600])
+def test_paged_features_equal_the_one_piece_features(n):
+    rng = np.random.default_rng(n)
+    words = [f"w{i}" for i in range(200)] + ["и", "the", "12", "ab"]
+    docs = [" ".join(rng.choice(words, rng.integers(0, 25))) for _ in range(n)]
+    vocab, counts = _one_piece(docs)
+    for size in (1, 7, 250, 1000):
+        f = vectorize_pages(docs[i : i + size] for i in range(0, n, size))
+        assert list(f.vocab) == list(vocab) and f.vocab.dtype == vocab.dtype
+        assert f.counts.shape == counts.shape and (f.counts != counts).nnz == 0
+        again, tfidf = f.transform_pages(docs[i : i + size] for i in range(0, n, size))
+        assert (again != counts).nnz == 0 and abs(
+            tfidf - f.tfidf
+        ).max() == 0  # the same texts give the same counts over the vocabulary
+
+
+def test_numbers_read_by_pages_equal_numbers_read_at_once():
+    docs = ["саммит 2024 год", "", "пакет 13 санкция 071", "рейс 4521 и 2024", "нет чисел"] * 7
+    whole = number_block(docs, len(docs))
+    paged = number_block(iter([docs[:4], docs[4:20], docs[20:]]), len(docs))
+    assert (whole != paged).nnz == 0 and whole.shape == paged.shape == (35, 4)
+
+
+def test_the_store_gives_lemma_strings_a_page_at_a_time(rich):
+    with Store.open(rich, create=False) as store:
+        cur = store.content("2024-01-01", "2025-01-01")
+        pages = list(store.lemma_pages(cur.ids, size=50))
+        assert [len(p) for p in pages[:-1]] == [50] * (len(pages) - 1) and 0 < len(pages[-1]) <= 50
+        assert [s for p in pages for s in p] == store.lemmas(cur)
+
+
+def test_under_the_caps_the_report_is_the_same_and_echoes_them(rich):
+    default = _report(rich, TopicOptions(n_topics=6))
+    roomy = _report(rich, TopicOptions(n_topics=6, assign_chunk=10_000, baseline_max=10_000))
+    assert _without_parameters(roomy) == _without_parameters(default)
+    topics = default["parameters"]["topics"]
+    assert topics["fit_max"] == 8000 and topics["assign_chunk"] == 50_000 and topics["baseline_max"] == 40_000
+
+
+def test_the_baseline_cap_bounds_the_posts_read_and_scales_their_counts(rich, monkeypatch):
+    read: list[list[str]] = []  # the ids of each lemma read
+    real = Store.lemma_pages
+
+    def spy(self, ids, size=20_000):
+        read.append(list(ids))
+        return real(self, ids, size)
+
+    monkeypatch.setattr(Store, "lemma_pages", spy)
+    with Store.open(rich, create=False) as store:
+        prev_ids = store.content("2023-01-01", "2024-01-01").ids
+    full = _report(rich, TopicOptions(n_topics=6))
+    assert len(prev_ids) == full["generated_from"]["content_posts_prev"] == 72
+    assert prev_ids in read  # the whole year before, under the cap
+    read.clear()
+    capped = _report(rich, TopicOptions(n_topics=6, baseline_max=30))
+    before = [ids for ids in read if set(ids) <= set(prev_ids)]
+    assert before == [prev_ids[:30]]  # its first 30 posts by id, nothing more of 2023
+    # the same topics of 2024; their posts of 2023 estimated from the sample, in proportion
+    assert [(t["terms"], t["posts"]) for t in capped["topics"]] == [
+        (t["terms"], t["posts"]) for t in full["topics"]
+    ]
+    assert [t["posts_prev"] for t in capped["topics"]] != [t["posts_prev"] for t in full["topics"]]
+    # the subject no theme names still rises as a topic, and the growing theme still leads
+    assert any(t["kind"] == "topic" for t in capped["trends"])
+    ranks = {t["theme"]: t["rank"] for t in capped["trends"]}
+    assert ranks["nuclear"] < ranks["water"]
+    again = _report(rich, TopicOptions(n_topics=6, baseline_max=30))
+    assert _without_parameters(again) == _without_parameters(capped)  # a fixed sample: the same bytes
+    assert capped["parameters"]["topics"]["baseline_max"] == 30
+
+
+def test_a_small_projection_chunk_projects_in_pieces_deterministically(rich, monkeypatch):
+    from sklearn.decomposition import NMF
+
+    rows: list[int] = []
+    real = NMF.transform
+
+    def counting(self, x):
+        rows.append(x.shape[0])
+        return real(self, x)
+
+    monkeypatch.setattr(NMF, "transform", counting)
+    whole = _report(rich, TopicOptions(n_topics=6))
+    assert len(rows) == 2 and min(rows) > 64  # the year, then the year before, each in one piece
+    rows.clear()
+    chunked = _report(rich, TopicOptions(n_topics=6, assign_chunk=64))
+    assert (
+        max(rows) == 64
+        and sum(rows)
+        == whole["generated_from"]["content_posts"] + whole["generated_from"]["content_posts_prev"]
+    )
+    assert _without_parameters(
+        _report(rich, TopicOptions(n_topics=6, assign_chunk=64))
+    ) == _without_parameters(chunked)
+    # the projection stops on the error of what it is given: chunks may move a post, not the subject
+    assert any(t["kind"] == "topic" for t in chunked["trends"])
