@@ -147,3 +147,37 @@ def test_a_small_projection_chunk_projects_in_pieces_deterministically(rich, mon
     ) == _without_parameters(chunked)
     # the projection stops on the error of what it is given: chunks may move a post, not the subject
     assert any(t["kind"] == "topic" for t in chunked["trends"])
+
+
+def _apply_day_by_day(x, day, d0, weights):
+    """The burst weights applied as they were before: a product of each day's rows with its weights."""
+    import scipy.sparse as sp
+
+    rows = []
+    order = np.argsort(day, kind="stable")
+    for block in np.split(order, np.flatnonzero(np.diff(day[order])) + 1):
+        rows.append((block, x[block].multiply(weights[int(day[block[0]]) - d0]).tocsr()))
+    stacked = sp.vstack([r for _, r in rows], format="csr")
+    where = np.concatenate([b for b, _ in rows])
+    inverse = np.empty_like(where)
+    inverse[where] = np.arange(len(where))
+    return stacked[inverse].astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_burst_weights_applied_at_once_equal_the_day_by_day_product(seed):
+    import scipy.sparse as sp
+
+    from multivector.analyze.events import _apply, _binary, burst_weights
+
+    rng = np.random.default_rng(seed)
+    n, f = 400, 30
+    x = _binary(sp.random(n, f, density=0.15, format="csr", random_state=seed, dtype=np.float32))
+    if seed == 1:  # rows stored out of column order, as a product leaves them
+        x = (x @ sp.diags(np.ones(f, np.float32))).tocsr()
+    day = rng.integers(100, 160, n).astype(np.int32)
+    d0, w = burst_weights(day, x, 3, 45, 2, 1.2)
+    assert w.nnz > 50
+    old, new = _apply_day_by_day(x, day, d0, w), _apply(x, day, d0, w)
+    assert np.array_equal(old.indptr, new.indptr) and np.array_equal(old.indices, new.indices)
+    assert np.array_equal(old.data, new.data) and new.dtype == np.float32

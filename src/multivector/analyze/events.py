@@ -260,21 +260,30 @@ def burst_weights(
 
 
 def _apply(x: sp.csr_matrix, day: np.ndarray, d0: int, weights: sp.csr_matrix) -> sp.csr_matrix:
-    """Each post's row times the burst weights of its day (day by day: a row of weights per
-    post would hold every bursty feature of the day for every post)."""
+    """Each post's row times the burst weights of its day: every stored entry of x looks up the
+    weight of its (day, feature) among the sorted keys of `weights` (a row of weights per post
+    would hold every bursty feature of the day for every post). Each row's entries come out in
+    the order the former day-by-day product with a diagonal gave (reversed), so every sum over a
+    row downstream adds in the same order, to the same float."""
     if x.shape[1] == 0 or not len(day):
         return sp.csr_matrix(x.shape, dtype=np.float32)
-    rows = []
-    order = np.argsort(day, kind="stable")
-    bounds = np.flatnonzero(np.diff(day[order])) + 1
-    for block in np.split(order, bounds):
-        w = weights[int(day[block[0]]) - d0]
-        rows.append((block, x[block].multiply(w).tocsr()))
-    stacked = sp.vstack([r for _, r in rows], format="csr")
-    where = np.concatenate([b for b, _ in rows])
-    inverse = np.empty_like(where)
-    inverse[where] = np.arange(len(where))
-    return stacked[inverse].astype(np.float32)
+    x = x.tocsr()
+    w = weights.tocsr()
+    w.sort_indices()
+    width = x.shape[1]
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    rev = x.indptr[rows] + x.indptr[rows + 1] - 1 - np.arange(x.nnz)  # each row reversed
+    data, indices = x.data[rev], x.indices[rev]
+    w_key = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr)) * width + w.indices
+    key = (day[rows].astype(np.int64) - d0) * width + indices
+    at = np.minimum(np.searchsorted(w_key, key), max(len(w_key) - 1, 0))
+    values = np.zeros(len(key), dtype=np.float32)
+    if len(w_key):
+        found = w_key[at] == key
+        values[found] = data[found] * w.data[at[found]]
+    hit = values != 0
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[hit], minlength=x.shape[0]))])
+    return sp.csr_matrix((values[hit], indices[hit], indptr), shape=x.shape)
 
 
 def _binary(x: sp.csr_matrix) -> sp.csr_matrix:
