@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
-from multivector.analyze.events import number_block
+from multivector.analyze.events import Numbers, number_block
 from multivector.analyze.text import vectorize_pages
 from multivector.analyze.topics import TopicOptions
 from multivector.annotate.stopwords import is_stop
@@ -72,6 +72,11 @@ def test_numbers_read_by_pages_equal_numbers_read_at_once():
     whole = number_block(docs, len(docs))
     paged = number_block(iter([docs[:4], docs[4:20], docs[20:]]), len(docs))
     assert (whole != paged).nnz == 0 and whole.shape == paged.shape == (35, 4)
+    # read on the way while the words are counted: the same block, and the same features
+    numbers = Numbers()
+    features = vectorize_pages(numbers.passing(iter([docs[:4], docs[4:20], docs[20:]])))
+    assert (numbers.matrix(len(docs)) != whole).nnz == 0
+    assert list(features.vocab) == list(vectorize_pages([docs]).vocab)
 
 
 def test_the_store_gives_lemma_strings_a_page_at_a_time(rich):

@@ -95,7 +95,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -345,24 +345,25 @@ def _key_block(vocab: np.ndarray, counts: sp.csr_matrix, lang: np.ndarray, min_l
     return post_keys[:, shared].tocsr()
 
 
-def number_block(lemmas: list[str] | Iterable[list[str]] | None, n: int, chunk: int = 4096) -> sp.csr_matrix:
-    """posts x numbers (0/1): the numbers of two digits or more in each post's lemma string.
-    `lemmas` is every post's string, or pages of them in order (the store's `lemma_pages`)."""
-    if lemmas is None or n == 0:
-        return sp.csr_matrix((n, 0), dtype=np.float32)
-    pages = (
-        (lemmas[i : i + chunk] for i in range(0, len(lemmas), chunk)) if isinstance(lemmas, list) else lemmas
-    )
-    index: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    # A vectorised pass over the bytes of the strings, a few thousand posts at a time (most hold
-    # no number): runs of ASCII digits, mapped back to their posts by the strings' offsets.
-    first = 0
-    for part in pages:
+class Numbers:
+    """posts x numbers (0/1): the numbers of two digits or more in each post's lemma string,
+    collected a page of strings at a time (so that the pass that counts the words can find them
+    too, without reading the strings again)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.posts = 0
+
+    def add(self, part: list[str]) -> None:
+        # A vectorised pass over the bytes of the strings (most hold no number): runs of ASCII
+        # digits, mapped back to their posts by the strings' offsets.
+        first = self.posts
+        self.posts += len(part)
         encoded = [x.encode("utf-8") for x in part]
         if not encoded:
-            continue
+            return
         raw = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
         ends = np.cumsum([len(x) + 1 for x in encoded])
         digit = np.concatenate([[False], (raw >= 48) & (raw <= 57), [False]])
@@ -373,10 +374,32 @@ def number_block(lemmas: list[str] | Iterable[list[str]] | None, n: int, chunk: 
         for a, b in zip(starts[long], stops[long], strict=True):
             x = blob[a:b].decode("ascii").lstrip("0")
             if len(x) >= 2:
-                rows.append(first + int(np.searchsorted(ends, a, side="right")))
-                cols.append(index.setdefault(x, len(index)))
-        first += len(encoded)
-    return _binary(sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(index))))
+                self.rows.append(first + int(np.searchsorted(ends, a, side="right")))
+                self.cols.append(self.index.setdefault(x, len(self.index)))
+
+    def passing(self, pages: Iterable[list[str]]) -> Iterator[list[str]]:
+        """The pages, unchanged, each read for its numbers on its way."""
+        for page in pages:
+            self.add(page)
+            yield page
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        data = np.ones(len(self.rows), np.float32)
+        return _binary(sp.csr_matrix((data, (self.rows, self.cols)), shape=(n, len(self.index))))
+
+
+def number_block(lemmas: list[str] | Iterable[list[str]] | None, n: int, chunk: int = 4096) -> sp.csr_matrix:
+    """posts x numbers (0/1) of every post's lemma string, or of pages of them in order (the
+    store's `lemma_pages`); see `Numbers`."""
+    if lemmas is None or n == 0:
+        return sp.csr_matrix((n, 0), dtype=np.float32)
+    pages = (
+        (lemmas[i : i + chunk] for i in range(0, len(lemmas), chunk)) if isinstance(lemmas, list) else lemmas
+    )
+    numbers = Numbers()
+    for part in pages:
+        numbers.add(part)
+    return numbers.matrix(n)
 
 
 def _unit(x: sp.csr_matrix) -> sp.csr_matrix:
@@ -402,12 +425,15 @@ def event_features(
     vocab: np.ndarray | None = None,
     counts: sp.csr_matrix | None = None,
     lemmas: list[str] | Iterable[list[str]] | None = None,
+    numbers: sp.csr_matrix | None = None,
 ) -> Features:
-    """The burst-weighted LI and LS vectors of every post (see the module docstring)."""
+    """The burst-weighted LI and LS vectors of every post (see the module docstring); `numbers`
+    is the numbers block when the caller already has it (then `lemmas` is not read)."""
     n = len(cur)
     keep = np.flatnonzero(np.array([a not in focus for a in cur.actor_ids], dtype=bool))
     actors = _binary(cur.actors[:, keep]) if len(keep) else sp.csr_matrix((n, 0), dtype=np.float32)
-    numbers = number_block(lemmas, n)
+    if numbers is None:
+        numbers = number_block(lemmas, n)
     keys = (
         _key_block(vocab, counts, cur.lang)
         if vocab is not None and counts is not None
@@ -942,11 +968,13 @@ def find_events(
     family: Callable[[str], str | None] | None = None,
     kind: Callable[[str], str | None] | None = None,
     limit: int | None = None,
+    numbers: sp.csr_matrix | None = None,
 ) -> list[Event]:
     """The year's events, best first (see the module docstring).
 
     `features` is the year's TextFeatures (or only its TF-IDF matrix: then no transliteration
     keys); `lemmas` the posts' lemma strings, or a function that loads them (for the numbers);
+    `numbers` the posts' numbers block (`Numbers`) when it is at hand: then `lemmas` is not read;
     `texts(ids) -> {id: text}` reads posts for the time focus (None: no post is dropped
     as a preview or a look back);
     `family(actor id)` the state or organisation an actor counts for (None: itself); `kind(actor
@@ -958,8 +986,11 @@ def find_events(
     counts = None if sp.issparse(features) else features.counts
     if len(cur) < opt.min_posts or tfidf.shape[1] == 0:
         return []
-    # a loader rather than the strings, so that they go as soon as the numbers are read
-    feats = event_features(cur, tfidf, focus, opt, vocab, counts, lemmas() if callable(lemmas) else lemmas)
+    if numbers is None:  # a loader rather than the strings, so that they go as soon as the numbers are read
+        lemmas = lemmas() if callable(lemmas) else lemmas
+    feats = event_features(
+        cur, tfidf, focus, opt, vocab, counts, lemmas if numbers is None else None, numbers
+    )
     if cur.genre is not None and cur.genres:
         commentary_codes = [i for i, gname in enumerate(cur.genres) if gname in opt.commentary_genres]
         commentary = np.isin(cur.genre, commentary_codes)

@@ -51,7 +51,7 @@ import scipy.sparse as sp
 from multivector.analyze.attention import period_index, period_span, vector_matrix
 from multivector.analyze.balance import balance as balance_of
 from multivector.analyze.coverage import CoverageOptions, coverage
-from multivector.analyze.events import EventOptions, find_events
+from multivector.analyze.events import EventOptions, Numbers, find_events
 from multivector.analyze.evidence import (
     EvidenceOptions,
     as_evidence,
@@ -132,6 +132,7 @@ class YearData:
     prev_period: Period | None = None
     unit: str = "month"
     voice_map: dict | None = None  # channel -> Voice (analyze/voices.py), when voices are known
+    numbers: sp.csr_matrix | None = None  # posts x numbers in their lemmas (events), when read
 
 
 def _lexicon(knowledge: Any, country: str) -> Lexicon:
@@ -146,7 +147,7 @@ def _lexicon(knowledge: Any, country: str) -> Lexicon:
 
 def load_year(
     store, lexicon: Lexicon, year: int | str | Period, with_prev_text: bool = True, *,
-    voices: dict | None = None, voice: str | None = None,
+    voices: dict | None = None, voice: str | None = None, with_numbers: bool = True,
 ) -> YearData:  # fmt: skip
     """The content posts of the period `year` (a year number or any Period) and of the one
     before. `voices` (channel -> Voice, analyze/voices.py) gives breadth its voices; `voice`
@@ -163,14 +164,17 @@ def load_year(
     periods = period_span(before.start, end, "month", last) if last is not None else []
     unit = period.unit
     units = period_span(start, end, unit, last) if len(cur) else []
-    # The posts' lemma strings are read a page at a time and only their counts kept.
-    features = vectorize_pages(store.lemma_pages(cur.ids), extra_stop=lexicon.focus_terms)
+    # The posts' lemma strings are read a page at a time and only their counts kept (and, for
+    # the events, the numbers they hold).
+    numbers = Numbers() if with_numbers else None
+    pages = store.lemma_pages(cur.ids)
+    features = vectorize_pages(numbers.passing(pages) if numbers else pages, extra_stop=lexicon.focus_terms)
     vectors, vmatrix = vector_matrix(cur, lexicon)
     prev_text = (lambda k: store.lemma_pages(prev.ids[:k])) if with_prev_text and len(prev) else None
     return YearData(
         period.year, cur, prev, features, periods, units, lexicon, vectors, vmatrix, prev_text,
         voices=kinds_of(cur, voices) if voices is not None else None, period=period, prev_period=before, unit=unit,
-        voice_map=voices,
+        voice_map=voices, numbers=numbers.matrix(len(cur)) if numbers else None,
     )  # fmt: skip
 
 
@@ -403,7 +407,7 @@ def event_dicts(store, data: YearData, opt: ReportOptions, knowledge: Any = None
     cur = data.cur
     focus = {a for a in cur.actor_ids if data.lexicon.is_focus(a)}
     found = find_events(
-        cur, data.features, focus, opt.event, lemmas=lambda: store.lemma_pages(cur.ids),
+        cur, data.features, focus, opt.event, lemmas=lambda: store.lemma_pages(cur.ids), numbers=data.numbers,
         texts=store.texts_by_id, family=_actor_family(knowledge),
         kind=_actor_kind(knowledge), limit=opt.events,
     )  # fmt: skip
@@ -457,7 +461,15 @@ def _topic_dicts(topic_model: TopicModel) -> list[dict]:
     return [one(t, True) for t in topic_model.topics] + [one(t, False) for t in topic_model.dropped]
 
 
-def _prepare(store, knowledge: Any, country: str, opt: ReportOptions, year, with_prev_text: bool):
+def _prepare(
+    store,
+    knowledge: Any,
+    country: str,
+    opt: ReportOptions,
+    year,
+    with_prev_text: bool,
+    with_numbers: bool = True,
+):
     """The knowledge, the lexicon of `country` and the data of the period `year` (a year number
     or a Period). Voices are known when the knowledge files are (their channel registry, else the
     guess from genres), or when a `voice` filter asks for them."""
@@ -470,7 +482,10 @@ def _prepare(store, knowledge: Any, country: str, opt: ReportOptions, year, with
     opt.trend.window_days = burst_window(period, opt.trend.window_days)
     registry = getattr(knowledge, "channels", None)
     voices = channel_voices(store, registry) if registry is not None or opt.voice else None
-    data = load_year(store, lexicon, period, with_prev_text=with_prev_text, voices=voices, voice=opt.voice)
+    data = load_year(
+        store, lexicon, period, with_prev_text=with_prev_text, voices=voices, voice=opt.voice,
+        with_numbers=with_numbers,
+    )  # fmt: skip
     return knowledge, lexicon, data
 
 
@@ -555,7 +570,7 @@ def build_trends(
 ) -> dict:  # fmt: skip
     """Only the trends of the report (and the series of their shares), for `multivector trends`."""
     opt = _options(options, top, 0, lang, weights, voice)
-    knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics)
+    knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics, with_numbers=False)
     topic_model = _topics(data, opt)
     scored = rank_trends(data, opt, topic_model)
     trends = trend_dicts(store, data, opt, scored, topic_model)
