@@ -186,3 +186,18 @@ def test_burst_weights_applied_at_once_equal_the_day_by_day_product(seed):
     old, new = _apply_day_by_day(x, day, d0, w), _apply(x, day, d0, w)
     assert np.array_equal(old.indptr, new.indptr) and np.array_equal(old.indices, new.indices)
     assert np.array_equal(old.data, new.data) and new.dtype == np.float32
+
+
+def test_channel_genres_and_links_in_one_pass_equal_the_two_queries(rich, tmp_path):
+    path = tmp_path / "links.db"
+    path.write_bytes(rich.read_bytes())
+    with Store.open(path, create=False) as store:
+        rows = store.conn.execute("SELECT rowid, channel FROM posts ORDER BY id").fetchall()
+        for k, (rowid, channel) in enumerate(rows[:40]):
+            url = f"https://t.me/{channel}_h/{900 - k}" if k % 3 else f"https://example.org/{k}"
+            genre = ("news", "analysis", None)[k % 3]
+            store.conn.execute("UPDATE posts SET url = ?, genre = ? WHERE rowid = ?", (url, genre, rowid))
+        store.conn.commit()
+        genres, links = store.channel_genres_and_links()
+        assert links and all("t.me/" in u for u in links.values())
+        assert (genres, links) == (store.channel_genres(), store.channel_links())

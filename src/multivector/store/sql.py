@@ -855,6 +855,19 @@ class SqlStore:
             "SELECT channel, coalesce(genre, ''), count(*) FROM posts GROUP BY channel, 2 ORDER BY channel, 2"
         ).fetchall()
 
+    def channel_genres_and_links(self) -> tuple[list[tuple[str, str, int]], dict[str, str]]:
+        """`channel_genres()` and `channel_links()` from one pass over the posts (each is a full
+        scan of the table, texts and all)."""
+        rows = self.conn.execute(
+            "SELECT channel, coalesce(genre, ''), count(*), min(CASE WHEN url LIKE '%t.me/%' THEN url END) "
+            "FROM posts GROUP BY channel, 2 ORDER BY channel, 2"
+        ).fetchall()
+        links: dict[str, str] = {}
+        for channel, _, _, url in rows:  # text compares byte by byte in both stores, as here
+            if url is not None and (channel not in links or url < links[channel]):
+                links[channel] = url
+        return [(channel, genre, posts) for channel, genre, posts, _ in rows], links
+
     def channel_links(self) -> dict[str, str]:
         """Channel -> one of its Telegram post links (t.me/<handle>/<id>), to read its handle from."""
         return dict(
