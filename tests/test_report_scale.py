@@ -201,3 +201,21 @@ def test_channel_genres_and_links_in_one_pass_equal_the_two_queries(rich, tmp_pa
         genres, links = store.channel_genres_and_links()
         assert links and all("t.me/" in u for u in links.values())
         assert (genres, links) == (store.channel_genres(), store.channel_links())
+
+
+def test_the_report_reads_no_passing_mentions_and_its_summary_from_the_coverage_rows(rich):
+    from multivector.report.build import _summary
+
+    with Store.open(rich, create=False) as store:
+        full = store.content("2023-01-01", "2025-01-01")
+        light = store.content("2023-01-01", "2025-01-01", mentions=False)
+        assert full.mentioned is not None and full.mentioned.nnz > 0
+        assert light.mentioned is None and light.mention_ids == []
+        assert light.actor_ids == full.actor_ids and (light.actors != full.actors).nnz == 0
+        assert light.ids == full.ids and (light.themes != full.themes).nnz == 0
+        for start, end in [
+            ("2023-01-01", "2025-01-01"),
+            ("2024-03-01", "2024-04-01"),
+            ("2030-01-01", "2031-01-01"),
+        ]:
+            assert _summary(store.channel_months(start, end)) == store.corpus_summary(start, end)

@@ -147,15 +147,16 @@ def _lexicon(knowledge: Any, country: str) -> Lexicon:
 
 def load_year(
     store, lexicon: Lexicon, year: int | str | Period, with_prev_text: bool = True, *,
-    voices: dict | None = None, voice: str | None = None, with_numbers: bool = True,
+    voices: dict | None = None, voice: str | None = None, with_numbers: bool = True, mentions: bool = True,
 ) -> YearData:  # fmt: skip
     """The content posts of the period `year` (a year number or any Period) and of the one
     before. `voices` (channel -> Voice, analyze/voices.py) gives breadth its voices; `voice`
-    keeps only the posts first published by channels of that kind."""
+    keeps only the posts first published by channels of that kind; `mentions` reads every actor
+    the posts mention too (`Content.mentioned`; nothing in the report counts them)."""
     period = as_period(year)
     before = period.previous()
     start, end = period.start, period.end
-    both = store.content(before.start, end)
+    both = store.content(before.start, end, mentions=mentions)
     if voice:
         both = voice_filter(both, voices or {}, voice)
     cur = both.between(start, end)
@@ -484,7 +485,7 @@ def _prepare(
     voices = channel_voices(store, registry) if registry is not None or opt.voice else None
     data = load_year(
         store, lexicon, period, with_prev_text=with_prev_text, voices=voices, voice=opt.voice,
-        with_numbers=with_numbers,
+        with_numbers=with_numbers, mentions=False,
     )  # fmt: skip
     return knowledge, lexicon, data
 
@@ -501,12 +502,14 @@ def _period_fields(data: YearData, opt: ReportOptions) -> dict:
     }
 
 
-def _coverage(store, data: YearData, opt: ReportOptions) -> dict:
-    """Posts per month and channel over both periods, and the warnings, in the report's language."""
+def _coverage(store, data: YearData, opt: ReportOptions, rows: list[tuple] | None = None) -> dict:
+    """Posts per month and channel over both periods, and the warnings, in the report's language;
+    `rows` are the store's `channel_months` of both periods when already read."""
     from multivector.report.labels import coverage_warning
 
     assert data.period is not None and data.prev_period is not None
-    rows = store.channel_months(data.prev_period.start, data.period.end)
+    if rows is None:
+        rows = store.channel_months(data.prev_period.start, data.period.end)
     if opt.voice and data.voice_map is not None:
         from multivector.knowledge.channels import voice_matches
 
@@ -617,7 +620,7 @@ def build_balance(
     before = period.previous()
     opt = ReportOptions(lang=lang, voice=voice)
     voices = channel_voices(store, getattr(knowledge, "channels", None)) if voice else None
-    both = store.content(before.start, period.end)
+    both = store.content(before.start, period.end, mentions=False)
     if voice:
         both = voice_filter(both, voices or {}, voice)
     cur, prev = both.between(period.start, period.end), both.between(before.start, period.start)
@@ -726,7 +729,8 @@ def build_report(
 
     assert data.period is not None and data.prev_period is not None
     start_prev, end = data.prev_period.start, data.period.end
-    summary = store.corpus_summary(start_prev, end)
+    months = store.channel_months(start_prev, end)  # one pass for the summary and the coverage
+    summary = _summary(months)
     summary.update(
         content_posts=len(data.cur),
         content_posts_prev=len(data.prev),
@@ -737,7 +741,7 @@ def build_report(
         **_period_fields(data, opt),
         "country": lexicon.focus or country.upper(),
         "generated_from": summary,
-        "coverage": _coverage(store, data, opt),
+        "coverage": _coverage(store, data, opt, months),
         "trends": trends,
         "events": event_list,
         "balance": {k: v for k, v in bal.items() if k not in ("periods", "series", "entropy_series")},
@@ -757,6 +761,19 @@ def build_report(
     report["names"] = _names(report, knowledge, lexicon)
     _quote_langs([*trends, *event_list], data.cur)
     return report
+
+
+def _summary(months: list[tuple[str, str, int, str, str]]) -> dict:
+    """The store's `corpus_summary` of a range from its `channel_months` rows (every post of the
+    range, copies and off-topic ones included)."""
+    first = min((r[3] for r in months), default=None)
+    last = max((r[4] for r in months), default=None)
+    return {
+        "posts": sum(int(r[2]) for r in months),
+        "channels": len({r[0] for r in months}),
+        "first_date": first[:10] if first else None,
+        "last_date": last[:10] if last else None,
+    }
 
 
 def _quote_langs(items: list[dict], cur: Content) -> None:

@@ -316,10 +316,11 @@ class SqliteStore(SqlStore):
         # bm25() is lower for better matches; the interface promises higher-is-better.
         return [{**dict(r), "score": -r["score"]} for r in rows]
 
-    def content(self, start: str, end: str) -> Content:
+    def content(self, start: str, end: str, mentions: bool = True) -> Content:
         """The in-scope content posts dated in [start, end), with what they are about and their
-        reach, read a page of rows at a time: holding every (post, actor) row of two years as
-        Python tuples cost more memory than the whole frame."""
+        reach (and, with `mentions`, every actor they mention), read a page of rows at a time:
+        holding every (post, actor) row of two years as Python tuples cost more memory than the
+        whole frame."""
         conn = self.conn
         self._groups_as_of(end)
         args = (start, end)
@@ -416,7 +417,10 @@ class SqliteStore(SqlStore):
 
         # What posts are about carries every count; mentions in passing are kept apart.
         theme_ids, themes = about_pairs("post_themes", "theme")
-        actor_ids, actors, mention_ids, mentioned = pairs("post_actors", "actor")
+        if mentions:
+            actor_ids, actors, mention_ids, mentioned = pairs("post_actors", "actor")
+        else:
+            (actor_ids, actors), mention_ids, mentioned = about_pairs("post_actors", "actor"), [], None
         return Content(
             start=start, end=end, ids=ids, day=day, channel=channel, lang=lang_codes.astype(np.int32),
             copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
