@@ -356,21 +356,21 @@ class SqliteStore(SqlStore):
         n = len(ids)
         rowid = _joined(rowid_parts, np.int64)
         day = _joined(day_parts, np.int32)
-        order = np.argsort(rowid, kind="stable")
-        sorted_rowid = rowid[order]
-
-        def pos(rs: np.ndarray) -> np.ndarray:
-            return order[np.searchsorted(sorted_rowid, rs)]
-
+        # The posts' rowids and positions in a temporary table: the queries below join it, not the
+        # posts (whose wide rows, texts and all, would be read again for every query).
+        self._temp_table("content_rows", "rowid INTEGER PRIMARY KEY, pos INTEGER NOT NULL")
+        self._bulk_insert(
+            conn, "content_rows", "rowid, pos", list(zip(rowid.tolist(), range(n), strict=True))
+        )
         # The other members of each post's group dated before `end`: reach and amplification.
         sql = (
-            "SELECT p.rowid, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM posts p "
-            f"JOIN asof_copy a ON a.root = p.rowid JOIN posts m ON m.rowid = a.rowid WHERE {_CONTENT}"
+            "SELECT c.pos, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM content_rows c "
+            "JOIN asof_copy a ON a.root = c.rowid JOIN posts m ON m.rowid = a.rowid"
         )
         mp_parts, mc_parts = [np.arange(n)], [_joined(chan_parts, np.int64)]  # each post itself first
-        for page in _pages(conn, sql, args):
+        for page in _pages(conn, sql, ()):
             k = len(page)
-            mp_parts.append(pos(np.fromiter((r[0] for r in page), np.int64, k)))
+            mp_parts.append(np.fromiter((r[0] for r in page), np.int64, k))
             mc_parts.append(chans.add(r[1] for r in page))
             fw_parts.append(np.fromiter((r[2] for r in page), np.float64, k))
             vw_parts.append(np.fromiter((r[3] for r in page), np.float64, k))
@@ -392,11 +392,11 @@ class SqliteStore(SqlStore):
         def pairs(table: str, col: str) -> tuple[list[str], Any, list[str], Any]:
             """The (post, value) rows the post is about, and all of them (mentions in passing
             too), as values and 0/1 matrices, read in one pass."""
-            sql = f"SELECT t.post, t.{col}, t.about FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT}"
+            sql = f"SELECT c.pos, t.{col}, t.about FROM content_rows c JOIN {table} t ON t.post = c.rowid"
             keys = Coder()
             rs, ks, ab = [], [], []
-            for page in _pages(conn, sql, args):
-                rs.append(pos(np.fromiter((r[0] for r in page), np.int64, len(page))))
+            for page in _pages(conn, sql, ()):
+                rs.append(np.fromiter((r[0] for r in page), np.int64, len(page)))
                 ks.append(keys.add(r[1] for r in page))
                 ab.append(np.fromiter((r[2] == 1 for r in page), bool, len(page)))
             names, remap = keys.done()
@@ -406,11 +406,11 @@ class SqliteStore(SqlStore):
             return [names[j] for j in used], about, names, indicator(rows, cols, n, len(names))
 
         def about_pairs(table: str, col: str) -> tuple[list[str], Any]:
-            sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT} AND t.about = 1"
+            sql = f"SELECT c.pos, t.{col} FROM content_rows c JOIN {table} t ON t.post = c.rowid WHERE t.about = 1"
             keys = Coder()
             rs, ks = [], []
-            for page in _pages(conn, sql, args):
-                rs.append(pos(np.fromiter((r[0] for r in page), np.int64, len(page))))
+            for page in _pages(conn, sql, ()):
+                rs.append(np.fromiter((r[0] for r in page), np.int64, len(page)))
                 ks.append(keys.add(r[1] for r in page))
             names, remap = keys.done()
             return names, indicator(_joined(rs, np.int64), remap[_joined(ks, np.int64)], n, len(names))
