@@ -219,3 +219,26 @@ def test_the_report_reads_no_passing_mentions_and_its_summary_from_the_coverage_
             ("2030-01-01", "2031-01-01"),
         ]:
             assert _summary(store.channel_months(start, end)) == store.corpus_summary(start, end)
+
+
+@pytest.mark.parametrize("pages", [1, 3])
+def test_numbers_are_the_runs_of_two_digits_or_more_of_each_post(pages):
+    import re
+
+    docs = [
+        "саммит 2024 год",
+        "",
+        "пакет 13 санкция 071 7",
+        "рейс 4521\nи 2024",
+        "нет чисел",
+        "001 05 100",
+    ] * 5
+    size = -(-len(docs) // pages)
+    numbers = Numbers()
+    for i in range(0, len(docs), size):
+        numbers.add(docs[i : i + size])
+    block = numbers.matrix(len(docs)).tocsr()
+    name = {j: x for x, j in numbers.index.items()}
+    for i, doc in enumerate(docs):
+        expected = {x for x in (m.lstrip("0") for m in re.findall(r"[0-9]{2,}", doc)) if len(x) >= 2}
+        assert {name[j] for j in block[i].indices} == expected, doc

@@ -361,16 +361,21 @@ class Numbers:
         # digits, mapped back to their posts by the strings' offsets.
         first = self.posts
         self.posts += len(part)
-        encoded = [x.encode("utf-8") for x in part]
-        if not encoded:
+        if not part:
             return
-        raw = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
-        ends = np.cumsum([len(x) + 1 for x in encoded])
+        blob = "\n".join(part).encode("utf-8")
+        raw = np.frombuffer(blob, dtype=np.uint8)
         digit = np.concatenate([[False], (raw >= 48) & (raw <= 57), [False]])
         edges = np.flatnonzero(np.diff(digit.astype(np.int8)))
         starts, stops = edges[0::2], edges[1::2]
         long = stops - starts >= 2
-        blob = raw.tobytes()
+        if not long.any():
+            return  # no number in the page (the post of each number is looked up below)
+        breaks = np.flatnonzero(raw == 10)
+        if len(breaks) == len(part) - 1:  # one line per post: its end is the next line break
+            ends = np.append(breaks, len(raw)) + 1
+        else:  # a string holds a line break of its own: the ends from the strings' lengths
+            ends = np.cumsum([len(x.encode("utf-8")) + 1 for x in part])
         for a, b in zip(starts[long], stops[long], strict=True):
             x = blob[a:b].decode("ascii").lstrip("0")
             if len(x) >= 2:
