@@ -95,7 +95,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -260,21 +260,30 @@ def burst_weights(
 
 
 def _apply(x: sp.csr_matrix, day: np.ndarray, d0: int, weights: sp.csr_matrix) -> sp.csr_matrix:
-    """Each post's row times the burst weights of its day (day by day: a row of weights per
-    post would hold every bursty feature of the day for every post)."""
+    """Each post's row times the burst weights of its day: every stored entry of x looks up the
+    weight of its (day, feature) among the sorted keys of `weights` (a row of weights per post
+    would hold every bursty feature of the day for every post). Each row's entries come out in
+    the order the former day-by-day product with a diagonal gave (reversed), so every sum over a
+    row downstream adds in the same order, to the same float."""
     if x.shape[1] == 0 or not len(day):
         return sp.csr_matrix(x.shape, dtype=np.float32)
-    rows = []
-    order = np.argsort(day, kind="stable")
-    bounds = np.flatnonzero(np.diff(day[order])) + 1
-    for block in np.split(order, bounds):
-        w = weights[int(day[block[0]]) - d0]
-        rows.append((block, x[block].multiply(w).tocsr()))
-    stacked = sp.vstack([r for _, r in rows], format="csr")
-    where = np.concatenate([b for b, _ in rows])
-    inverse = np.empty_like(where)
-    inverse[where] = np.arange(len(where))
-    return stacked[inverse].astype(np.float32)
+    x = x.tocsr()
+    w = weights.tocsr()
+    w.sort_indices()
+    width = x.shape[1]
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    rev = x.indptr[rows] + x.indptr[rows + 1] - 1 - np.arange(x.nnz)  # each row reversed
+    data, indices = x.data[rev], x.indices[rev]
+    w_key = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.indptr)) * width + w.indices
+    key = (day[rows].astype(np.int64) - d0) * width + indices
+    at = np.minimum(np.searchsorted(w_key, key), max(len(w_key) - 1, 0))
+    values = np.zeros(len(key), dtype=np.float32)
+    if len(w_key):
+        found = w_key[at] == key
+        values[found] = data[found] * w.data[at[found]]
+    hit = values != 0
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[hit], minlength=x.shape[0]))])
+    return sp.csr_matrix((values[hit], indices[hit], indptr), shape=x.shape)
 
 
 def _binary(x: sp.csr_matrix) -> sp.csr_matrix:
@@ -336,31 +345,66 @@ def _key_block(vocab: np.ndarray, counts: sp.csr_matrix, lang: np.ndarray, min_l
     return post_keys[:, shared].tocsr()
 
 
-def number_block(lemmas: list[str] | None, n: int, chunk: int = 4096) -> sp.csr_matrix:
-    """posts x numbers (0/1): the numbers of two digits or more in each post's lemma string."""
-    if lemmas is None or n == 0:
-        return sp.csr_matrix((n, 0), dtype=np.float32)
-    index: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    # A vectorised pass over the bytes of the strings, a few thousand posts at a time (most hold
-    # no number): runs of ASCII digits, mapped back to their posts by the strings' offsets.
-    for first in range(0, n, chunk):
-        part = lemmas[first : first + chunk]
-        encoded = [x.encode("utf-8") for x in part]
-        raw = np.frombuffer(b"\n".join(encoded), dtype=np.uint8)
-        ends = np.cumsum([len(x) + 1 for x in encoded])
+class Numbers:
+    """posts x numbers (0/1): the numbers of two digits or more in each post's lemma string,
+    collected a page of strings at a time (so that the pass that counts the words can find them
+    too, without reading the strings again)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.posts = 0
+
+    def add(self, part: list[str]) -> None:
+        # A vectorised pass over the bytes of the strings (most hold no number): runs of ASCII
+        # digits, mapped back to their posts by the strings' offsets.
+        first = self.posts
+        self.posts += len(part)
+        if not part:
+            return
+        blob = "\n".join(part).encode("utf-8")
+        raw = np.frombuffer(blob, dtype=np.uint8)
         digit = np.concatenate([[False], (raw >= 48) & (raw <= 57), [False]])
         edges = np.flatnonzero(np.diff(digit.astype(np.int8)))
         starts, stops = edges[0::2], edges[1::2]
         long = stops - starts >= 2
-        blob = raw.tobytes()
+        if not long.any():
+            return  # no number in the page (the post of each number is looked up below)
+        breaks = np.flatnonzero(raw == 10)
+        if len(breaks) == len(part) - 1:  # one line per post: its end is the next line break
+            ends = np.append(breaks, len(raw)) + 1
+        else:  # a string holds a line break of its own: the ends from the strings' lengths
+            ends = np.cumsum([len(x.encode("utf-8")) + 1 for x in part])
         for a, b in zip(starts[long], stops[long], strict=True):
             x = blob[a:b].decode("ascii").lstrip("0")
             if len(x) >= 2:
-                rows.append(first + int(np.searchsorted(ends, a, side="right")))
-                cols.append(index.setdefault(x, len(index)))
-    return _binary(sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(index))))
+                self.rows.append(first + int(np.searchsorted(ends, a, side="right")))
+                self.cols.append(self.index.setdefault(x, len(self.index)))
+
+    def passing(self, pages: Iterable[list[str]]) -> Iterator[list[str]]:
+        """The pages, unchanged, each read for its numbers on its way."""
+        for page in pages:
+            self.add(page)
+            yield page
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        data = np.ones(len(self.rows), np.float32)
+        return _binary(sp.csr_matrix((data, (self.rows, self.cols)), shape=(n, len(self.index))))
+
+
+def number_block(lemmas: list[str] | Iterable[list[str]] | None, n: int, chunk: int = 4096) -> sp.csr_matrix:
+    """posts x numbers (0/1) of every post's lemma string, or of pages of them in order (the
+    store's `lemma_pages`); see `Numbers`."""
+    if lemmas is None or n == 0:
+        return sp.csr_matrix((n, 0), dtype=np.float32)
+    pages = (
+        (lemmas[i : i + chunk] for i in range(0, len(lemmas), chunk)) if isinstance(lemmas, list) else lemmas
+    )
+    numbers = Numbers()
+    for part in pages:
+        numbers.add(part)
+    return numbers.matrix(n)
 
 
 def _unit(x: sp.csr_matrix) -> sp.csr_matrix:
@@ -385,13 +429,16 @@ def event_features(
     opt: EventOptions,
     vocab: np.ndarray | None = None,
     counts: sp.csr_matrix | None = None,
-    lemmas: list[str] | None = None,
+    lemmas: list[str] | Iterable[list[str]] | None = None,
+    numbers: sp.csr_matrix | None = None,
 ) -> Features:
-    """The burst-weighted LI and LS vectors of every post (see the module docstring)."""
+    """The burst-weighted LI and LS vectors of every post (see the module docstring); `numbers`
+    is the numbers block when the caller already has it (then `lemmas` is not read)."""
     n = len(cur)
     keep = np.flatnonzero(np.array([a not in focus for a in cur.actor_ids], dtype=bool))
     actors = _binary(cur.actors[:, keep]) if len(keep) else sp.csr_matrix((n, 0), dtype=np.float32)
-    numbers = number_block(lemmas, n)
+    if numbers is None:
+        numbers = number_block(lemmas, n)
     keys = (
         _key_block(vocab, counts, cur.lang)
         if vocab is not None and counts is not None
@@ -921,16 +968,18 @@ def find_events(
     focus: set[str],
     options: EventOptions | None = None,
     *,
-    lemmas: list[str] | Callable[[], list[str]] | None = None,
+    lemmas: list[str] | Callable[[], list[str] | Iterable[list[str]]] | None = None,
     texts: Callable[[Iterable[int]], dict[int, str]] | None = None,
     family: Callable[[str], str | None] | None = None,
     kind: Callable[[str], str | None] | None = None,
     limit: int | None = None,
+    numbers: sp.csr_matrix | None = None,
 ) -> list[Event]:
     """The year's events, best first (see the module docstring).
 
     `features` is the year's TextFeatures (or only its TF-IDF matrix: then no transliteration
     keys); `lemmas` the posts' lemma strings, or a function that loads them (for the numbers);
+    `numbers` the posts' numbers block (`Numbers`) when it is at hand: then `lemmas` is not read;
     `texts(ids) -> {id: text}` reads posts for the time focus (None: no post is dropped
     as a preview or a look back);
     `family(actor id)` the state or organisation an actor counts for (None: itself); `kind(actor
@@ -942,8 +991,11 @@ def find_events(
     counts = None if sp.issparse(features) else features.counts
     if len(cur) < opt.min_posts or tfidf.shape[1] == 0:
         return []
-    # a loader rather than the strings, so that they go as soon as the numbers are read
-    feats = event_features(cur, tfidf, focus, opt, vocab, counts, lemmas() if callable(lemmas) else lemmas)
+    if numbers is None:  # a loader rather than the strings, so that they go as soon as the numbers are read
+        lemmas = lemmas() if callable(lemmas) else lemmas
+    feats = event_features(
+        cur, tfidf, focus, opt, vocab, counts, lemmas if numbers is None else None, numbers
+    )
     if cur.genre is not None and cur.genres:
         commentary_codes = [i for i, gname in enumerate(cur.genres) if gname in opt.commentary_genres]
         commentary = np.isin(cur.genre, commentary_codes)

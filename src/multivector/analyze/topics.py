@@ -3,8 +3,12 @@
 Method (deterministic and independent of the order of ingestion):
 1. The year's in-scope content posts are sorted by post id (a hash, so this order is a fixed
    pseudo-random shuffle); NMF (`init="nndsvda"`, multiplicative updates, Frobenius loss,
-   `random_state=0`) is fitted on the first `fit_max` of them, then every post of the year
-   (and of the year before, for the baseline) is projected onto the components.
+   `random_state=0`) is fitted on the first `fit_max` (8,000) of them, a bounded sample however
+   large the year, then every post of the year (and of the year before, for the baseline) is
+   projected onto the components, `assign_chunk` (50,000) posts at a time. The year before is
+   read for the baseline up to `baseline_max` (40,000) posts, again the first in post id order;
+   beyond that a topic's posts of the year before are its count in that sample scaled to the
+   year's posts (and its monthly series before the year is scaled alike).
 2. A post belongs to its strongest topic when that topic holds at least `min_weight_share`
    of the post's topic weights; other posts belong to no topic.
 3. Each topic is described by its class-based TF-IDF terms (stop words removed); its label
@@ -37,7 +41,9 @@ from multivector.store.base import Content
 @dataclass
 class TopicOptions:
     n_topics: int | None = None  # None: clip(posts // 100, 3, 25)
-    fit_max: int = 8000
+    fit_max: int = 8000  # posts the NMF is fitted on: the first, in post id (hash) order
+    assign_chunk: int = 50_000  # posts projected onto the fitted topics at a time
+    baseline_max: int = 40_000  # posts of the period before read for the topics' baseline
     min_weight_share: float = 0.3
     min_posts: int = 5
     min_share: float = 0.003
@@ -52,6 +58,8 @@ class TopicOptions:
         return {
             "n_topics": self.n_topics or "auto",
             "fit_max": self.fit_max,
+            "assign_chunk": self.assign_chunk,
+            "baseline_max": self.baseline_max,
             "min_weight_share": self.min_weight_share,
             "min_posts": self.min_posts,
             "min_share": self.min_share,
@@ -109,6 +117,31 @@ def _assign(w: np.ndarray, min_share: float) -> np.ndarray:
     return np.where(ok, best, -1)
 
 
+def _project(model, x: sp.csr_matrix, opt: TopicOptions) -> np.ndarray:
+    """The topic of each row of x (see `_assign`), `assign_chunk` rows at a time: the
+    projection's working matrices are rows x topics, so a chunk bounds them. (The NMF
+    projection stops on the error of all the rows it is given: a period of at most
+    `assign_chunk` posts is projected in one piece, as it always was.)"""
+    size = max(1, opt.assign_chunk)
+    out = np.full(x.shape[0], -1, dtype=np.int64)
+    for first in range(0, x.shape[0], size):
+        out[first : first + size] = _assign(model.transform(x[first : first + size]), opt.min_weight_share)
+    return out
+
+
+def baseline_sample(n_prev: int, opt: TopicOptions) -> int:
+    """How many posts of the period before (the first, in post id order: a hash, so a fixed
+    pseudo-random sample) the topics' baseline reads: all of them up to `baseline_max`."""
+    return min(n_prev, max(1, opt.baseline_max))
+
+
+def _estimate(count: int, read: int, total: int | None) -> int:
+    """A count among `read` posts scaled to `total` (the same count when all were read)."""
+    if total is None or total <= read or read == 0:
+        return count
+    return int(round(count * total / read))
+
+
 def npmi(binary: sp.csc_matrix, terms: list[int]) -> float:
     """Mean normalised PMI of the pairs of `terms` over the posts (columns of a 0/1 matrix)."""
     n = binary.shape[0]
@@ -135,8 +168,12 @@ def find_topics(
     features: TextFeatures,
     prev_tfidf: sp.csr_matrix | None,
     options: TopicOptions | None = None,
+    prev_posts: int | None = None,
 ) -> TopicModel:
-    """Fit, describe and filter the topics of the year (see the module docstring)."""
+    """Fit, describe and filter the topics of the year (see the module docstring).
+    `prev_tfidf` is the year before, or the first of its posts in id order (`baseline_sample`)
+    out of `prev_posts`: then each topic's posts of the year before are estimated in proportion."""
+
     from sklearn.decomposition import NMF
 
     opt = options or TopicOptions()
@@ -153,10 +190,12 @@ def find_topics(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(x[:fit_n])
-        w = model.transform(x)
-        w_prev = model.transform(prev_tfidf) if prev_tfidf is not None and prev_tfidf.shape[0] else None
-    assign = _assign(w, opt.min_weight_share)
-    assign_prev = _assign(w_prev, opt.min_weight_share) if w_prev is not None else np.zeros(0, np.int64)
+        assign = _project(model, x, opt)
+        assign_prev = (
+            _project(model, prev_tfidf, opt)
+            if prev_tfidf is not None and prev_tfidf.shape[0]
+            else np.zeros(0, np.int64)
+        )
     members = [np.flatnonzero(assign == c) for c in range(k)]
     rows = np.concatenate(members) if members else np.zeros(0, np.int64)
     cols = np.concatenate([np.full(len(m), c) for c, m in enumerate(members)]) if members else rows
@@ -200,7 +239,7 @@ def find_topics(
         topic = Topic(
             c,
             m,
-            len(prev_members),
+            _estimate(len(prev_members), len(assign_prev), prev_posts),
             terms[: opt.terms],
             coherence,
             theme,

@@ -20,9 +20,10 @@ from multivector.store.base import Content
 def channel_voices(store, registry: ChannelRegistry | None) -> dict[str, Voice]:
     """Every channel of the store with its voice (registry first, else the guess)."""
     genres: dict[str, dict[str, int]] = defaultdict(dict)
-    for channel, genre, posts in store.channel_genres():
+    counts, links = store.channel_genres_and_links()
+    for channel, genre, posts in counts:
         genres[channel][genre] = int(posts)
-    handles = {ch: handle_of(url) for ch, url in store.channel_links().items()}
+    handles = {ch: handle_of(url) for ch, url in links.items()}
     return (registry or ChannelRegistry()).voices(sorted(genres), handles, genres)
 
 

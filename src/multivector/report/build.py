@@ -41,7 +41,7 @@ evidence.py for the methods; their options are echoed in `parameters`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ import scipy.sparse as sp
 from multivector.analyze.attention import period_index, period_span, vector_matrix
 from multivector.analyze.balance import balance as balance_of
 from multivector.analyze.coverage import CoverageOptions, coverage
-from multivector.analyze.events import EventOptions, find_events
+from multivector.analyze.events import EventOptions, Numbers, find_events
 from multivector.analyze.evidence import (
     EvidenceOptions,
     as_evidence,
@@ -63,8 +63,8 @@ from multivector.analyze.evidence import (
 from multivector.analyze.lexicon import Lexicon
 from multivector.analyze.period import Period, as_period, burst_window
 from multivector.analyze.terms import TermOptions, count_surfaces, readable_terms
-from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize
-from multivector.analyze.topics import TopicModel, TopicOptions, find_topics
+from multivector.analyze.text import TextFeatures, class_tfidf, top_terms, vectorize_pages
+from multivector.analyze.topics import TopicModel, TopicOptions, baseline_sample, find_topics
 from multivector.analyze.trends import (
     Candidate,
     Scored,
@@ -122,7 +122,9 @@ class YearData:
     lexicon: Lexicon
     vectors: list[str]
     vmatrix: sp.csr_matrix
-    prev_lemmas: list[str] | None = None
+    # The lemma strings of the first k posts of the period before, a page at a time (the topics'
+    # baseline); None: not read.
+    prev_text: Callable[[int], Iterable[list[str]]] | None = None
     # The kind of voice of each channel of `cur.channels` (official, analyst ...; "" unknown),
     # from the channel registry; None when no registry is known: breadth then has no voices.
     voices: list[str] | None = None
@@ -130,6 +132,7 @@ class YearData:
     prev_period: Period | None = None
     unit: str = "month"
     voice_map: dict | None = None  # channel -> Voice (analyze/voices.py), when voices are known
+    numbers: sp.csr_matrix | None = None  # posts x numbers in their lemmas (events), when read
 
 
 def _lexicon(knowledge: Any, country: str) -> Lexicon:
@@ -144,15 +147,16 @@ def _lexicon(knowledge: Any, country: str) -> Lexicon:
 
 def load_year(
     store, lexicon: Lexicon, year: int | str | Period, with_prev_text: bool = True, *,
-    voices: dict | None = None, voice: str | None = None,
+    voices: dict | None = None, voice: str | None = None, with_numbers: bool = True, mentions: bool = True,
 ) -> YearData:  # fmt: skip
     """The content posts of the period `year` (a year number or any Period) and of the one
     before. `voices` (channel -> Voice, analyze/voices.py) gives breadth its voices; `voice`
-    keeps only the posts first published by channels of that kind."""
+    keeps only the posts first published by channels of that kind; `mentions` reads every actor
+    the posts mention too (`Content.mentioned`; nothing in the report counts them)."""
     period = as_period(year)
     before = period.previous()
     start, end = period.start, period.end
-    both = store.content(before.start, end)
+    both = store.content(before.start, end, mentions=mentions)
     if voice:
         both = voice_filter(both, voices or {}, voice)
     cur = both.between(start, end)
@@ -161,13 +165,17 @@ def load_year(
     periods = period_span(before.start, end, "month", last) if last is not None else []
     unit = period.unit
     units = period_span(start, end, unit, last) if len(cur) else []
-    features = vectorize(store.lemmas(cur), extra_stop=lexicon.focus_terms)
+    # The posts' lemma strings are read a page at a time and only their counts kept (and, for
+    # the events, the numbers they hold).
+    numbers = Numbers() if with_numbers else None
+    pages = store.lemma_pages(cur.ids)
+    features = vectorize_pages(numbers.passing(pages) if numbers else pages, extra_stop=lexicon.focus_terms)
     vectors, vmatrix = vector_matrix(cur, lexicon)
-    prev_lemmas = store.lemmas(prev) if with_prev_text and len(prev) else None
+    prev_text = (lambda k: store.lemma_pages(prev.ids[:k])) if with_prev_text and len(prev) else None
     return YearData(
-        period.year, cur, prev, features, periods, units, lexicon, vectors, vmatrix, prev_lemmas,
+        period.year, cur, prev, features, periods, units, lexicon, vectors, vmatrix, prev_text,
         voices=kinds_of(cur, voices) if voices is not None else None, period=period, prev_period=before, unit=unit,
-        voice_map=voices,
+        voice_map=voices, numbers=numbers.matrix(len(cur)) if numbers else None,
     )  # fmt: skip
 
 
@@ -175,9 +183,10 @@ def _topics(data: YearData, opt: ReportOptions) -> TopicModel:
     if not opt.topics:
         return TopicModel()
     prev_tfidf = None
-    if data.prev_lemmas:
-        _, prev_tfidf = data.features.transform(data.prev_lemmas)
-    return find_topics(data.cur, data.features, prev_tfidf, opt.topic)
+    if data.prev_text is not None:  # a bounded sample of the period before: its first posts by id
+        read = baseline_sample(len(data.prev), opt.topic)
+        _, prev_tfidf = data.features.transform_pages(data.prev_text(read))
+    return find_topics(data.cur, data.features, prev_tfidf, opt.topic, prev_posts=len(data.prev))
 
 
 def rank_trends(data: YearData, opt: ReportOptions, topic_model: TopicModel) -> list[Scored]:
@@ -250,13 +259,22 @@ def _terms_for(
     return out
 
 
-def _monthly_shares(data: YearData, members_cur: np.ndarray, members_prev: np.ndarray) -> list[float]:
+def _monthly_shares(
+    data: YearData, members_cur: np.ndarray, members_prev: np.ndarray, prev_weight: float = 1.0
+) -> list[float]:
+    """A candidate's share of the posts of each month of both periods; `prev_weight` counts each
+    of its posts before the period for that many (its members there come from a sample)."""
     both_days = np.concatenate([data.prev.day, data.cur.day])
     totals = np.bincount(
         np.clip(period_index(both_days, data.periods, "month"), -1, None) + 1, minlength=len(data.periods) + 1
     )[1:]
     days = np.concatenate([data.prev.day[members_prev], data.cur.day[members_cur]])
-    counts = np.bincount(period_index(days, data.periods, "month") + 1, minlength=len(data.periods) + 1)[1:]
+    weights = None
+    if prev_weight != 1.0:
+        weights = np.concatenate([np.full(len(members_prev), prev_weight), np.ones(len(members_cur))])
+    counts = np.bincount(
+        period_index(days, data.periods, "month") + 1, weights=weights, minlength=len(data.periods) + 1
+    )[1:]
     return [_r(c / t) if t else 0.0 for c, t in zip(counts, totals, strict=True)]
 
 
@@ -390,7 +408,7 @@ def event_dicts(store, data: YearData, opt: ReportOptions, knowledge: Any = None
     cur = data.cur
     focus = {a for a in cur.actor_ids if data.lexicon.is_focus(a)}
     found = find_events(
-        cur, data.features, focus, opt.event, lemmas=lambda: store.lemmas(cur),
+        cur, data.features, focus, opt.event, lemmas=lambda: store.lemma_pages(cur.ids), numbers=data.numbers,
         texts=store.texts_by_id, family=_actor_family(knowledge),
         kind=_actor_kind(knowledge), limit=opt.events,
     )  # fmt: skip
@@ -444,7 +462,15 @@ def _topic_dicts(topic_model: TopicModel) -> list[dict]:
     return [one(t, True) for t in topic_model.topics] + [one(t, False) for t in topic_model.dropped]
 
 
-def _prepare(store, knowledge: Any, country: str, opt: ReportOptions, year, with_prev_text: bool):
+def _prepare(
+    store,
+    knowledge: Any,
+    country: str,
+    opt: ReportOptions,
+    year,
+    with_prev_text: bool,
+    with_numbers: bool = True,
+):
     """The knowledge, the lexicon of `country` and the data of the period `year` (a year number
     or a Period). Voices are known when the knowledge files are (their channel registry, else the
     guess from genres), or when a `voice` filter asks for them."""
@@ -457,7 +483,10 @@ def _prepare(store, knowledge: Any, country: str, opt: ReportOptions, year, with
     opt.trend.window_days = burst_window(period, opt.trend.window_days)
     registry = getattr(knowledge, "channels", None)
     voices = channel_voices(store, registry) if registry is not None or opt.voice else None
-    data = load_year(store, lexicon, period, with_prev_text=with_prev_text, voices=voices, voice=opt.voice)
+    data = load_year(
+        store, lexicon, period, with_prev_text=with_prev_text, voices=voices, voice=opt.voice,
+        with_numbers=with_numbers, mentions=False,
+    )  # fmt: skip
     return knowledge, lexicon, data
 
 
@@ -473,12 +502,14 @@ def _period_fields(data: YearData, opt: ReportOptions) -> dict:
     }
 
 
-def _coverage(store, data: YearData, opt: ReportOptions) -> dict:
-    """Posts per month and channel over both periods, and the warnings, in the report's language."""
+def _coverage(store, data: YearData, opt: ReportOptions, rows: list[tuple] | None = None) -> dict:
+    """Posts per month and channel over both periods, and the warnings, in the report's language;
+    `rows` are the store's `channel_months` of both periods when already read."""
     from multivector.report.labels import coverage_warning
 
     assert data.period is not None and data.prev_period is not None
-    rows = store.channel_months(data.prev_period.start, data.period.end)
+    if rows is None:
+        rows = store.channel_months(data.prev_period.start, data.period.end)
     if opt.voice and data.voice_map is not None:
         from multivector.knowledge.channels import voice_matches
 
@@ -542,7 +573,7 @@ def build_trends(
 ) -> dict:  # fmt: skip
     """Only the trends of the report (and the series of their shares), for `multivector trends`."""
     opt = _options(options, top, 0, lang, weights, voice)
-    knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics)
+    knowledge, lexicon, data = _prepare(store, knowledge, country, opt, year, opt.topics, with_numbers=False)
     topic_model = _topics(data, opt)
     scored = rank_trends(data, opt, topic_model)
     trends = trend_dicts(store, data, opt, scored, topic_model)
@@ -589,7 +620,7 @@ def build_balance(
     before = period.previous()
     opt = ReportOptions(lang=lang, voice=voice)
     voices = channel_voices(store, getattr(knowledge, "channels", None)) if voice else None
-    both = store.content(before.start, period.end)
+    both = store.content(before.start, period.end, mentions=False)
     if voice:
         both = voice_filter(both, voices or {}, voice)
     cur, prev = both.between(period.start, period.end), both.between(before.start, period.start)
@@ -681,6 +712,7 @@ def build_report(
     trend_series = {}
     for tr in trends:
         s = by_key[tr["theme"]]
+        prev_weight = 1.0
         if s.kind == "theme":
             j = data.prev.theme_index(s.key)
             prev_members = (
@@ -688,14 +720,17 @@ def build_report(
             )
         else:
             prev_members = next(t.prev_members for t in topic_model.topics if t.key == s.key)
-        trend_series[s.key] = _monthly_shares(data, s.members, np.sort(prev_members))
+            read = baseline_sample(len(data.prev), opt.topic)
+            prev_weight = len(data.prev) / read if opt.topics and read < len(data.prev) else 1.0
+        trend_series[s.key] = _monthly_shares(data, s.members, np.sort(prev_members), prev_weight)
     totals = np.bincount(period_index(both.day, data.periods, "month") + 1, minlength=len(data.periods) + 1)[
         1:
     ]
 
     assert data.period is not None and data.prev_period is not None
     start_prev, end = data.prev_period.start, data.period.end
-    summary = store.corpus_summary(start_prev, end)
+    months = store.channel_months(start_prev, end)  # one pass for the summary and the coverage
+    summary = _summary(months)
     summary.update(
         content_posts=len(data.cur),
         content_posts_prev=len(data.prev),
@@ -706,7 +741,7 @@ def build_report(
         **_period_fields(data, opt),
         "country": lexicon.focus or country.upper(),
         "generated_from": summary,
-        "coverage": _coverage(store, data, opt),
+        "coverage": _coverage(store, data, opt, months),
         "trends": trends,
         "events": event_list,
         "balance": {k: v for k, v in bal.items() if k not in ("periods", "series", "entropy_series")},
@@ -726,6 +761,19 @@ def build_report(
     report["names"] = _names(report, knowledge, lexicon)
     _quote_langs([*trends, *event_list], data.cur)
     return report
+
+
+def _summary(months: list[tuple[str, str, int, str, str]]) -> dict:
+    """The store's `corpus_summary` of a range from its `channel_months` rows (every post of the
+    range, copies and off-topic ones included)."""
+    first = min((r[3] for r in months), default=None)
+    last = max((r[4] for r in months), default=None)
+    return {
+        "posts": sum(int(r[2]) for r in months),
+        "channels": len({r[0] for r in months}),
+        "first_date": first[:10] if first else None,
+        "last_date": last[:10] if last else None,
+    }
 
 
 def _quote_langs(items: list[dict], cur: Content) -> None:

@@ -132,6 +132,25 @@ def codes(values: list[str]) -> tuple[list[str], np.ndarray]:
     return keys, np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
+class Coder:
+    """`codes` a page at a time: values get codes in the order they are first seen, and `done`
+    gives the sorted distinct values and the map from those codes to their sorted positions."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def add(self, values: Iterable[str]) -> np.ndarray:
+        index = self.index
+        return np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64)
+
+    def done(self) -> tuple[list[str], np.ndarray]:
+        keys = sorted(self.index)
+        remap = np.zeros(len(keys), dtype=np.int64)
+        for i, k in enumerate(keys):
+            remap[self.index[k]] = i
+        return keys, remap
+
+
 def indicator(rows: np.ndarray, cols: np.ndarray, n: int, m: int) -> sp.csr_matrix:
     """An n x m 0/1 matrix with ones at (rows[i], cols[i])."""
     data = np.ones(len(rows), dtype=np.float32)
@@ -215,8 +234,9 @@ class Store(Protocol):
     def group_sizes(self) -> dict[str, int]: ...
 
     # -- frames for analysis ----------------------------------------------------------------
-    def content(self, start: str, end: str) -> Content: ...
+    def content(self, start: str, end: str, mentions: bool = True) -> Content: ...
     def lemmas(self, content: Content) -> list[str]: ...
+    def lemma_pages(self, ids: Sequence[str], size: int = ...) -> Iterator[list[str]]: ...
     def texts_by_id(self, ids: Iterable[str]) -> dict[str, str]: ...
     def texts_with_lemmas(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]: ...
     def theme_spans(self, ids: Iterable[str], theme: str) -> dict[str, list[tuple[int, int]]]: ...
@@ -226,3 +246,4 @@ class Store(Protocol):
     def channel_months(self, start: str, end: str) -> list[tuple[str, str, int, str, str]]: ...
     def channel_genres(self) -> list[tuple[str, str, int]]: ...
     def channel_links(self) -> dict[str, str]: ...
+    def channel_genres_and_links(self) -> tuple[list[tuple[str, str, int]], dict[str, str]]: ...

@@ -381,7 +381,7 @@ class PostgresStore(SqlStore):
 
     # ---- reading ----------------------------------------------------------------------------
     # ---- frames for analysis ------------------------------------------------------------
-    def content(self, start: str, end: str) -> Content:
+    def content(self, start: str, end: str, mentions: bool = True) -> Content:
         """The in-scope content posts dated in [start, end), with what they are about and their
         reach: counted and summed by the server, read a page at a time."""
         self._groups_as_of(end)
@@ -458,7 +458,7 @@ class PostgresStore(SqlStore):
         # What posts are about carries every count; mentions in passing are kept apart.
         theme_ids, themes = tags("post_themes", "theme")
         actor_ids, actors = tags("post_actors", "actor")
-        mention_ids, mentioned = tags("post_actors", "actor", about_only=False)
+        mention_ids, mentioned = tags("post_actors", "actor", about_only=False) if mentions else ([], None)
         return Content(
             start=start, end=end, ids=ids, day=day, channel=channel, lang=lang, copies=copies,
             forwards=forwards, views=views, themes=themes, actors=actors, reach=reach,

@@ -45,6 +45,7 @@ from multivector.store.base import (
 )
 from multivector.store.query import QueryError
 
+LEMMA_PAGE = 20_000  # posts whose lemma strings are read at a time for counting
 LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
 # A relevance page of a query without filters ranks at most this many of its matches, the most
 # recently stored: ranking costs a little per match, and a common word in a million posts has
@@ -785,16 +786,23 @@ class SqlStore:
 
     def lemmas(self, content: Content) -> list[str]:
         """The lemma string (full-text index) of every post of `content`, in its order."""
-        where = {pid: i for i, pid in enumerate(content.ids)}
-        out = [""] * len(content)
-        for chunk in chunks(content.ids):
-            q = (
-                "SELECT p.id, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid "
-                f"WHERE p.id IN ({','.join('?' * len(chunk))})"
-            )
-            for pid, lem in self.conn.execute(q, list(chunk)):
-                out[where[pid]] = lem or ""
-        return out
+        return [lem for page in self.lemma_pages(content.ids) for lem in page]
+
+    def lemma_pages(self, ids: Sequence[str], size: int = LEMMA_PAGE) -> Iterator[list[str]]:
+        """The lemma strings of the posts `ids`, in their order, `size` posts at a time: a caller
+        that only counts words never holds every post's string."""
+        for first in range(0, len(ids), size):
+            page = ids[first : first + size]
+            where = {pid: i for i, pid in enumerate(page)}
+            out = [""] * len(page)
+            for chunk in chunks(page):
+                q = (
+                    "SELECT p.id, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid "
+                    f"WHERE p.id IN ({','.join('?' * len(chunk))})"
+                )
+                for pid, lem in self.conn.execute(q, list(chunk)):
+                    out[where[pid]] = lem or ""
+            yield out
 
     def texts_by_id(self, ids: Iterable[str]) -> dict[str, str]:
         """Post id -> stored text, for a few posts."""
@@ -855,6 +863,19 @@ class SqlStore:
         return self.conn.execute(
             "SELECT channel, coalesce(genre, ''), count(*) FROM posts GROUP BY channel, 2 ORDER BY channel, 2"
         ).fetchall()
+
+    def channel_genres_and_links(self) -> tuple[list[tuple[str, str, int]], dict[str, str]]:
+        """`channel_genres()` and `channel_links()` from one pass over the posts (each is a full
+        scan of the table, texts and all)."""
+        rows = self.conn.execute(
+            "SELECT channel, coalesce(genre, ''), count(*), min(CASE WHEN url LIKE '%t.me/%' THEN url END) "
+            "FROM posts GROUP BY channel, 2 ORDER BY channel, 2"
+        ).fetchall()
+        links: dict[str, str] = {}
+        for channel, _, _, url in rows:  # text compares byte by byte in both stores, as here
+            if url is not None and (channel not in links or url < links[channel]):
+                links[channel] = url
+        return [(channel, genre, posts) for channel, genre, posts, _ in rows], links
 
     def channel_links(self) -> dict[str, str]:
         """Channel -> one of its Telegram post links (t.me/<handle>/<id>), to read its handle from."""

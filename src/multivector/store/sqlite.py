@@ -13,16 +13,17 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 
 from multivector.model import InputError
 from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
-from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, codes, day_number, indicator
+from multivector.store.base import DEFAULT_DUP_THRESHOLD, Coder, Content, day_number, indicator
 from multivector.store.query import to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
-from multivector.store.sql import SqlStore, _columns
+from multivector.store.sql import SqlStore
 
 PROBE_SLACK = 50  # extra best matches read when a filtered search tries the index's best first
 
@@ -292,61 +293,113 @@ class SqliteStore(SqlStore):
         marks = ", ".join("?" * (columns.count(",") + 1))
         conn.executemany(f"INSERT INTO {table}({columns}) VALUES ({marks})", rows)
 
-    def content(self, start: str, end: str) -> Content:
-        """The in-scope content posts dated in [start, end), with what they are about and their reach."""
+    def content(self, start: str, end: str, mentions: bool = True) -> Content:
+        """The in-scope content posts dated in [start, end), with what they are about and their
+        reach (and, with `mentions`, every actor they mention), read a page of rows at a time:
+        holding every (post, actor) row of two years as Python tuples cost more memory than the
+        whole frame."""
         conn = self.conn
         self._groups_as_of(end)
         args = (start, end)
         sql = (
-            "SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und'), coalesce(p.genre, '') "
-            f"FROM posts p WHERE {_CONTENT} ORDER BY p.id"
+            "SELECT p.rowid, p.id, substr(p.date, 1, 10), p.channel, coalesce(p.lang, 'und'), coalesce(p.genre, ''), "
+            f"coalesce(p.forwards, 0), coalesce(p.views, 0) FROM posts p WHERE {_CONTENT} ORDER BY p.id"
         )
-        rowids, ids, dates, chans, langs_, genres_ = _columns(conn.execute(sql, args).fetchall(), 6)
-        n = len(rowids)
-        rowid = np.asarray(rowids, dtype=np.int64)
-        day_of = {d: day_number(d) for d in set(dates)}
-        day = np.fromiter(map(day_of.__getitem__, dates), dtype=np.int32, count=n)
-        order = np.argsort(rowid, kind="stable")
-        sorted_rowid = rowid[order]
-
-        def pos(rs) -> np.ndarray:
-            return order[np.searchsorted(sorted_rowid, np.asarray(rs, dtype=np.int64))]
-
-        # Group members (the root included) dated before `end`: reach and amplification.
+        ids: list[str] = []
+        rowid_parts, day_parts, chan_parts, lang_parts, genre_parts, fw_parts, vw_parts = (
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
+        chans, langs_, genres_ = Coder(), Coder(), Coder()
+        day_of: dict[str, int] = {}
+        for page in _pages(conn, sql, args):
+            k = len(page)
+            rowid_parts.append(np.fromiter((r[0] for r in page), np.int64, k))
+            ids.extend(r[1] for r in page)
+            for r in page:
+                if r[2] not in day_of:
+                    day_of[r[2]] = day_number(r[2])
+            day_parts.append(np.fromiter((day_of[r[2]] for r in page), np.int32, k))
+            chan_parts.append(chans.add(r[3] for r in page))
+            lang_parts.append(langs_.add(r[4] for r in page))
+            genre_parts.append(genres_.add(r[5] for r in page))
+            fw_parts.append(np.fromiter((r[6] for r in page), np.float64, k))
+            vw_parts.append(np.fromiter((r[7] for r in page), np.float64, k))
+        n = len(ids)
+        rowid = _joined(rowid_parts, np.int64)
+        day = _joined(day_parts, np.int32)
+        # The posts' rowids and positions in a temporary table: the queries below join it, not the
+        # posts (whose wide rows, texts and all, would be read again for every query).
+        self._temp_table("content_rows", "rowid INTEGER PRIMARY KEY, pos INTEGER NOT NULL")
+        self._bulk_insert(
+            conn, "content_rows", "rowid, pos", list(zip(rowid.tolist(), range(n), strict=True))
+        )
+        # The other members of each post's group dated before `end`: reach and amplification.
         sql = (
-            "SELECT p.rowid, p.channel, coalesce(p.forwards, 0), coalesce(p.views, 0) FROM posts p "
-            f"WHERE {_CONTENT} UNION ALL "
-            "SELECT p.rowid, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM posts p "
-            f"JOIN asof_copy a ON a.root = p.rowid JOIN posts m ON m.rowid = a.rowid WHERE {_CONTENT}"
+            "SELECT c.pos, m.channel, coalesce(m.forwards, 0), coalesce(m.views, 0) FROM content_rows c "
+            "JOIN asof_copy a ON a.root = c.rowid JOIN posts m ON m.rowid = a.rowid"
         )
-        m_post, m_chan, m_fw, m_vw = _columns(conn.execute(sql, (*args, *args)).fetchall(), 4)
-        mp = pos(m_post) if m_post else np.zeros(0, np.int64)
-        fw = np.bincount(mp, weights=np.asarray(m_fw, dtype=np.float64), minlength=n).astype(np.int64)
-        vw = np.bincount(mp, weights=np.asarray(m_vw, dtype=np.float64), minlength=n).astype(np.int64)
+        mp_parts, mc_parts = [np.arange(n)], [_joined(chan_parts, np.int64)]  # each post itself first
+        for page in _pages(conn, sql, ()):
+            k = len(page)
+            mp_parts.append(np.fromiter((r[0] for r in page), np.int64, k))
+            mc_parts.append(chans.add(r[1] for r in page))
+            fw_parts.append(np.fromiter((r[2] for r in page), np.float64, k))
+            vw_parts.append(np.fromiter((r[3] for r in page), np.float64, k))
+        mp = _joined(mp_parts, np.int64)
+        fw = np.bincount(mp, weights=_joined(fw_parts, np.float64), minlength=n).astype(np.int64)
+        vw = np.bincount(mp, weights=_joined(vw_parts, np.float64), minlength=n).astype(np.int64)
         size = np.bincount(mp, minlength=n)
         copies = np.maximum(size - 1, 0).astype(np.int32)
 
-        chan_names, chan_codes = codes(list(chans) + list(m_chan))
-        channel = chan_codes[:n].astype(np.int32)
-        lang_names, lang_codes = codes(list(langs_))
-        genre_names, genre_codes = codes(list(genres_))
-        # the root's own channel is in the join already; adding it again is harmless and covers
-        # a root whose group lookup found nothing
-        reach = indicator(np.concatenate([np.arange(n), mp]), chan_codes, n, len(chan_names))
+        chan_names, chan_map = chans.done()
+        m_chan = chan_map[_joined(mc_parts, np.int64)]
+        channel = m_chan[:n].astype(np.int32)
+        lang_names, lang_map = langs_.done()
+        lang_codes = lang_map[_joined(lang_parts, np.int64)]
+        genre_names, genre_map = genres_.done()
+        genre_codes = genre_map[_joined(genre_parts, np.int64)]
+        reach = indicator(mp, m_chan, n, len(chan_names))
 
-        def pairs(table: str, col: str, about_only: bool = True):
-            about = "AND t.about = 1" if about_only else ""
-            sql = f"SELECT t.post, t.{col} FROM posts p JOIN {table} t ON t.post = p.rowid WHERE {_CONTENT} {about}"
-            rs, ks = _columns(conn.execute(sql, args).fetchall(), 2)
-            names, cols = codes(list(ks))
-            return names, indicator(pos(rs) if rs else np.zeros(0, np.int64), cols, n, len(names))
+        def pairs(table: str, col: str) -> tuple[list[str], Any, list[str], Any]:
+            """The (post, value) rows the post is about, and all of them (mentions in passing
+            too), as values and 0/1 matrices, read in one pass."""
+            sql = f"SELECT c.pos, t.{col}, t.about FROM content_rows c JOIN {table} t ON t.post = c.rowid"
+            keys = Coder()
+            rs, ks, ab = [], [], []
+            for page in _pages(conn, sql, ()):
+                rs.append(np.fromiter((r[0] for r in page), np.int64, len(page)))
+                ks.append(keys.add(r[1] for r in page))
+                ab.append(np.fromiter((r[2] == 1 for r in page), bool, len(page)))
+            names, remap = keys.done()
+            rows, cols, is_about = _joined(rs, np.int64), remap[_joined(ks, np.int64)], _joined(ab, bool)
+            used = np.unique(cols[is_about])  # sorted codes: the values of the about rows, sorted
+            about = indicator(rows[is_about], np.searchsorted(used, cols[is_about]), n, len(used))
+            return [names[j] for j in used], about, names, indicator(rows, cols, n, len(names))
+
+        def about_pairs(table: str, col: str) -> tuple[list[str], Any]:
+            sql = f"SELECT c.pos, t.{col} FROM content_rows c JOIN {table} t ON t.post = c.rowid WHERE t.about = 1"
+            keys = Coder()
+            rs, ks = [], []
+            for page in _pages(conn, sql, ()):
+                rs.append(np.fromiter((r[0] for r in page), np.int64, len(page)))
+                ks.append(keys.add(r[1] for r in page))
+            names, remap = keys.done()
+            return names, indicator(_joined(rs, np.int64), remap[_joined(ks, np.int64)], n, len(names))
 
         # What posts are about carries every count; mentions in passing are kept apart.
-        theme_ids, themes = pairs("post_themes", "theme")
-        actor_ids, actors = pairs("post_actors", "actor")
-        mention_ids, mentioned = pairs("post_actors", "actor", about_only=False)
+        theme_ids, themes = about_pairs("post_themes", "theme")
+        if mentions:
+            actor_ids, actors, mention_ids, mentioned = pairs("post_actors", "actor")
+        else:
+            (actor_ids, actors), mention_ids, mentioned = about_pairs("post_actors", "actor"), [], None
         return Content(
-            start=start, end=end, ids=list(ids), day=day, channel=channel, lang=lang_codes.astype(np.int32),
+            start=start, end=end, ids=ids, day=day, channel=channel, lang=lang_codes.astype(np.int32),
             copies=copies, forwards=fw, views=vw, themes=themes, actors=actors, reach=reach,
             channels=chan_names, langs=lang_names, theme_ids=theme_ids, actor_ids=actor_ids,
             mentioned=mentioned, mention_ids=mention_ids, genre=genre_codes.astype(np.int32), genres=genre_names,
@@ -408,6 +461,19 @@ class SqliteStore(SqlStore):
         order = "p.date, p.rowid" if sort == "oldest" else "p.date DESC, p.rowid DESC"
         sql = f"SELECT p.rowid, NULL AS s FROM posts p WHERE 1 = 1 {where}"
         return sql + (f" ORDER BY {order}" if sort else ""), list(args)
+
+
+PAGE = 50_000  # rows fetched at a time when a frame is built
+
+
+def _pages(conn: sqlite3.Connection, sql: str, args: tuple) -> Iterator[list[tuple]]:
+    cur = conn.execute(sql, args)
+    while page := cur.fetchmany(PAGE):
+        yield page
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
 # `asof_copy` (filled by `_groups_as_of`) lists the posts that are copies as of the range's end.
