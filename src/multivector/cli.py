@@ -325,7 +325,11 @@ def search(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
-    """Full-text search that understands Russian, Kazakh and English word forms."""
+    """Full-text search that understands Russian, Kazakh and English word forms.
+
+    Best matches first; a query without filters ranks its 20,000 most recently stored matches.
+
+    A filter or dates rank every match."""
     from multivector.store.base import SearchFilters
 
     for name, value in (("--from", date_from), ("--to", date_to)):
