@@ -39,14 +39,18 @@ def rich_corpus(c: Corpus, shuffle_seed: int | None = None) -> None:
         c.add(CHANNELS[i % 4], date(2024, 2 + i, 10), in_scope=False)
 
 
-@pytest.fixture(scope="module")
-def rich(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rich") / "r.db"
+def rich_db(path):
+    """A database holding the rich corpus, at `path`."""
     with Store.open(path) as store:
         c = Corpus(store)
         rich_corpus(c)
         c.flush()
     return path
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    return rich_db(tmp_path_factory.mktemp("rich") / "r.db")
 
 
 OPTS = ReportOptions(topic=TopicOptions(n_topics=6))

@@ -16,18 +16,13 @@ from multivector.analyze.topics import TopicOptions
 from multivector.annotate.stopwords import is_stop
 from multivector.report.build import ReportOptions, build_report
 from multivector.store.sqlite import Store
-from test_analyze_corpus import Corpus, lexicon
-from test_report_build import rich_corpus
+from test_analyze_corpus import lexicon
+from test_report_build import rich_db
 
 
 @pytest.fixture(scope="module")
 def rich(tmp_path_factory):
-    path = tmp_path_factory.mktemp("scale") / "r.db"
-    with Store.open(path) as store:
-        c = Corpus(store)
-        rich_corpus(c)
-        c.flush()
-    return path
+    return rich_db(tmp_path_factory.mktemp("scale") / "r.db")
 
 
 def _report(path, topic: TopicOptions) -> dict:
