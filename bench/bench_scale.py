@@ -7,6 +7,8 @@
     .venv/bin/python bench/bench_scale.py ingest /tmp/mvscale/posts-100000.parquet --engine dask --workers 2
     # search latency over a database
     .venv/bin/python bench/bench_scale.py search --db /tmp/mvscale/ingest-100000-local.db
+    # the single writer alone, into a fresh file or a copy of a large database
+    .venv/bin/python bench/bench_scale.py writer /tmp/mvscale/posts-100000.parquet --into big.db
 
 Every figure line carries the machine's load average at the start and the end of the run (the
 machine is shared; a loaded machine explains a slow figure). The ingest runs
@@ -128,6 +130,44 @@ def cpu(path: Path, posts: int, warm: int) -> None:
     )
 
 
+def writer(path: Path, posts: int, into: Path | None, batch: int) -> None:
+    """CPU seconds per post of the single writer alone: `posts` posts of `path` prepared first,
+    then written in batches of `batch` into a fresh file, or into a copy of the database `into`
+    (the writer's lookups grow with what it holds). The posts get new ids, so none is known."""
+    import shutil
+    import tempfile
+
+    from multivector.pipeline import AnnotateOptions, Preparer, revision
+    from multivector.sources import read_path
+    from multivector.sources.base import ReadContext
+    from multivector.store import open_store
+
+    preparer = Preparer(AnnotateOptions(ner=False))
+    items, todo = [], []
+    for post in read_path(path, ReadContext()):
+        post.message_id = "writer-" + post.message_id
+        todo.append((post, revision(post)))
+        if len(todo) == 500 or len(items) + len(todo) >= posts:
+            items += preparer.prepare(todo)
+            todo = []
+        if len(items) >= posts:
+            break
+    with tempfile.TemporaryDirectory(dir=(into or path).parent) as tmp:
+        db = Path(tmp) / "writer.db"
+        if into is not None:
+            shutil.copy(into, db)
+        with open_store(db) as store:
+            before, t = load(), time.process_time()
+            for i in range(0, len(items), batch):
+                store.write_batch(items[i : i + batch])
+            spent = time.process_time() - t
+        held = f"a copy of {into}" if into else "a fresh file"
+        print(
+            f"writer: {len(items)} posts in batches of {batch} into {held}: {spent:.1f} s CPU, "
+            f"{spent / len(items) * 1000:.2f} ms a post; {before} -> {load()}"
+        )
+
+
 def search(db: str, queries: int) -> None:
     from multivector.store import open_store
 
@@ -181,8 +221,15 @@ def main() -> None:
     d.add_argument("input", type=Path)
     d.add_argument("--posts", type=int, default=5000)
     d.add_argument("--warm", type=int, default=5000)
+    e = sub.add_parser("writer", help="CPU seconds per post of the writer alone")
+    e.add_argument("input", type=Path)
+    e.add_argument("--posts", type=int, default=10_000)
+    e.add_argument("--into", type=Path, default=None, help="write into a copy of this database")
+    e.add_argument("--batch", type=int, default=500)
     args = ap.parse_args()
-    if args.what == "cpu":
+    if args.what == "writer":
+        writer(args.input, args.posts, args.into, args.batch)
+    elif args.what == "cpu":
         cpu(args.input, args.posts, args.warm)
     elif args.what == "inputs":
         inputs(args.db, args.sizes, args.out or args.db.parent)
