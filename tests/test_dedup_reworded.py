@@ -294,3 +294,37 @@ def test_a_schema_3_database_gets_its_retellings_linked_when_migrated(tmp_path, 
         assert roots(store) == expected[0]
         assert (frozenset((original.id, forward.id)), "exact") in links(store)
         assert {kind for pair, kind in links(store) if digest.id in pair} == {"reworded"}
+
+
+def test_a_schema_4_database_keeps_its_keys_and_finds_retellings_across_a_week_boundary(tmp_path, preparer):
+    """Schema 5 stores the reworded-copy keys by week: the keys of a schema 4 file move over, and a
+    retelling two days after its original, in the next week, still joins it."""
+    import sqlite3
+
+    sunday = datetime(2024, 3, 3, 20, 0)  # 1970-01-01 was a Thursday: weeks here run Thursday to Wednesday
+    original = post("agency", 1, RU_ORIGINAL, sunday - timedelta(days=4))
+    digest = post("digest", 7, RU_REWORDED, sunday - timedelta(days=2))
+    path = tmp_path / "v4.db"
+    with Store.open(path) as store:
+        write(store, preparer, original)
+        keys = store.conn.execute("SELECT key, day, post FROM reword_lsh ORDER BY key").fetchall()
+    assert keys and len({day for _, day, _ in keys}) == 1
+    # Back to schema 4: the same keys in the (key, day, post) table.
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE reword_lsh")
+    conn.execute(
+        "CREATE TABLE reword_lsh (key INTEGER NOT NULL, day INTEGER NOT NULL, post INTEGER NOT NULL, "
+        "PRIMARY KEY (key, day, post)) WITHOUT ROWID"
+    )
+    conn.executemany("INSERT INTO reword_lsh VALUES (?, ?, ?)", keys)
+    conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    conn.commit()
+    conn.close()
+    day = keys[0][1]
+    assert day // 7 != (day + 2) // 7  # the digest falls in the next week
+    with Store.open(path) as store:
+        moved = store.conn.execute("SELECT week, key, day, post FROM reword_lsh ORDER BY key").fetchall()
+        assert moved == [(d // 7, k, d, p) for k, d, p in keys]
+        write(store, preparer, digest)
+        assert roots(store)[digest.id] == original.id
+        assert {kind for pair, kind in links(store) if digest.id in pair} == {"reworded"}

@@ -217,6 +217,9 @@ def is_reworded(
     return (
         not same_channel
         and abs(hours_apart) <= days * 24
+        # The overlap is at most the smaller count over the larger: texts of very different
+        # lengths are rejected before the intersection, the costly part.
+        and min(len(a), len(b)) / max(len(a), len(b), 1) >= threshold
         and len(a & b) >= REWORD_MIN_LEMMAS
         and reword_overlap(a, b) >= threshold
     )

@@ -256,7 +256,9 @@ class PostgresStore(SqlStore):
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 with self.raw.transaction():
                     self.raw.execute(POSTGRES_MIGRATIONS[step])
-                    if step == 4:  # older posts become reworded-copy candidates, linked among themselves
+                    if step == SCHEMA_VERSION and version < 4:
+                        # Older posts become reworded-copy candidates, linked among themselves
+                        # (the keys as the newest schema stores them).
                         self.link_reworded(self.conn)
                     self.set_meta("schema_version", str(step))
             if version < SCHEMA_VERSION:
@@ -283,7 +285,7 @@ class PostgresStore(SqlStore):
                 )
                 yield self.conn
         except BaseException:
-            self._content_of.clear()  # what a rolled-back batch cached is not in the database
+            self._recent.clear()  # what a rolled-back batch cached is not in the database
             raise
 
     def data_version(self) -> int:

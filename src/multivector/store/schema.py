@@ -7,7 +7,7 @@ multivector keeps working. A database newer than this program is refused.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Migration N takes a database from version N-1 to N.
 MIGRATIONS: dict[int, str] = {
@@ -132,6 +132,20 @@ MIGRATIONS: dict[int, str] = {
     ) WITHOUT ROWID;
     CREATE INDEX reword_lsh_post ON reword_lsh(post);
     """,
+    5: """
+    -- Reworded-copy keys ordered by week first: a new post's keys land beside those of the
+    -- posts of its days, not all over the table, so writing them stays cheap however much the
+    -- database holds. `week` is the day's week number (day // 7, rounded down).
+    CREATE TABLE reword_lsh_by_week (
+        week INTEGER NOT NULL, key INTEGER NOT NULL, day INTEGER NOT NULL, post INTEGER NOT NULL,
+        PRIMARY KEY (week, key, day, post)
+    ) WITHOUT ROWID;
+    INSERT INTO reword_lsh_by_week(week, key, day, post)
+        SELECT (day - ((day % 7) + 7) % 7) / 7, key, day, post FROM reword_lsh;
+    DROP TABLE reword_lsh;
+    ALTER TABLE reword_lsh_by_week RENAME TO reword_lsh;
+    CREATE INDEX reword_lsh_post ON reword_lsh(post);
+    """,
 }
 
 
@@ -243,6 +257,18 @@ POSTGRES_MIGRATIONS: dict[int, str] = {
     CREATE TABLE reword_lsh (
         key BIGINT NOT NULL, day INTEGER NOT NULL, post BIGINT NOT NULL, PRIMARY KEY (key, day, post)
     );
+    CREATE INDEX reword_lsh_post ON reword_lsh(post);
+    """,
+    5: """
+    CREATE TABLE reword_lsh_by_week (
+        week INTEGER NOT NULL, key BIGINT NOT NULL, day INTEGER NOT NULL, post BIGINT NOT NULL,
+        PRIMARY KEY (week, key, day, post)
+    );
+    INSERT INTO reword_lsh_by_week(week, key, day, post)
+        SELECT floor(day / 7.0)::integer, key, day, post FROM reword_lsh;
+    DROP TABLE reword_lsh;
+    ALTER TABLE reword_lsh_by_week RENAME TO reword_lsh;
+    ALTER INDEX reword_lsh_by_week_pkey RENAME TO reword_lsh_pkey;
     CREATE INDEX reword_lsh_post ON reword_lsh(post);
     """,
 }

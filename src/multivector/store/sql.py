@@ -52,6 +52,9 @@ LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
 # hundreds of thousands. Deeper than any page the dashboard serves (10,000 results); downloads
 # and filtered searches rank every match.
 RANK_WINDOW = 20_000
+# Recently met posts whose date, channel and content lemmas the writer keeps for reworded-copy
+# checks: a few days of a large collection (about 4 KB each).
+RECENT_POSTS = 60_000
 LINK_KINDS = ("exact", "near", "reworded")  # why two posts are in one group, strongest first
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
 
@@ -107,7 +110,9 @@ class SqlStore:
         self._rows = band_rows(dup_threshold)
         self.reword_days = reword_days  # 0 turns the reworded-copy rule off
         self.reword_threshold = reword_threshold
-        self._content_of: dict[int, frozenset[str]] = {}  # rowid -> content lemmas, for reworded-copy checks
+        # rowid -> (date as stored, channel, content lemmas, naive date) of recently met posts,
+        # for reworded-copy checks
+        self._recent: dict[int, tuple[str | None, str, frozenset[str], datetime | None]] = {}
 
     # ---- hooks each store fills in -------------------------------------------------------
     def transaction(self) -> AbstractContextManager[Any]:
@@ -296,7 +301,7 @@ class SqlStore:
         # The text changed: leave the old group and find the post's place again.
         conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
         conn.execute("DELETE FROM reword_lsh WHERE post=?", (rowid,))
-        self._content_of.pop(rowid, None)
+        self._recent.pop(rowid, None)
         conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
         conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
         if old_root == row["id"]:
@@ -404,49 +409,65 @@ class SqlStore:
         when = date.replace(tzinfo=None)  # stored dates carry no offset
         day = when.toordinal() - EPOCH
         conn.executemany(
-            "INSERT INTO reword_lsh(key, day, post) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            [(k, day, rowid) for k in bands],
+            "INSERT INTO reword_lsh(week, key, day, post) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [(day // 7, k, day, rowid) for k in bands],
         )
         if self.reword_days <= 0:
             return []
-        # (key, day) is indexed: the lookup reads the days of the window only, whatever the database holds.
+        # Keys are indexed by (week, key): the lookup reads the weeks of the window only, whatever
+        # the database holds, and a new post's keys are written beside its neighbours'.
         reach = math.ceil(self.reword_days)
+        weeks = range((day - reach) // 7, (day + reach) // 7 + 1)
         # A channel's own posts are never its copies (is_reworded): leaving them out here keeps a
         # channel that posts many alike texts in a day from making every post read all the others.
         q = (
             "SELECT DISTINCT r.post FROM reword_lsh r JOIN posts p ON p.rowid = r.post "
-            f"WHERE r.key IN ({','.join('?' * len(bands))}) AND r.day BETWEEN ? AND ? AND p.channel <> ?"
+            f"WHERE r.week IN ({','.join('?' * len(weeks))}) AND r.key IN ({','.join('?' * len(bands))}) "
+            "AND r.day BETWEEN ? AND ? AND p.channel <> ?"
         )
         candidates = [
             c
-            for (c,) in conn.execute(q, [*bands, day - reach, day + reach, channel])
+            for (c,) in conn.execute(q, [*weeks, *bands, day - reach, day + reach, channel])
             if c != rowid and c not in known
         ]
+        recent = self._recent
+        recent[rowid] = (_iso(date), channel, content_lemmas(lemmas), when)  # the date as stored, and naive
         if not candidates:
             return []
-        window = timedelta(days=self.reword_days)
-        if len(self._content_of) > 50_000:  # candidates are recent posts: a small cache serves them
-            self._content_of.clear()
-        mine = self._content_of[rowid] = content_lemmas(lemmas)
-        out = []
-        for chunk in chunks(candidates):
+        # Candidates are posts of the last days: most were met moments ago and are read from
+        # `_recent`; the full-text index's lemmas, costly to read, are fetched only for the rest.
+        missing = [c for c in candidates if c not in recent]
+        for chunk in chunks(missing):
             q = (
-                "SELECT p.rowid, p.dup_root, p.date, p.channel, f.lemmas FROM posts p "
-                "JOIN posts_fts f ON f.rowid = p.rowid "
-                f"WHERE p.rowid IN ({','.join('?' * len(chunk))}) AND p.date >= ? AND p.date <= ?"
+                "SELECT p.rowid, p.date, p.channel, f.lemmas FROM posts p "
+                f"JOIN posts_fts f ON f.rowid = p.rowid WHERE p.rowid IN ({','.join('?' * len(chunk))})"
             )
-            args = [*chunk, _iso(when - window), _iso(when + window)]
-            for other, root, their_date, their_channel, their_lemmas in conn.execute(q, args):
-                hours = (
-                    datetime.fromisoformat(their_date).replace(tzinfo=None) - when
-                ).total_seconds() / 3600
-                theirs = self._content_of.get(other)
-                if theirs is None:
-                    theirs = self._content_of[other] = content_lemmas(their_lemmas or "")
-                if is_reworded(
-                    mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
-                ):
-                    out.append((other, root, their_date, "reworded"))
+            for other, their_date, their_channel, their_lemmas in conn.execute(q, list(chunk)):
+                their_when = datetime.fromisoformat(their_date).replace(tzinfo=None) if their_date else None
+                recent[other] = (their_date, their_channel, content_lemmas(their_lemmas or ""), their_when)
+        window = timedelta(days=self.reword_days)
+        earliest, latest = _iso(when - window), _iso(when + window)
+        mine = recent[rowid][2]
+        hits = []
+        for other in candidates:
+            their_date, their_channel, theirs, their_when = recent.get(other, (None, None, None, None))
+            if their_date is None or not earliest <= their_date <= latest:
+                continue
+            hours = (their_when - when).total_seconds() / 3600
+            if is_reworded(
+                mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
+            ):
+                hits.append(other)
+        if len(recent) > RECENT_POSTS:  # keep the newest half: candidates come from the last days
+            for old in list(islice(recent, len(recent) // 2)):
+                del recent[old]
+        out = []
+        for chunk in chunks(hits):  # the group roots of the few posts retold, read last
+            q = f"SELECT rowid, dup_root, date FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+            out += [
+                (other, root, their_date, "reworded")
+                for other, root, their_date in conn.execute(q, list(chunk))
+            ]
         return out
 
     def link_reworded(self, conn: Any, rowids: Iterable[int] | None = None) -> int:
@@ -528,7 +549,7 @@ class SqlStore:
                     continue  # deleted meanwhile
                 self._write_annotation(conn, rowid, annotation, fingerprint)
                 indexed.append((rowid, lemmas))
-                self._content_of.pop(rowid, None)
+                self._recent.pop(rowid, None)
             self._index_lemmas(conn, indexed)
             # Posts stored without annotation had no actors, hence no reworded-copy keys: now they can.
             self.link_reworded(conn, rowids.values())

@@ -237,7 +237,9 @@ class SqliteStore(SqlStore):
                 for statement in MIGRATIONS[step].split(";\n"):
                     if statement.strip():
                         self.conn.execute(statement)
-                if step == 4:  # older posts become reworded-copy candidates, linked among themselves
+                if step == SCHEMA_VERSION and version < 4:
+                    # Older posts become reworded-copy candidates, linked among themselves (the
+                    # keys as the newest schema stores them).
                     self.link_reworded(self.conn)
                 self.conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(step),)
@@ -253,7 +255,7 @@ class SqliteStore(SqlStore):
         try:
             yield self.conn
         except BaseException:
-            self._content_of.clear()  # rowids of a rolled-back batch are given out again
+            self._recent.clear()  # rowids of a rolled-back batch are given out again
             # SQLite has already rolled back after some errors (a full disk, an I/O error): a
             # second ROLLBACK would fail and hide the error that matters.
             if self.conn.in_transaction:
