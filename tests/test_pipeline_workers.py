@@ -131,8 +131,9 @@ def test_sigkill_of_ingest_takes_its_workers_and_the_resource_tracker_along(tmp_
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
 def test_sigterm_or_ctrl_c_keep_committed_batches_and_stop_the_workers(tmp_path, how):
+    n = 6000  # three writing transactions of 2,000 posts (pipeline.WRITE_SIZE)
     proc = start_ingest(
-        tmp_path, 2000, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        tmp_path, n, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     db = tmp_path / "t.db"
 
@@ -151,7 +152,7 @@ def test_sigterm_or_ctrl_c_keep_committed_batches_and_stop_the_workers(tmp_path,
     assert "interrupted: every batch written so far is kept" in err and "Traceback" not in err
     wait_for(lambda: not any(running(p) for p in workers + trackers), "the workers to end")
     kept = stored_posts(db)
-    assert kept > 0 and kept % 500 == 0  # whole batches only
+    assert 0 < kept < n and kept % 2000 == 0  # whole transactions only
 
     # Running the same command again finishes the job and stores nothing twice.
     again = subprocess.run(
@@ -159,8 +160,8 @@ def test_sigterm_or_ctrl_c_keep_committed_batches_and_stop_the_workers(tmp_path,
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
-    assert f"{2000 - kept} new, 0 updated, {kept} unchanged" in again.stderr
-    assert stored_posts(db) == 2000
+    assert f"{n - kept} new, 0 updated, {kept} unchanged" in again.stderr
+    assert stored_posts(db) == n
 
 
 def test_an_interrupted_pool_shuts_down_even_with_half_a_result_in_its_pipe():

@@ -35,6 +35,10 @@ from multivector.store.base import DEFAULT_DUP_THRESHOLD, Store, WriteResult
 T = TypeVar("T")
 
 BATCH_SIZE = 500
+# Prepared batches are written this many posts at a time, in one transaction: each commit
+# writes every index page the batch touched, and the pages of a large database's key indexes
+# are touched at random, so fewer, larger commits write far fewer pages a post.
+WRITE_SIZE = 2000
 # Below this many bytes of input, starting worker processes costs more than it saves.
 POOL_MIN_BYTES = 3_000_000
 # Posts longer than this are cut for annotation and indexing (the full text is still stored).
@@ -459,22 +463,34 @@ class Ingestor:
                 pending.append(batch)
                 yield batch
 
+        ready: list[tuple[list[PreparedPost], list[tuple[Post, str]]]] = []  # prepared, not yet written
+
+        def write_ready() -> None:
+            try:
+                self._write([p for prepared, _ in ready for p in prepared], total)
+            except Exception as exc:  # noqa: BLE001 - sorted out post by post
+                if storage_failure(exc) or _debug():
+                    raise
+                for _, batch in ready:
+                    self._one_by_one(batch, total)
+            ready.clear()
+
         batches: Iterator[list[tuple[Post, str]]] = changed_batches()
         try:
             while True:
                 try:
                     for prepared in self._executor.map("prepare", handed(batches)):
-                        batch = pending.popleft()
-                        try:
-                            self._write(prepared, total)
-                        except Exception as exc:  # noqa: BLE001 - sorted out post by post
-                            if storage_failure(exc) or _debug():
-                                raise
-                            self._one_by_one(batch, total)
+                        ready.append((prepared, pending.popleft()))
+                        if sum(len(p) for p, _ in ready) >= WRITE_SIZE:
+                            write_ready()
+                    if ready:
+                        write_ready()
                     break
                 except Exception as exc:  # noqa: BLE001 - preparing the oldest batch in flight failed
                     if storage_failure(exc) or _debug() or not pending:
                         raise
+                    if ready:  # the batches before the failed one are written first, in order
+                        write_ready()
                     failed = pending.popleft()
                     in_flight = list(pending)  # lost with the executor's stream: handed out again
                     pending.clear()

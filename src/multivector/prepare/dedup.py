@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from sys import intern
 
 import numpy as np
 
@@ -146,8 +147,11 @@ def _is_content(lemma: str) -> bool:
 
 
 def content_lemmas(lemmas: str) -> frozenset[str]:
-    """The content words of a lemma string (the full-text index's): no stop words, numbers, debris."""
-    return frozenset(w for w in set(lemmas.split()) if _is_content(w))
+    """The content words of a lemma string (the full-text index's): no stop words, numbers, debris.
+
+    The words are interned: a writer keeps the sets of thousands of recent posts (store/sql.py),
+    and one copy of each word serves them all."""
+    return frozenset(intern(w) for w in set(lemmas.split()) if _is_content(w))
 
 
 def reword_bucket(actors: Iterable[str], nums: Iterable[str]) -> str:

@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Self
 
 from multivector.model import Annotation, PreparedPost
@@ -265,8 +265,7 @@ class SqlStore:
             rows.append(row)
         rowids = self._insert_posts(conn, rows)
         self._index_lemmas(conn, [(rowids[i.post.id], i.lemmas) for i in items], fresh=True)
-        for item in items:
-            self._group(conn, rowids[item.post.id], item)
+        self._group(conn, [(rowids[item.post.id], item) for item in items])
         annotated = [(rowids[i.post.id], i.annotation) for i in items if i.annotation is not None]
         self._bulk_insert(
             conn, "mentions", 'post, actor, kind, start, "end", text',
@@ -306,7 +305,7 @@ class SqlStore:
         conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
         if old_root == row["id"]:
             self._reroot(conn, row["id"])
-        self._group(conn, rowid, item)
+        self._group(conn, [(rowid, item)])
         if item.annotation is not None:
             self._write_annotation(conn, rowid, item.annotation, item.annotated_with)
 
@@ -318,68 +317,115 @@ class SqlStore:
             new_root = earliest_root((m[0], m[1], m[0]) for m in members)
             conn.execute("UPDATE posts SET dup_root=? WHERE dup_root=?", (new_root, old_root))
 
-    def _group(self, conn: Any, rowid: int, item: PreparedPost) -> None:
-        """Join the post to every duplicate group it matches, merging them if several.
+    def _group(self, conn: Any, members: list[tuple[int, PreparedPost]]) -> None:
+        """Join each new post (rowid, item), in order, to every duplicate group it matches,
+        merging them if several.
 
         Besides the group root, the post's direct matches are kept in `dup_links` with the kind
         of match (exact, near, reworded): a later post can bridge two groups, and an analysis
         of an earlier year must not see that bridge (see `_groups_as_of`: groups as of a date).
+
+        The stored posts a batch may copy are read for the whole batch at once (content hashes
+        and MinHash band keys, sorted), and each post also meets the batch's posts before it:
+        the same matches as one post at a time, in a few queries instead of a few per post.
         """
-        pid = item.post.id
-        matches: list[tuple[int, str, str | None, str]] = []  # (rowid, dup_root, date, kind) of matched posts
-        if item.content_hash:
-            matches += [
-                (*m, "exact")
-                for m in conn.execute(
-                    "SELECT rowid, dup_root, date FROM posts WHERE content_hash=? AND rowid<>? "
-                    "ORDER BY date IS NULL, date, id LIMIT ?",
-                    (item.content_hash, rowid, LINKS_PER_GROUP * 8),
-                ).fetchall()
-            ]
-        if item.signature:
-            if item.bands is not None and item.bands[0] == self._rows:
-                keys = item.bands[1]
-            else:  # prepared for another threshold, or by hand
-                keys = band_keys(item.signature, self._rows)
-            # The candidates and their signatures in one query: one round trip fewer per post,
-            # which a server store pays for each of them.
+        keys_of = {rowid: self._band_keys(item) for rowid, item in members if item.signature}
+        exact = self._same_content(conn, {item.content_hash for _, item in members if item.content_hash})
+        stored = self._sharing_keys(conn, sorted({k for keys in keys_of.values() for k in keys}))
+        earlier: dict[int, list[tuple[int, str | None, bytes]]] = {}  # band key -> this batch's posts so far
+        for rowid, item in members:
+            posted = _iso(item.post.date)
+            matches: list[tuple[int, str | None, str]] = []  # (rowid, date, kind) of matched posts
+            if item.content_hash:
+                same = [m for m in exact.get(item.content_hash, ()) if m[0] != rowid]
+                matches += [(other, when, "exact") for other, when in same[: LINKS_PER_GROUP * 8]]
+            if rowid in keys_of:
+                candidates: dict[int, tuple[str | None, bytes]] = {}
+                for key in keys_of[rowid]:
+                    for other, when, sig in chain(stored.get(key, ()), earlier.get(key, ())):
+                        candidates[other] = (when, sig)
+                    earlier.setdefault(key, []).append((rowid, posted, item.signature))
+                matches += [
+                    (other, when, "near")
+                    for other, (when, sig) in candidates.items()
+                    if sig and similarity(item.signature, sig) >= self.dup_threshold
+                ]
+            bands = item.reword_bands
+            if bands is None and item.annotation is not None:  # prepared by hand, not by a Preparer
+                found = reword_print(item.lemmas, item.post.text, item.annotation.actors)
+                bands = found.bands if found else []
+            if bands and item.post.date is not None:
+                matches += self._reworded(
+                    conn,
+                    rowid,
+                    bands,
+                    item.post.date,
+                    item.post.channel,
+                    item.lemmas,
+                    {m[0] for m in matches},
+                )
+            self._join(conn, rowid, item.post.id, posted, item.post.id, matches)
+        conn.executemany(
+            "INSERT INTO lsh(key, post) VALUES (?, ?)",
+            sorted((key, rowid) for rowid, keys in keys_of.items() for key in keys),
+        )
+
+    def _band_keys(self, item: PreparedPost) -> list[int]:
+        if item.bands is not None and item.bands[0] == self._rows:
+            return item.bands[1]
+        return band_keys(item.signature, self._rows)  # prepared for another threshold, or by hand
+
+    def _same_content(self, conn: Any, hashes: set[str]) -> dict[str, list[tuple[int, str | None]]]:
+        """Content hash -> its earliest stored posts (rowid, date), at most one more than a post links to."""
+        out: dict[str, list[tuple[int, str | None]]] = {}
+        for chunk in chunks(sorted(hashes)):
             q = (
-                "SELECT rowid, dup_root, date, minhash FROM posts WHERE rowid IN "
-                f"(SELECT post FROM lsh WHERE key IN ({','.join('?' * len(keys))})) AND rowid <> ?"
+                "SELECT content_hash, rowid, date FROM (SELECT content_hash, rowid, date, row_number() OVER "
+                "(PARTITION BY content_hash ORDER BY date IS NULL, date, id) AS n FROM posts "
+                f"WHERE content_hash IN ({','.join('?' * len(chunk))})) AS ranked WHERE n <= ? ORDER BY content_hash, n"
             )
-            for other, root, when, sig in conn.execute(q, [*keys, rowid]):
-                if sig and similarity(item.signature, sig) >= self.dup_threshold:
-                    matches.append((other, root, when, "near"))
-            conn.executemany("INSERT INTO lsh(key, post) VALUES (?, ?)", [(k, rowid) for k in keys])
-        bands = item.reword_bands
-        if bands is None and item.annotation is not None:  # prepared by hand, not by a Preparer
-            found = reword_print(item.lemmas, item.post.text, item.annotation.actors)
-            bands = found.bands if found else []
-        if bands and item.post.date is not None:
-            matches += self._reworded(
-                conn, rowid, bands, item.post.date, item.post.channel, item.lemmas, {m[0] for m in matches}
+            for content_hash, rowid, when in conn.execute(q, [*chunk, LINKS_PER_GROUP * 8 + 1]):
+                out.setdefault(content_hash, []).append((rowid, when))
+        return out
+
+    def _sharing_keys(self, conn: Any, keys: list[int]) -> dict[int, list[tuple[int, str | None, bytes]]]:
+        """MinHash band key -> the stored posts (rowid, date, signature) that have it."""
+        out: dict[int, list[tuple[int, str | None, bytes]]] = {}
+        for chunk in chunks(keys):
+            q = (
+                "SELECT l.key, p.rowid, p.date, p.minhash FROM lsh l JOIN posts p ON p.rowid = l.post "
+                f"WHERE l.key IN ({','.join('?' * len(chunk))})"
             )
-        self._join(conn, rowid, pid, _iso(item.post.date), pid, matches)
+            for key, rowid, when, sig in conn.execute(q, list(chunk)):
+                out.setdefault(key, []).append((rowid, when, sig))
+        return out
 
     def _join(
         self, conn: Any, rowid: int, pid: str, date: str | None, own_root: str,
-        matches: list[tuple[int, str, str | None, str]],
+        matches: list[tuple[int, str | None, str]],
     ) -> None:  # fmt: skip
-        """Link the post to its matches and merge its group (rooted at `own_root`) with theirs."""
-        roots = {m[1] for m in matches} - {own_root}
+        """Link the post to its matches (rowid, date, kind) and merge its group (rooted at
+        `own_root`) with theirs."""
+        if not matches:
+            return
+        root_of: dict[int, str] = {}
+        others = sorted({m[0] for m in matches})
+        for chunk in chunks(others):
+            q = f"SELECT rowid, dup_root FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
+            root_of.update(conn.execute(q, list(chunk)))
+        roots = set(root_of.values()) - {own_root}
         if not roots:
             return
         roots.add(own_root)
         # Link to the earliest matches of each group: those are the ones an earlier year sees.
         # A pair matched two ways keeps the strongest kind (exact before near before reworded).
         kind_of: dict[int, str] = {}
-        for other, _, _, kind in matches:
+        for other, _, kind in matches:
             if other not in kind_of or LINK_KINDS.index(kind) < LINK_KINDS.index(kind_of[other]):
                 kind_of[other] = kind
         linked: dict[str, list[int]] = {}
-        for other, root, _ in sorted(
-            {m[:3] for m in matches}, key=lambda m: (m[2] is None, m[2] or "", m[0])
-        ):
+        for other, _ in sorted({m[:2] for m in matches}, key=lambda m: (m[1] is None, m[1] or "", m[0])):
+            root = root_of[other]
             if len(linked.setdefault(root, [])) < LINKS_PER_GROUP:
                 linked[root].append(other)
         conn.executemany(
@@ -398,8 +444,8 @@ class SqlStore:
     def _reworded(
         self, conn: Any, rowid: int, bands: list[int], date: datetime, channel: str,
         lemmas: str, known: set[int],
-    ) -> list[tuple[int, str, str | None, str]]:  # fmt: skip
-        """Stored posts this post retells or that retell it (prepare/dedup.py: the rule); its
+    ) -> list[tuple[int, str | None, str]]:  # fmt: skip
+        """Stored posts (rowid, date, "reworded") this post retells or that retell it (prepare/dedup.py: the rule); its
         band keys are stored too.
 
         Candidates share a band key of the lemma MinHash, which is salted with the actors and
@@ -457,18 +503,11 @@ class SqlStore:
             if is_reworded(
                 mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
             ):
-                hits.append(other)
+                hits.append((other, their_date, "reworded"))
         if len(recent) > RECENT_POSTS:  # keep the newest half: candidates come from the last days
             for old in list(islice(recent, len(recent) // 2)):
                 del recent[old]
-        out = []
-        for chunk in chunks(hits):  # the group roots of the few posts retold, read last
-            q = f"SELECT rowid, dup_root, date FROM posts WHERE rowid IN ({','.join('?' * len(chunk))})"
-            out += [
-                (other, root, their_date, "reworded")
-                for other, root, their_date in conn.execute(q, list(chunk))
-            ]
-        return out
+        return hits
 
     def link_reworded(self, conn: Any, rowids: Iterable[int] | None = None) -> int:
         """Find reworded copies for annotated posts that have no reworded-copy keys yet: the
