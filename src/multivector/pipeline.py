@@ -39,6 +39,14 @@ BATCH_SIZE = 500
 # writes every index page the batch touched, and the pages of a large database's key indexes
 # are touched at random, so fewer, larger commits write far fewer pages a post.
 WRITE_SIZE = 2000
+
+
+def batches_ahead(workers: int) -> int:
+    """Batches handed to the workers ahead of the one the writer waits for: enough that they
+    stay busy while the writer commits WRITE_SIZE posts, and never the whole corpus."""
+    return 2 * workers + WRITE_SIZE // BATCH_SIZE
+
+
 # Below this many bytes of input, starting worker processes costs more than it saves.
 POOL_MIN_BYTES = 3_000_000
 # Posts longer than this are cut for annotation and indexing (the full text is still stored).
@@ -320,8 +328,7 @@ class _Executor:
         pending = self._pending = []
         for batch in batches:
             pending.append(self.pool.submit(_run_worker, method, batch))
-            # Keep a few batches in flight per worker, never the whole corpus.
-            while len(pending) > 2 * self.workers:
+            while len(pending) > batches_ahead(self.workers):
                 yield pending[0].result()
                 pending.pop(0)
         while pending:

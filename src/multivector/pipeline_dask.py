@@ -36,7 +36,7 @@ from contextlib import contextmanager, suppress
 from threading import Lock
 
 from multivector.model import InputError
-from multivector.pipeline import AnnotateOptions, Preparer
+from multivector.pipeline import AnnotateOptions, Preparer, batches_ahead
 
 INSTALL_HINT = "--engine dask needs Dask: pip install 'multivector[dask]'"
 CONNECT_SECONDS = 30
@@ -137,8 +137,7 @@ class DaskExecutor:
             if self._stop:
                 raise KeyboardInterrupt
             pending.append(self.client.submit(run_partition, method, self.annotate, batch, pure=False))
-            # Keep a few partitions in flight per worker, never the whole corpus.
-            while len(pending) > 2 * self.workers:
+            while len(pending) > batches_ahead(self.workers):
                 yield self._result(pending.popleft())
         while pending:
             yield self._result(pending.popleft())
