@@ -218,12 +218,12 @@ def is_reworded(
     withdrawn), not amplification: retellings are looked for between channels only. A channel
     repeating its own words is still caught by the exact and near rules.
     """
-    return (
-        not same_channel
-        and abs(hours_apart) <= days * 24
-        # The overlap is at most the smaller count over the larger: texts of very different
-        # lengths are rejected before the intersection, the costly part.
-        and min(len(a), len(b)) / max(len(a), len(b), 1) >= threshold
-        and len(a & b) >= REWORD_MIN_LEMMAS
-        and reword_overlap(a, b) >= threshold
-    )
+    if same_channel or abs(hours_apart) > days * 24:
+        return False
+    # The overlap is at most the smaller count over the larger: texts of very different lengths
+    # are rejected before the intersection, the costly part, which is then taken once.
+    larger = max(len(a), len(b), 1)
+    if min(len(a), len(b)) / larger < threshold:
+        return False
+    shared = len(a & b)
+    return shared >= REWORD_MIN_LEMMAS and shared / larger >= threshold

@@ -464,25 +464,19 @@ class SqlStore:
         # the database holds, and a new post's keys are written beside its neighbours'.
         reach = math.ceil(self.reword_days)
         weeks = range((day - reach) // 7, (day + reach) // 7 + 1)
-        # A channel's own posts are never its copies (is_reworded): leaving them out here keeps a
-        # channel that posts many alike texts in a day from making every post read all the others.
         q = (
-            "SELECT DISTINCT r.post FROM reword_lsh r JOIN posts p ON p.rowid = r.post "
-            f"WHERE r.week IN ({','.join('?' * len(weeks))}) AND r.key IN ({','.join('?' * len(bands))}) "
-            "AND r.day BETWEEN ? AND ? AND p.channel <> ?"
+            f"SELECT post FROM reword_lsh WHERE week IN ({','.join('?' * len(weeks))}) "
+            f"AND key IN ({','.join('?' * len(bands))}) AND day BETWEEN ? AND ?"
         )
-        candidates = [
-            c
-            for (c,) in conn.execute(q, [*weeks, *bands, day - reach, day + reach, channel])
-            if c != rowid and c not in known
-        ]
+        found = {c for (c,) in conn.execute(q, [*weeks, *bands, day - reach, day + reach])}
+        found.discard(rowid)
         recent = self._recent
         recent[rowid] = (_iso(date), channel, content_lemmas(lemmas), when)  # the date as stored, and naive
-        if not candidates:
+        if not found:
             return []
         # Candidates are posts of the last days: most were met moments ago and are read from
         # `_recent`; the full-text index's lemmas, costly to read, are fetched only for the rest.
-        missing = [c for c in candidates if c not in recent]
+        missing = sorted(c for c in found if c not in recent)
         for chunk in chunks(missing):
             q = (
                 "SELECT p.rowid, p.date, p.channel, f.lemmas FROM posts p "
@@ -495,9 +489,10 @@ class SqlStore:
         earliest, latest = _iso(when - window), _iso(when + window)
         mine = recent[rowid][2]
         hits = []
-        for other in candidates:
+        for other in sorted(found - known):
             their_date, their_channel, theirs, their_when = recent.get(other, (None, None, None, None))
-            if their_date is None or not earliest <= their_date <= latest:
+            # A channel's own posts are never its copies (is_reworded): skipped before any test.
+            if their_date is None or their_channel == channel or not earliest <= their_date <= latest:
                 continue
             hours = (their_when - when).total_seconds() / 3600
             if is_reworded(
