@@ -203,3 +203,36 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_pat
             "JOIN posts b ON b.rowid = l.other"
         ).fetchall()
     assert links == [("news", "analyst", "exact")]
+
+
+def test_duplicate_groups_and_links_do_not_depend_on_how_many_posts_a_batch_holds(tmp_path):
+    """A batch is grouped post by post against what was stored before each post: written all
+    in one batch or one at a time, the same groups and the same direct links (exact copies
+    included, whose later twins are already in the table when the batch is grouped)."""
+    other = "Казахстан и Китай подписали соглашение о транзите грузов через Каспий, сообщил МИД. Поставки начнутся весной."
+    posts = [
+        post("copy", 3, NUCLEAR_RU, day=6),
+        post("analyst", 1, NUCLEAR_RU, day=5),
+        post("news", 2, NUCLEAR_RU + " Подробности позже.", day=5),
+        post("digest", 4, other, day=7),
+        post("agency", 5, other, day=7),
+    ]
+    results = []
+    for name, batches in [("one.db", [posts]), ("each.db", [[p] for p in posts])]:
+        with Store.open(tmp_path / name) as s:
+            for batch in batches:
+                write(s, *batch)
+            roots = dict(s.conn.execute("SELECT id, dup_root FROM posts"))
+            links = sorted(
+                s.conn.execute(
+                    "SELECT a.id, b.id, l.kind FROM dup_links l JOIN posts a ON a.rowid = l.post "
+                    "JOIN posts b ON b.rowid = l.other"
+                )
+            )
+        results.append((roots, links))
+    assert results[0] == results[1]
+    roots, links = results[0]
+    assert len(set(roots.values())) == 2 and {kind for _, _, kind in links} == {"exact", "near"}
+    # Each link goes from a post to one stored before it in the batch's order.
+    order = [p.id for p in posts]
+    assert all(order.index(a) > order.index(b) for a, b, _ in links)

@@ -330,14 +330,22 @@ class SqlStore:
         the same matches as one post at a time, in a few queries instead of a few per post.
         """
         keys_of = {rowid: self._band_keys(item) for rowid, item in members if item.signature}
-        exact = self._same_content(conn, {item.content_hash for _, item in members if item.content_hash})
+        exact = self._same_content(
+            conn,
+            {item.content_hash for _, item in members if item.content_hash},
+            LINKS_PER_GROUP * 8 + len(members),
+        )
         stored = self._sharing_keys(conn, sorted({k for keys in keys_of.values() for k in keys}))
         earlier: dict[int, list[tuple[int, str | None, bytes]]] = {}  # band key -> this batch's posts so far
+        later = {rowid for rowid, _ in members}  # this batch's posts not grouped yet
         for rowid, item in members:
+            later.discard(rowid)
             posted = _iso(item.post.date)
             matches: list[tuple[int, str | None, str]] = []  # (rowid, date, kind) of matched posts
             if item.content_hash:
-                same = [m for m in exact.get(item.content_hash, ()) if m[0] != rowid]
+                # Like the other rules, a post meets the posts stored before it only: what it
+                # links to does not depend on how many posts a batch holds.
+                same = [m for m in exact.get(item.content_hash, ()) if m[0] != rowid and m[0] not in later]
                 matches += [(other, when, "exact") for other, when in same[: LINKS_PER_GROUP * 8]]
             if rowid in keys_of:
                 candidates: dict[int, tuple[str | None, bytes]] = {}
@@ -375,8 +383,10 @@ class SqlStore:
             return item.bands[1]
         return band_keys(item.signature, self._rows)  # prepared for another threshold, or by hand
 
-    def _same_content(self, conn: Any, hashes: set[str]) -> dict[str, list[tuple[int, str | None]]]:
-        """Content hash -> its earliest stored posts (rowid, date), at most one more than a post links to."""
+    def _same_content(
+        self, conn: Any, hashes: set[str], limit: int
+    ) -> dict[str, list[tuple[int, str | None]]]:
+        """Content hash -> its `limit` earliest stored posts (rowid, date)."""
         out: dict[str, list[tuple[int, str | None]]] = {}
         for chunk in chunks(sorted(hashes)):
             q = (
@@ -384,7 +394,7 @@ class SqlStore:
                 "(PARTITION BY content_hash ORDER BY date IS NULL, date, id) AS n FROM posts "
                 f"WHERE content_hash IN ({','.join('?' * len(chunk))})) AS ranked WHERE n <= ? ORDER BY content_hash, n"
             )
-            for content_hash, rowid, when in conn.execute(q, [*chunk, LINKS_PER_GROUP * 8 + 1]):
+            for content_hash, rowid, when in conn.execute(q, [*chunk, limit]):
                 out.setdefault(content_hash, []).append((rowid, when))
         return out
 
