@@ -455,8 +455,8 @@ class SqlStore:
         self, conn: Any, rowid: int, bands: list[int], date: datetime, channel: str,
         lemmas: str, known: set[int],
     ) -> list[tuple[int, str | None, str]]:  # fmt: skip
-        """Stored posts (rowid, date, "reworded") this post retells or that retell it (prepare/dedup.py: the rule); its
-        band keys are stored too.
+        """Stored posts (rowid, date, "reworded") this post retells or that retell it
+        (prepare/dedup.py: the rule); its band keys are stored too.
 
         Candidates share a band key of the lemma MinHash, which is salted with the actors and
         numbers, so they have those in common; the channels, the date window and the lemma
