@@ -291,8 +291,10 @@ class _Executor:
         """Interrupted or failed mid-run: stop the workers now instead of waiting for their batches
         (their results would be thrown away anyway)."""
         assert self.pool is not None
-        for f in self._pending:
-            f.cancel()
+        # No future is cancelled here: the pool, broken by the kills below, fails every pending
+        # one itself, and on a cancelled one that step raises (CPython 3.11) before it closes
+        # the queue the workers read from, which then keeps its feeder thread, and the process's
+        # exit, waiting on a pipe nobody reads (seen with several batches queued ahead).
         processes = list((self.pool._processes or {}).values())
         for process in processes:
             if process.is_alive():
