@@ -201,6 +201,37 @@ def search(db: str, queries: int) -> None:
     )
 
 
+def same(first: Path, others: list[Path]) -> None:
+    """Do ingested databases hold the same results? Per database: posts, duplicate groups,
+    direct links, actor links and posts in scope; then, against the first, how many posts have
+    another group root and whether the direct links are the same."""
+    import sqlite3
+
+    def load(path: Path) -> tuple[dict[str, str], set[tuple[str, str, str]], int, int]:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        roots = dict(conn.execute("SELECT id, dup_root FROM posts"))
+        links = set(
+            conn.execute(
+                "SELECT a.id, b.id, l.kind FROM dup_links l JOIN posts a ON a.rowid = l.post "
+                "JOIN posts b ON b.rowid = l.other"
+            )
+        )
+        actors = conn.execute("SELECT count(*) FROM post_actors").fetchone()[0]
+        scope = conn.execute("SELECT coalesce(sum(in_scope), 0) FROM posts").fetchone()[0]
+        conn.close()
+        return roots, links, actors, scope
+
+    base = load(first)
+    for path in [first, *others]:
+        roots, links, actors, scope = base if path == first else load(path)
+        groups = len({r for pid, r in roots.items() if pid != r})
+        moved = sum(1 for pid in roots if roots[pid] != base[0].get(pid))
+        print(
+            f"{path}: {len(roots)} posts, {groups} groups, {len(links)} links, {actors} actor links, "
+            f"{scope} in scope; roots differing from the first: {moved}; links equal: {links == base[1]}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -226,8 +257,13 @@ def main() -> None:
     e.add_argument("--posts", type=int, default=10_000)
     e.add_argument("--into", type=Path, default=None, help="write into a copy of this database")
     e.add_argument("--batch", type=int, default=500)
+    f = sub.add_parser("same", help="compare the groups and tags of ingested SQLite databases")
+    f.add_argument("first", type=Path)
+    f.add_argument("others", type=Path, nargs="+")
     args = ap.parse_args()
-    if args.what == "writer":
+    if args.what == "same":
+        same(args.first, args.others)
+    elif args.what == "writer":
         writer(args.input, args.posts, args.into, args.batch)
     elif args.what == "cpu":
         cpu(args.input, args.posts, args.warm)

@@ -112,3 +112,17 @@ def test_bench_bertopic_on_a_tiny_corpus(tiny_report):
     assert re.search(r"multivector NMF topics: [\d.]+ s wall, peak RSS \d+ MB, \d+ posts", out)
     assert re.search(r"BERTopic \(TF-IDF -> SVD 20 -> UMAP -> HDBSCAN\): [\d.]+ s wall", out)
     assert re.search(r"\d+ topics, \d+ outlier posts", out)
+
+
+def test_bench_scale_same_compares_groups_and_tags(tmp_path):
+    one, two = tmp_path / "a.db", tmp_path / "b.db"
+    bench("make_corpus.py", "300", "--out", str(one), "--seed", "3")
+    bench("make_corpus.py", "300", "--out", str(two), "--seed", "3")
+    conn = sqlite3.connect(two)
+    conn.execute("DELETE FROM dup_links WHERE rowid = (SELECT min(rowid) FROM dup_links)")
+    conn.commit()
+    conn.close()
+    out = bench("bench_scale.py", "same", str(one), str(two))
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and "roots differing from the first: 0" in lines[1]
+    assert lines[0].endswith("links equal: True") and lines[1].endswith("links equal: False")
