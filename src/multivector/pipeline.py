@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from multivector.annotate.tokens import lemma_text
+from multivector.collector import batch_collection, settle_worker
 from multivector.model import Annotation, InputError, Post, PreparedPost, Problem
 from multivector.prepare.dedup import band_keys, band_rows, fingerprint, reword_print
 from multivector.prepare.language import detect_many
@@ -196,6 +197,7 @@ def _init_worker(annotate: AnnotateOptions, parent_pid: int | None = None, pdeat
     if parent_pid is not None:
         _die_with_parent(parent_pid, pdeathsig)
     _WORKER = Preparer(annotate)
+    settle_worker()
 
 
 def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
@@ -396,12 +398,17 @@ class Ingestor:
         self._executor = make_executor(
             options.annotate, options.engine, options.workers, input_bytes, options.scheduler
         )
+        self._collection = batch_collection()
 
     def __enter__(self) -> Ingestor:
+        self._collection.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._executor.close()
+        try:
+            self._executor.close()
+        finally:
+            self._collection.__exit__(None, None, None)
 
     def problem(self, p: Problem) -> None:
         self.report.problems.append(p)
@@ -633,14 +640,15 @@ def reannotate(
     executor = make_executor(annotate, engine, workers, total * 600, scheduler)
     done = 0
     try:
-        # Only the ids are listed up front (writing while a cursor walks the same table
-        # is unsafe); the texts are read a batch at a time.
-        ids = store.ids_to_annotate(since=since, only_stale=stale)
-        batches = (store.texts(chunk) for chunk in _batches(ids, BATCH_SIZE))
-        for result in executor.map("annotate_rows", batches):
-            store.write_annotations(result, preparer_fingerprint)
-            done += len(result)
-            on_batch(len(result))
+        with batch_collection():
+            # Only the ids are listed up front (writing while a cursor walks the same table
+            # is unsafe); the texts are read a batch at a time.
+            ids = store.ids_to_annotate(since=since, only_stale=stale)
+            batches = (store.texts(chunk) for chunk in _batches(ids, BATCH_SIZE))
+            for result in executor.map("annotate_rows", batches):
+                store.write_annotations(result, preparer_fingerprint)
+                done += len(result)
+                on_batch(len(result))
     finally:
         executor.close()
     return done
