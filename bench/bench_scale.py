@@ -3,6 +3,8 @@
     # inputs: the Parquet export of a make_corpus.py database, and even slices of it
     .venv/bin/python bench/make_corpus.py 1000000 --out /tmp/mvscale/corpus-1000000.db
     .venv/bin/python bench/bench_scale.py inputs --db /tmp/mvscale/corpus-1000000.db --sizes 100000 300000
+    # the first 150,000 posts by date: a small input at the whole corpus's posts per day
+    .venv/bin/python bench/bench_scale.py inputs --db /tmp/mvscale/corpus-1000000.db --first 150000
     # ingest one input into a fresh database (a subprocess; peak RSS over it and its workers)
     .venv/bin/python bench/bench_scale.py ingest /tmp/mvscale/posts-100000.parquet --engine dask --workers 2
     # search latency over a database
@@ -43,9 +45,10 @@ def load() -> str:
     return "load " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def inputs(db: Path, sizes: list[int], out: Path) -> None:
+def inputs(db: Path, sizes: list[int], out: Path, first: list[int] = ()) -> None:
     """Export `db` to Parquet, then write even slices of it (every k-th row, dates spread as in
-    the whole) of each size in `sizes`. Streamed a record batch at a time."""
+    the whole) of each size in `sizes`, and the first rows of each size in `first` (make_corpus.py
+    writes in date order: the whole's posts per day, fewer days). Streamed a record batch at a time."""
     import pyarrow.parquet as pq
 
     from multivector.report.export import write_export
@@ -75,6 +78,21 @@ def inputs(db: Path, sizes: list[int], out: Path) -> None:
                 kept += len(take)
         writer.close()
         print(f"wrote {kept} posts to {path}")
+    for size in first:
+        path = out / f"posts-first-{size}.parquet"
+        if path.exists():
+            continue
+        source = pq.ParquetFile(whole)
+        writer = pq.ParquetWriter(path, source.schema_arrow)
+        kept = 0
+        for batch in source.iter_batches(batch_size=20_000):
+            part = batch.slice(0, size - kept)
+            writer.write_batch(part)
+            kept += part.num_rows
+            if kept >= size:
+                break
+        writer.close()
+        print(f"wrote the first {kept} posts to {path}")
 
 
 def ingest(path: Path, engine: str, workers: int, db: Path | None, ner: bool) -> None:
@@ -238,6 +256,7 @@ def main() -> None:
     a = sub.add_parser("inputs", help="Parquet inputs from a make_corpus.py database")
     a.add_argument("--db", type=Path, required=True)
     a.add_argument("--sizes", type=int, nargs="*", default=[])
+    a.add_argument("--first", type=int, nargs="*", default=[], help="slices of the first N posts by date")
     a.add_argument("--out", type=Path, default=None, help="default: the database's folder")
     b = sub.add_parser("ingest", help="ingest one Parquet input into a fresh database")
     b.add_argument("input", type=Path)
@@ -268,7 +287,7 @@ def main() -> None:
     elif args.what == "cpu":
         cpu(args.input, args.posts, args.warm)
     elif args.what == "inputs":
-        inputs(args.db, args.sizes, args.out or args.db.parent)
+        inputs(args.db, args.sizes, args.out or args.db.parent, args.first)
     elif args.what == "ingest":
         ingest(args.input, args.engine, args.workers, args.db, args.ner)
     else:

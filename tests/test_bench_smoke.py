@@ -126,3 +126,19 @@ def test_bench_scale_same_compares_groups_and_tags(tmp_path):
     lines = out.strip().splitlines()
     assert len(lines) == 2 and "roots differing from the first: 0" in lines[1]
     assert lines[0].endswith("links equal: True") and lines[1].endswith("links equal: False")
+
+
+def test_bench_scale_inputs_writes_even_slices_and_the_first_posts(tmp_path):
+    import pyarrow.parquet as pq
+
+    db = tmp_path / "c.db"
+    bench("make_corpus.py", "300", "--out", str(db), "--seed", "3")
+    out = bench("bench_scale.py", "inputs", "--db", str(db), "--sizes", "100", "--first", "120")
+    whole = pq.read_table(next(tmp_path.glob("posts-[0-9]*.parquet")), columns=["id", "date"]).to_pylist()
+    even = pq.read_table(tmp_path / "posts-100.parquet", columns=["id", "date"]).to_pylist()
+    first = pq.read_table(tmp_path / "posts-first-120.parquet", columns=["id", "date"]).to_pylist()
+    assert "wrote 100 posts" in out and "wrote the first 120 posts" in out
+    assert first == whole[:120]
+    assert len(even) == 100 and {r["id"] for r in even} < {r["id"] for r in whole}
+    # The even slice spans the whole's dates; the first posts are the earliest days only.
+    assert max(r["date"] for r in even) > max(r["date"] for r in first)
