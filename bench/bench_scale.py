@@ -26,6 +26,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,11 +46,10 @@ def load() -> str:
     return "load " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def inputs(db: Path, sizes: list[int], out: Path, first: list[int] = ()) -> None:
+def inputs(db: Path, sizes: list[int], out: Path, first: Sequence[int] = ()) -> None:
     """Export `db` to Parquet, then write even slices of it (every k-th row, dates spread as in
     the whole) of each size in `sizes`, and the first rows of each size in `first` (make_corpus.py
     writes in date order: the whole's posts per day, fewer days). Streamed a record batch at a time."""
-    import pyarrow.parquet as pq
 
     from multivector.report.export import write_export
     from multivector.store import open_store
@@ -64,35 +64,44 @@ def inputs(db: Path, sizes: list[int], out: Path, first: list[int] = ()) -> None
             print(f"exported {n} posts to {whole} in {time.perf_counter() - t:.0f} s")
     for size in sizes:
         path = out / f"posts-{size}.parquet"
-        if path.exists():
-            continue
-        source = pq.ParquetFile(whole)
-        # Every row i with floor(i*size/n) > floor((i-1)*size/n): `size` rows evenly spread.
-        writer = pq.ParquetWriter(path, source.schema_arrow)
-        row = kept = 0
-        for batch in source.iter_batches(batch_size=20_000):
-            take = [i for i in range(batch.num_rows) if ((row + i + 1) * size) // n > ((row + i) * size) // n]
-            row += batch.num_rows
-            if take:
-                writer.write_batch(batch.take(take))
-                kept += len(take)
-        writer.close()
-        print(f"wrote {kept} posts to {path}")
+        if not path.exists():
+            # Every row i with floor(i*size/n) > floor((i-1)*size/n): `size` rows evenly spread.
+            kept = _write_rows(
+                whole, path, lambda row, m, kept, size=size: [
+                    i for i in range(m) if ((row + i + 1) * size) // n > ((row + i) * size) // n
+                ],
+            )  # fmt: skip
+            print(f"wrote {kept} posts to {path}")
     for size in first:
         path = out / f"posts-first-{size}.parquet"
-        if path.exists():
-            continue
-        source = pq.ParquetFile(whole)
-        writer = pq.ParquetWriter(path, source.schema_arrow)
-        kept = 0
-        for batch in source.iter_batches(batch_size=20_000):
-            part = batch.slice(0, size - kept)
-            writer.write_batch(part)
-            kept += part.num_rows
-            if kept >= size:
-                break
-        writer.close()
-        print(f"wrote the first {kept} posts to {path}")
+        if not path.exists():
+            kept = _write_rows(
+                whole,
+                path,
+                lambda row, m, kept, size=size: list(range(min(m, size - kept))) if kept < size else None,
+            )
+            print(f"wrote the first {kept} posts to {path}")
+
+
+def _write_rows(whole: Path, path: Path, pick) -> int:
+    """Stream `whole` into `path` a record batch at a time, keeping the rows that
+    `pick(first row of the batch, rows in it, rows kept so far)` lists (None: stop). Returns
+    the rows written."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(whole)
+    writer = pq.ParquetWriter(path, source.schema_arrow)
+    row = kept = 0
+    for batch in source.iter_batches(batch_size=20_000):
+        take = pick(row, batch.num_rows, kept)
+        if take is None:
+            break
+        row += batch.num_rows
+        if take:
+            writer.write_batch(batch.take(take))
+            kept += len(take)
+    writer.close()
+    return kept
 
 
 def ingest(path: Path, engine: str, workers: int, db: Path | None, ner: bool) -> None:
