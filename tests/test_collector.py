@@ -69,3 +69,16 @@ def test_an_ingest_collects_less_often_and_restores_the_settings_after(tmp_path,
         if not fail:
             assert real.count_posts() == 30
     assert gc.get_threshold() == before
+
+
+def test_an_ingestor_used_without_with_holds_the_settings_until_it_is_closed(tmp_path):
+    # The collector (collect.py) makes its Ingestor on the first new posts and closes it at the end.
+    before = gc.get_threshold()
+    with open_store(tmp_path / "t.db") as store:
+        ingestor = Ingestor(store, IngestOptions(annotate=AnnotateOptions(enabled=False), workers=1))
+        assert gc.get_threshold() == BATCH_THRESHOLDS
+        ingestor.add_posts(_posts(5))
+        ingestor.__exit__(None, None, None)
+        assert gc.get_threshold() == before
+        ingestor.__exit__(None, None, None)  # closing twice changes nothing
+        assert gc.get_threshold() == before and store.count_posts() == 5

@@ -16,6 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain
@@ -398,17 +399,18 @@ class Ingestor:
         self._executor = make_executor(
             options.annotate, options.engine, options.workers, input_bytes, options.scheduler
         )
-        self._collection = batch_collection()
+        # Like the pool, held from here to __exit__ (a collector calls that without `with`).
+        self._held = ExitStack()
+        self._held.enter_context(batch_collection())
 
     def __enter__(self) -> Ingestor:
-        self._collection.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         try:
             self._executor.close()
         finally:
-            self._collection.__exit__(None, None, None)
+            self._held.close()
 
     def problem(self, p: Problem) -> None:
         self.report.problems.append(p)
