@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from multivector.annotate.tokens import lemma_text
-from multivector.collector import batch_collection, settle_worker
+from multivector.gc_settings import batch_collection, settle_worker
 from multivector.model import Annotation, InputError, Post, PreparedPost, Problem
 from multivector.prepare.dedup import band_keys, band_rows, fingerprint, reword_print
 from multivector.prepare.language import detect_many
@@ -399,7 +399,7 @@ class Ingestor:
         self._executor = make_executor(
             options.annotate, options.engine, options.workers, input_bytes, options.scheduler
         )
-        # Like the pool, held from here to __exit__ (a collector calls that without `with`).
+        # Like the pool, held from here to __exit__ (collect.py calls that without `with`).
         self._held = ExitStack()
         self._held.enter_context(batch_collection())
 

@@ -1,4 +1,4 @@
-"""The garbage-collector settings of batch runs (collector.py): a pool worker freezes what it
+"""The garbage-collector settings of batch runs (gc_settings.py): a pool worker freezes what it
 loaded and collects less often; an ingest collects less often while it runs and gives the
 process its old settings back, even when it is interrupted."""
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from multivector.collector import BATCH_THRESHOLDS
+from multivector.gc_settings import BATCH_THRESHOLDS
 from multivector.model import Post
 from multivector.pipeline import AnnotateOptions, IngestOptions, Ingestor, _init_worker
 from multivector.store import open_store
