@@ -3,6 +3,7 @@
 Real annotation (gazetteer, no NER) and a real SQLite file; prepare/dedup.py holds the rule.
 """
 
+import random
 from datetime import datetime, timedelta
 from itertools import permutations
 
@@ -11,6 +12,7 @@ import pytest
 from multivector.model import SOURCE_TELEGRAM, Annotation, Post, PreparedPost
 from multivector.pipeline import AnnotateOptions, Preparer, revision
 from multivector.prepare.dedup import (
+    REWORD_MIN_LEMMAS,
     content_lemmas,
     is_reworded,
     numbers,
@@ -328,3 +330,20 @@ def test_a_schema_4_database_keeps_its_keys_and_finds_retellings_across_a_week_b
         write(store, preparer, digest)
         assert roots(store)[digest.id] == original.id
         assert {kind for pair, kind in links(store) if digest.id in pair} == {"reworded"}
+
+
+def test_the_decision_is_the_overlap_threshold_and_the_shared_count_for_any_pair():
+    # is_reworded takes its cheap length test first; for every pair it must still decide exactly
+    # as the rule reads: channels apart, days apart, overlap and enough shared lemmas.
+    rng = random.Random(5)
+    vocabulary = [f"w{i}" for i in range(40)]
+    for _ in range(3000):
+        a = frozenset(rng.sample(vocabulary, rng.randint(0, 20)))
+        # b: a with some words dropped and some added, so pairs near every edge of the rule occur.
+        kept = rng.sample(sorted(a), rng.randint(0, len(a)))
+        b = frozenset(kept + rng.sample(vocabulary, rng.randint(0, 8)))
+        hours, same = rng.choice([0, 24, 71, 73]), rng.random() < 0.1
+        expected = (
+            not same and hours <= 72 and reword_overlap(a, b) >= 0.6 and len(a & b) >= REWORD_MIN_LEMMAS
+        )
+        assert is_reworded(a, b, hours, same, days=3, threshold=0.6) == expected, (sorted(a), sorted(b))

@@ -225,5 +225,5 @@ def is_reworded(
     larger = max(len(a), len(b), 1)
     if min(len(a), len(b)) / larger < threshold:
         return False
-    shared = len(a & b)
-    return shared >= REWORD_MIN_LEMMAS and shared / larger >= threshold
+    overlap = reword_overlap(a, b)
+    return overlap >= threshold and round(overlap * larger) >= REWORD_MIN_LEMMAS  # the shared count
