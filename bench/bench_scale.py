@@ -234,7 +234,7 @@ def same(first: Path, others: list[Path]) -> None:
     another group root and whether the direct links are the same."""
     import sqlite3
 
-    def load(path: Path) -> tuple[dict[str, str], set[tuple[str, str, str]], int, int]:
+    def results(path: Path) -> tuple[dict[str, str], set[tuple[str, str, str]], int, int]:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         roots = dict(conn.execute("SELECT id, dup_root FROM posts"))
         links = set(
@@ -248,9 +248,9 @@ def same(first: Path, others: list[Path]) -> None:
         conn.close()
         return roots, links, actors, scope
 
-    base = load(first)
+    base = results(first)
     for path in [first, *others]:
-        roots, links, actors, scope = base if path == first else load(path)
+        roots, links, actors, scope = base if path == first else results(path)
         groups = len({r for pid, r in roots.items() if pid != r})
         moved = sum(1 for pid in roots if roots[pid] != base[0].get(pid))
         print(
