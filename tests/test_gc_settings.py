@@ -72,7 +72,7 @@ def test_an_ingest_collects_less_often_and_restores_the_settings_after(tmp_path,
 
 
 def test_an_ingestor_used_without_with_holds_the_settings_until_it_is_closed(tmp_path):
-    # The collector (collect.py) makes its Ingestor on the first new posts and closes it at the end.
+    # `multivector collect` (collect.py) makes its Ingestor on the first new posts and closes it at the end.
     before = gc.get_threshold()
     with open_store(tmp_path / "t.db") as store:
         ingestor = Ingestor(store, IngestOptions(annotate=AnnotateOptions(enabled=False), workers=1))
