@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import stored_posts
+from multivector.pipeline import WORKER_NICENESS
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -95,6 +96,28 @@ def pool_of(parent: int) -> tuple[list[int], list[int]]:
         return (workers, trackers) if len(workers) == 2 else None
 
     return wait_for(look, "two worker processes")
+
+
+def niceness(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def test_the_workers_run_nicer_than_the_writer_they_feed(tmp_path):
+    proc = start_ingest(tmp_path, 20_000, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        writer = niceness(proc.pid)
+        assert writer is not None
+        workers, _ = pool_of(proc.pid)
+        nicer = min(19, writer + WORKER_NICENESS)  # the kernel caps niceness at 19
+        # A worker lowers its priority once its models are loaded, before its first batch.
+        wait_for(lambda: [niceness(w) for w in workers] == [nicer, nicer], "both workers to be nicer")
+        assert niceness(proc.pid) == writer  # the writer keeps its priority
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_sigkill_of_ingest_takes_its_workers_and_the_resource_tracker_along(tmp_path):

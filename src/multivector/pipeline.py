@@ -16,7 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain
@@ -191,6 +191,11 @@ class Preparer:
 # ---- worker-process plumbing --------------------------------------------------------------
 _WORKER: Preparer | None = None
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# The single writer is the pipeline's narrow stage: the workers together can prepare more than it
+# writes once the database is large, yet at equal priority they took a third of its core from
+# it (two workers and the writer on two cores). Workers run this much nicer, so the writer gets
+# the CPU whenever it can use it and the workers take the rest (BENCHMARKS.md, "Fifth pass").
+WORKER_NICENESS = 10
 
 
 def _init_worker(annotate: AnnotateOptions, parent_pid: int | None = None, pdeathsig: bool = False) -> None:
@@ -199,6 +204,13 @@ def _init_worker(annotate: AnnotateOptions, parent_pid: int | None = None, pdeat
         _die_with_parent(parent_pid, pdeathsig)
     _WORKER = Preparer(annotate)
     settle_worker()
+    _yield_to_writer()
+
+
+def _yield_to_writer() -> None:
+    """Lower this worker's scheduling priority below the writer's (a no-op where unsupported)."""
+    with suppress(AttributeError, OSError):  # Windows has no nice(); a sandbox may refuse it
+        os.nice(WORKER_NICENESS)
 
 
 def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
