@@ -12,6 +12,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO.parent / "shared" / "corpora"
+# Statements that take a database back to before schema 6, for tests that fake an older file:
+# the band keys waiting in `lsh_new` go where older schemas kept them.
+BEFORE_SCHEMA_6 = ("INSERT INTO lsh(key, post) SELECT key, post FROM lsh_new", "DROP TABLE lsh_new")
 
 
 def corpus(*parts: str) -> Path:

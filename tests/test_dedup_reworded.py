@@ -9,6 +9,7 @@ from itertools import permutations
 
 import pytest
 
+from helpers import BEFORE_SCHEMA_6
 from multivector.model import SOURCE_TELEGRAM, Annotation, Post, PreparedPost
 from multivector.pipeline import AnnotateOptions, Preparer, revision
 from multivector.prepare.dedup import (
@@ -284,6 +285,8 @@ def test_a_schema_3_database_gets_its_retellings_linked_when_migrated(tmp_path, 
     conn.execute("UPDATE posts SET dup_root = id WHERE id = ?", (digest.id,))
     conn.execute("DROP TABLE reword_lsh")
     conn.execute("ALTER TABLE dup_links DROP COLUMN kind")
+    for statement in BEFORE_SCHEMA_6:
+        conn.execute(statement)
     conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
     conn.commit()
     conn.close()
@@ -319,6 +322,8 @@ def test_a_schema_4_database_keeps_its_keys_and_finds_retellings_across_a_week_b
         "PRIMARY KEY (key, day, post)) WITHOUT ROWID"
     )
     conn.executemany("INSERT INTO reword_lsh VALUES (?, ?, ?)", keys)
+    for statement in BEFORE_SCHEMA_6:
+        conn.execute(statement)
     conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
     conn.commit()
     conn.close()

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from helpers import multivector
+from helpers import BEFORE_SCHEMA_6, multivector
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
 from multivector.pipeline import AnnotateOptions, Preparer, revision
 from multivector.store import describe_database_error, open_store
@@ -189,6 +189,7 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(postgre
         # Make it look like schema 1: none of what versions 2, 3 and 4 added.
         for statement in [
             "DROP TABLE dup_links", "DROP TABLE corrections", "DROP TABLE reword_lsh",
+            *BEFORE_SCHEMA_6,
             "ALTER TABLE posts DROP COLUMN scope_score, DROP COLUMN scope_reason, DROP COLUMN genre",
             "ALTER TABLE post_actors DROP COLUMN about, DROP COLUMN salience",
             "ALTER TABLE post_themes DROP COLUMN about, DROP COLUMN score",

@@ -1,20 +1,23 @@
 """The stores, SQLite and PostgreSQL alike: schema, idempotent writes, edits, duplicate groups,
 lemma search (the `store` fixture runs each test on both); then what is each store's own."""
 
+import random
 import sqlite3
 from datetime import datetime
 
 import pytest
 
+from helpers import BEFORE_SCHEMA_6
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
 from multivector.pipeline import AnnotateOptions, Preparer, revision
-from multivector.store import open_store
+from multivector.store import open_store, sql
 from multivector.store.base import SearchFilters
 from multivector.store.query import QueryError
 from multivector.store.schema import SCHEMA_VERSION
 from multivector.store.sqlite import Store
 
 preparer = Preparer(AnnotateOptions(enabled=False))
+WORDS = "Казахстан Китай транзит уран соглашение визит министр торговля коридор Каспий саммит".split()
 
 
 def post(channel: str, mid: int, text: str, day: int = 1, month: int = 3, **kw) -> Post:
@@ -150,6 +153,82 @@ def test_duplicate_groups_point_at_the_earliest_post(store):
     assert exported[original.id] is None and exported[forward.id] == original.id
 
 
+def _wordy(rng: random.Random, n: int = 40) -> str:
+    return " ".join(rng.choice(WORDS) + str(rng.randrange(50)) for _ in range(n)) + "."
+
+
+def _near_copy(text: str) -> str:
+    return text.replace(text.split()[5], "вставка", 1)
+
+
+def test_the_band_key_filter_skips_lookups_and_still_sees_every_writers_keys(db_target, monkeypatch):
+    monkeypatch.setattr(sql, "KEY_FILTER_AFTER", 16)  # one post's keys: built after the first batch
+    rng = random.Random(3)
+    with open_store(db_target) as first, open_store(db_target) as second:
+        asked: list[int] = []
+        lookup = first._sharing_keys
+        monkeypatch.setattr(
+            first, "_sharing_keys", lambda conn, keys: asked.extend(keys) or lookup(conn, keys)
+        )
+        mine = post("a", 1, _wordy(rng))
+        write(first, mine, *(post("a", i, _wordy(rng)) for i in range(2, 30)))
+        asked.clear()
+        write(first, *(post("b", i, _wordy(rng)) for i in range(40)))
+        # 40 new unrelated posts have 640 band keys; the filter lets a handful through.
+        assert len(asked) < 64
+        theirs = post("c", 1, _wordy(rng))
+        write(second, theirs)  # another writer's post, which the first writer's filter never saw
+        copies = [post("d", 1, _near_copy(theirs.text)), post("d", 2, _near_copy(mine.text))]
+        write(first, *copies)
+        roots = dict(first.conn.execute("SELECT id, dup_root FROM posts"))
+        assert roots[copies[0].id] == roots[theirs.id] and roots[copies[1].id] == roots[mine.id]
+        assert len(set(roots.values())) == len(roots) - 2
+
+
+def test_new_band_keys_wait_in_lsh_new_and_move_into_lsh_in_bulk(db_target, monkeypatch):
+    monkeypatch.setattr(sql, "LSH_MERGE_KEYS", 5 * 16)  # five posts' keys
+    rng = random.Random(5)
+    with open_store(db_target) as store:
+
+        def rows() -> list[int]:
+            return [store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("lsh", "lsh_new")]
+
+        older = [post("a", i, _wordy(rng)) for i in range(5)]
+        write(store, *older)
+        assert rows() == [80, 0]
+        newer = post("b", 1, _wordy(rng))
+        write(store, newer)
+        assert rows() == [80, 16]
+        # Copies are found whichever table holds their original's keys.
+        copies = [post("c", 1, _near_copy(older[2].text)), post("c", 2, _near_copy(newer.text))]
+        write(store, *copies)
+        roots = dict(store.conn.execute("SELECT id, dup_root FROM posts"))
+        assert roots[copies[0].id] == roots[older[2].id] and roots[copies[1].id] == roots[newer.id]
+        assert len(set(roots.values())) == len(roots) - 2
+
+
+def test_a_rolled_back_batch_leaves_no_stale_band_key_filter(tmp_path, monkeypatch):
+    # SQLite gives the rowids of a rolled-back batch to the next writer's posts.
+    monkeypatch.setattr(sql, "KEY_FILTER_AFTER", 16)
+    rng = random.Random(4)
+    with open_store(tmp_path / "t.db") as first, open_store(tmp_path / "t.db") as second:
+        write(first, *(post("a", i, _wordy(rng)) for i in range(10)))
+
+        def fail(conn, rowids):
+            raise RuntimeError("the disk is full")
+
+        monkeypatch.setattr(first, "_apply_corrections", fail)
+        with pytest.raises(RuntimeError):
+            write(first, *(post("b", i, _wordy(rng)) for i in range(10)))
+        monkeypatch.undo()
+        theirs = post("c", 1, _wordy(rng))
+        write(second, theirs)
+        copy = post("d", 1, _near_copy(theirs.text))
+        write(first, copy)
+        roots = dict(first.conn.execute("SELECT id, dup_root FROM posts"))
+        assert roots[copy.id] == roots[theirs.id]
+
+
 def test_short_and_empty_texts_are_never_grouped(store):
     write(store, post("a", 1, ""), post("b", 2, ""), post("c", 3, "Доброе утро"), post("d", 4, "Доброе утро"))
     assert store.group_sizes() == {}
@@ -189,6 +268,8 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(tmp_pat
     conn.execute("DROP TABLE dup_links")
     conn.execute("DROP TABLE corrections")
     conn.execute("DROP TABLE reword_lsh")
+    for statement in BEFORE_SCHEMA_6:
+        conn.execute(statement)
     for table, column in [("posts", "scope_score"), ("posts", "scope_reason"), ("posts", "genre"),
                           ("post_actors", "about"), ("post_actors", "salience"),
                           ("post_themes", "about"), ("post_themes", "score")]:  # fmt: skip

@@ -20,8 +20,8 @@ from multivector.store.sqlite import SqliteStore
 PAGE = 5000  # rows read from SQLite and written per step
 # Every table of the schema, in an order where what a row points at is copied before it.
 TABLES = (
-    "posts", "posts_fts", "lsh", "reword_lsh", "dup_links", "mentions", "post_actors", "theme_hits",
-    "post_themes", "corrections", "files", "cursors",
+    "posts", "posts_fts", "lsh", "lsh_new", "reword_lsh", "dup_links", "mentions", "post_actors",
+    "theme_hits", "post_themes", "corrections", "files", "cursors",
 )  # fmt: skip
 SKIPPED_META = {"schema_version", "data_version"}  # the target keeps its own
 

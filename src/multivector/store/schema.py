@@ -7,7 +7,7 @@ multivector keeps working. A database newer than this program is refused.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Migration N takes a database from version N-1 to N.
 MIGRATIONS: dict[int, str] = {
@@ -146,6 +146,14 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE reword_lsh_by_week RENAME TO reword_lsh;
     CREATE INDEX reword_lsh_post ON reword_lsh(post);
     """,
+    6: """
+    -- MinHash band keys of the newest posts. They move into `lsh`, in key order, a few hundred
+    -- thousand at a time (store/sql.py): written one post at a time, keys that fall at random
+    -- places of a large `lsh` index made every commit rewrite most of its pages.
+    CREATE TABLE lsh_new (key INTEGER NOT NULL, post INTEGER NOT NULL);
+    CREATE INDEX lsh_new_key ON lsh_new(key);
+    CREATE INDEX lsh_new_post ON lsh_new(post);
+    """,
 }
 
 
@@ -270,5 +278,10 @@ POSTGRES_MIGRATIONS: dict[int, str] = {
     ALTER TABLE reword_lsh_by_week RENAME TO reword_lsh;
     ALTER INDEX reword_lsh_by_week_pkey RENAME TO reword_lsh_pkey;
     CREATE INDEX reword_lsh_post ON reword_lsh(post);
+    """,
+    6: """
+    CREATE TABLE lsh_new (key BIGINT NOT NULL, post BIGINT NOT NULL);
+    CREATE INDEX lsh_new_key ON lsh_new(key);
+    CREATE INDEX lsh_new_post ON lsh_new(post);
     """,
 }

@@ -26,6 +26,7 @@ from typing import Any, Self
 
 from multivector.model import Annotation, PreparedPost
 from multivector.prepare.dedup import (
+    NUM_PERM,
     band_keys,
     band_rows,
     content_lemmas,
@@ -34,6 +35,7 @@ from multivector.prepare.dedup import (
     similarity,
 )
 from multivector.store.base import (
+    CHUNK,
     CORRECTION_KEYS,
     EPOCH,
     Content,
@@ -43,6 +45,7 @@ from multivector.store.base import (
     chunks,
     earliest_root,
 )
+from multivector.store.key_filter import KeyFilter
 from multivector.store.query import QueryError
 
 LEMMA_PAGE = 20_000  # posts whose lemma strings are read at a time for counting
@@ -56,6 +59,23 @@ RANK_WINDOW = 20_000
 # checks: a few days of a large collection (about 4 KB each).
 RECENT_POSTS = 60_000
 LINK_KINDS = ("exact", "near", "reworded")  # why two posts are in one group, strongest first
+# A writer builds its band-key filter (store/key_filter.py) once it has written this many keys,
+# and not before an eighth of the keys the database holds: reading them all back must cost less
+# than the lookups it saves. Posts are read back this many at a time.
+KEY_FILTER_AFTER = 320_000  # 20,000 posts' keys
+FILTER_READ_POSTS = 50_000
+# New band keys wait in `lsh_new` (small: its index pages stay cached) and move into `lsh` in key
+# order once it holds this many, 40,000 posts' worth: then each page of the large `lsh` index is
+# written once for many keys instead of once for every few (schema version 6).
+LSH_MERGE_KEYS = 640_000
+
+
+def stored_keys_where(condition: str) -> str:
+    """(key, post) rows of both band-key tables that meet `condition`, each table through its
+    own index (the condition's parameters are given twice)."""
+    return f"SELECT key, post FROM lsh WHERE {condition} UNION ALL SELECT key, post FROM lsh_new WHERE {condition}"
+
+
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
 
 
@@ -113,6 +133,11 @@ class SqlStore:
         # rowid -> (date as stored, channel, content lemmas, naive date) of recently met posts,
         # for reworded-copy checks
         self._recent: dict[int, tuple[str | None, str, frozenset[str], datetime | None]] = {}
+        self._key_filter: KeyFilter | None = None
+        self._filter_mark = 0  # the filter holds the band keys of every post up to this rowid
+        self._keys_written = 0  # band keys this store has written
+        self._filter_due = KEY_FILTER_AFTER  # ... when it builds the filter
+        self._waiting_keys: int | None = None  # rows in `lsh_new` (read when first needed)
 
     # ---- hooks each store fills in -------------------------------------------------------
     def transaction(self) -> AbstractContextManager[Any]:
@@ -198,6 +223,16 @@ class SqlStore:
         if not items:
             return result
         self._asof_end = None  # duplicate groups may change
+        try:
+            return self._write_batch(items, result)
+        except BaseException:
+            # The filter may now hold keys and a mark of rowids that were rolled back, and another
+            # writer may take those rowids: it is read again from the database when next due.
+            self._key_filter = None
+            self._waiting_keys = None
+            raise
+
+    def _write_batch(self, items: list[PreparedPost], result: WriteResult) -> WriteResult:
         with self.transaction() as conn:
             known = self.revisions(p.post.id for p in items)
             fresh: list[PreparedPost] = []
@@ -299,6 +334,7 @@ class SqlStore:
         self._index_lemmas(conn, [(rowid, item.lemmas)])
         # The text changed: leave the old group and find the post's place again.
         conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
+        conn.execute("DELETE FROM lsh_new WHERE post=?", (rowid,))
         conn.execute("DELETE FROM reword_lsh WHERE post=?", (rowid,))
         self._recent.pop(rowid, None)
         conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
@@ -335,7 +371,8 @@ class SqlStore:
             {item.content_hash for _, item in members if item.content_hash},
             LINKS_PER_GROUP * 8 + len(members),
         )
-        stored = self._sharing_keys(conn, sorted({k for keys in keys_of.values() for k in keys}))
+        wanted = sorted({k for keys in keys_of.values() for k in keys})
+        stored = self._sharing_keys(conn, self._maybe_stored(conn, wanted))
         earlier: dict[int, list[tuple[int, str | None, bytes]]] = {}  # band key -> this batch's posts so far
         later = {rowid for rowid, _ in members}  # this batch's posts not grouped yet
         for rowid, item in members:
@@ -373,10 +410,68 @@ class SqlStore:
                     {m[0] for m in matches},
                 )
             self._join(conn, rowid, item.post.id, posted, item.post.id, matches)
-        conn.executemany(
-            "INSERT INTO lsh(key, post) VALUES (?, ?)",
-            sorted((key, rowid) for rowid, keys in keys_of.items() for key in keys),
-        )
+        rows = sorted((key, rowid) for rowid, keys in keys_of.items() for key in keys)
+        conn.executemany("INSERT INTO lsh_new(key, post) VALUES (?, ?)", rows)
+        self._remember_keys(conn, keys_of)
+        self._move_waiting_keys(conn, len(rows))
+
+    def _move_waiting_keys(self, conn: Any, added: int) -> None:
+        """Move the keys of `lsh_new` into `lsh`, in key order, once it holds LSH_MERGE_KEYS."""
+        if self._waiting_keys is None:
+            self._waiting_keys = conn.execute("SELECT count(*) FROM lsh_new").fetchone()[0]
+        else:
+            self._waiting_keys += added  # another writer's keys are counted when next read
+        if self._waiting_keys >= LSH_MERGE_KEYS:
+            conn.execute("INSERT INTO lsh(key, post) SELECT key, post FROM lsh_new ORDER BY key, post")
+            conn.execute("DELETE FROM lsh_new")
+            self._waiting_keys = None
+
+    # ---- the band-key filter (store/key_filter.py) -------------------------------------------
+    def _maybe_stored(self, conn: Any, keys: list[int]) -> list[int]:
+        """The band keys worth looking up: every one, or those the filter may hold, once it has
+        taken in the keys other writers stored since this one last wrote."""
+        found = self._key_filter
+        if found is None or not keys:
+            return keys
+        # Writers take turns (one write transaction at a time) and rowids only grow, so another
+        # writer's new posts are exactly those above the mark.
+        mark = self._filter_mark
+        rows = conn.execute(stored_keys_where("post > ?"), (mark, mark)).fetchall()
+        if rows:
+            found.add([key for key, _ in rows])
+            self._filter_mark = max(post for _, post in rows)
+        return [key for key, maybe in zip(keys, found.may_hold(keys), strict=True) if maybe]
+
+    def _remember_keys(self, conn: Any, keys_of: dict[int, list[int]]) -> None:
+        written = [key for keys in keys_of.values() for key in keys]
+        self._keys_written += len(written)
+        found = self._key_filter
+        if found is not None:
+            found.add(written)
+            self._filter_mark = max(self._filter_mark, max(keys_of, default=0))
+            if found.full:
+                self._build_key_filter(conn)
+        elif self._keys_written >= self._filter_due:
+            stored = self._newest_keyed_post(conn) * (NUM_PERM // self._rows)  # about as many keys
+            if self._keys_written * 8 >= stored:
+                self._build_key_filter(conn)
+            else:
+                self._filter_due = stored // 8
+
+    def _newest_keyed_post(self, conn: Any) -> int:
+        q = "SELECT max(m) FROM (SELECT max(post) AS m FROM lsh UNION ALL SELECT max(post) FROM lsh_new) t"
+        return conn.execute(q).fetchone()[0] or 0
+
+    def _build_key_filter(self, conn: Any) -> None:
+        top = self._newest_keyed_post(conn)
+        found = KeyFilter(top * (NUM_PERM // self._rows))
+        for low in range(0, top, FILTER_READ_POSTS):
+            high = low + FILTER_READ_POSTS
+            rows = conn.execute(
+                stored_keys_where("post > ? AND post <= ?"), (low, high, low, high)
+            ).fetchall()
+            found.add([key for key, _ in rows])
+        self._key_filter, self._filter_mark = found, top
 
     def _band_keys(self, item: PreparedPost) -> list[int]:
         if item.bands is not None and item.bands[0] == self._rows:
@@ -401,12 +496,10 @@ class SqlStore:
     def _sharing_keys(self, conn: Any, keys: list[int]) -> dict[int, list[tuple[int, str | None, bytes]]]:
         """MinHash band key -> the stored posts (rowid, date, signature) that have it."""
         out: dict[int, list[tuple[int, str | None, bytes]]] = {}
-        for chunk in chunks(keys):
-            q = (
-                "SELECT l.key, p.rowid, p.date, p.minhash FROM lsh l JOIN posts p ON p.rowid = l.post "
-                f"WHERE l.key IN ({','.join('?' * len(chunk))})"
-            )
-            for key, rowid, when, sig in conn.execute(q, list(chunk)):
+        for chunk in chunks(keys, CHUNK // 2):  # each key is asked of both tables
+            keys_in = stored_keys_where(f"key IN ({','.join('?' * len(chunk))})")
+            q = f"SELECT l.key, p.rowid, p.date, p.minhash FROM ({keys_in}) l JOIN posts p ON p.rowid = l.post"
+            for key, rowid, when, sig in conn.execute(q, [*chunk, *chunk]):
                 out.setdefault(key, []).append((rowid, when, sig))
         return out
 
