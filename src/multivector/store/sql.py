@@ -434,7 +434,9 @@ class SqlStore:
         if found is None or not keys:
             return keys
         # Writers take turns (one write transaction at a time) and rowids only grow, so another
-        # writer's new posts are exactly those above the mark.
+        # writer's new posts are exactly those above the mark. Its edit of an older post (keys
+        # written again under a rowid below the mark) is seen at the next rebuild only: until
+        # then a copy of the edited text may go unlinked.
         mark = self._filter_mark
         rows = conn.execute(stored_keys_where("post > ?"), (mark, mark)).fetchall()
         if rows:
