@@ -128,6 +128,7 @@ class SqlStore:
         """The duplicate rules' settings (prepare/dedup.py), for both stores' constructors."""
         self.dup_threshold = dup_threshold
         self._rows = band_rows(dup_threshold)
+        self._bands = NUM_PERM // self._rows  # band keys per post
         self.reword_days = reword_days  # 0 turns the reworded-copy rule off
         self.reword_threshold = reword_threshold
         # rowid -> (date as stored, channel, content lemmas, naive date) of recently met posts,
@@ -412,7 +413,7 @@ class SqlStore:
             self._join(conn, rowid, item.post.id, posted, item.post.id, matches)
         rows = sorted((key, rowid) for rowid, keys in keys_of.items() for key in keys)
         conn.executemany("INSERT INTO lsh_new(key, post) VALUES (?, ?)", rows)
-        self._remember_keys(conn, keys_of)
+        self._remember_keys(conn, [key for key, _ in rows], max(keys_of, default=0))
         self._move_waiting_keys(conn, len(rows))
 
     def _move_waiting_keys(self, conn: Any, added: int) -> None:
@@ -444,17 +445,17 @@ class SqlStore:
             self._filter_mark = max(post for _, post in rows)
         return [key for key, maybe in zip(keys, found.may_hold(keys), strict=True) if maybe]
 
-    def _remember_keys(self, conn: Any, keys_of: dict[int, list[int]]) -> None:
-        written = [key for keys in keys_of.values() for key in keys]
+    def _remember_keys(self, conn: Any, written: list[int], newest: int) -> None:
+        """Count (or add to the filter) the band keys just written, of posts up to rowid `newest`."""
         self._keys_written += len(written)
         found = self._key_filter
         if found is not None:
             found.add(written)
-            self._filter_mark = max(self._filter_mark, max(keys_of, default=0))
+            self._filter_mark = max(self._filter_mark, newest)
             if found.full:
                 self._build_key_filter(conn)
         elif self._keys_written >= self._filter_due:
-            stored = self._newest_keyed_post(conn) * (NUM_PERM // self._rows)  # about as many keys
+            stored = self._newest_keyed_post(conn) * self._bands  # about as many keys
             if self._keys_written * 8 >= stored:
                 self._build_key_filter(conn)
             else:
@@ -466,7 +467,7 @@ class SqlStore:
 
     def _build_key_filter(self, conn: Any) -> None:
         top = self._newest_keyed_post(conn)
-        found = KeyFilter(top * (NUM_PERM // self._rows))
+        found = KeyFilter(top * self._bands)
         for low in range(0, top, FILTER_READ_POSTS):
             high = low + FILTER_READ_POSTS
             rows = conn.execute(
