@@ -8,6 +8,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from itertools import pairwise
 
 import pytest
 
@@ -208,6 +209,7 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(postgre
 WRITER = """
 import sys
 from datetime import datetime
+from itertools import pairwise
 from multivector.model import Post
 from multivector.pipeline import AnnotateOptions, Preparer, revision
 from multivector.store import open_store
@@ -251,11 +253,15 @@ def test_two_ingests_at_once_group_duplicates_as_one_would(postgres_url, postgre
 
 
 def test_tsvector_holds_the_tokens_fts5_indexes():
-    from multivector.store.postgres import tsvector_text
+    from multivector.store.postgres import FTS_BUCKET_BITS, tsvector_text
+    from multivector.store.query import pair_lexeme
 
-    assert tsvector_text("северо-запад о'брайен rock_n roll северо") == (
-        "'северо':1,8 'запад':2 'о':3 'брайен':4 'rock':5 'n':6 'roll':7"
-    )
+    words = "'{b}~северо':1,8 '{b}~запад':2 '{b}~о':3 '{b}~брайен':4 '{b}~rock':5 '{b}~n':6 '{b}~roll':7"
+    tokens = ["северо", "запад", "о", "брайен", "rock", "n", "roll", "северо"]
+    pairs = " ".join(f"'{{b}}~{pair_lexeme(a, b)}'" for a, b in pairwise(tokens))
+    lemmas = "северо-запад о'брайен rock_n roll северо"
+    assert tsvector_text(lemmas, 5) == f"{words} {pairs}".format(b=0)
+    assert tsvector_text(lemmas, 3 << FTS_BUCKET_BITS) == f"{words} {pairs}".format(b=3)
 
 
 def test_migrate_copies_a_file_into_an_empty_server_and_refuses_a_full_one(both, postgres_url, tmp_path):
@@ -288,3 +294,85 @@ def test_migrate_copies_a_file_into_an_empty_server_and_refuses_a_full_one(both,
         assert server.group_sizes()[root] == size + 1
     bad = multivector("--db", lite, "migrate", "--to", str(tmp_path / "x.db"))
     assert bad.returncode == 2 and "expected a PostgreSQL URL" in bad.stderr
+
+
+def _numbered(texts: list[str]) -> list[Post]:
+    return [_post("c", i, text, 1 + i % 28) for i, text in enumerate(texts)]
+
+
+def _brute(store, words: set[str], absent: set[str] = frozenset()) -> list[str]:
+    """The ids of the posts whose lemmas hold every word of `words` and none of `absent`, in
+    the order they were stored: what the index must find, worked out without it."""
+    rows = store.conn.execute(
+        "SELECT p.id, f.lemmas FROM posts p JOIN posts_fts f ON f.rowid = p.rowid ORDER BY p.rowid"
+    ).fetchall()
+    found = []
+    for post_id, lemmas in rows:
+        held = set(lemmas.split())
+        if words <= held and not absent & held:
+            found.append(post_id)
+    return found
+
+
+def test_the_newest_matches_are_found_bucket_by_bucket(postgres_url, monkeypatch):
+    # Buckets of two posts (rowids 1-20 fall in eleven), and a window of three or seven
+    # matches is found in the newest two, then the newest eight.
+    monkeypatch.setattr("multivector.store.postgres.FTS_BUCKET_BITS", 1)
+    texts = ["Торий нашли в старом отвале рудника."]
+    for i in range(19):
+        subject = "Экспорт урана вырос" if i % 3 else "Транзит зерна вырос"
+        texts.append(f"{subject} в месяце номер {i}, сообщает ведомство {i * 7}.")
+    preparer = Preparer(AnnotateOptions(enabled=False))
+    with open_store(postgres_url) as store:
+        store.write_batch(preparer.prepare([(p, revision(p)) for p in _numbered(texts)]))
+        assert store._compile_query("уран").buckets == 11
+        uranium = _brute(store, {"уран"})
+        assert len(uranium) == 12
+        for window in (3, 7, 40):
+            store.rank_window = window
+            assert sorted(h["id"] for h in store.search("уран", 50)) == sorted(uranium[-window:])
+        # A word of the oldest bucket alone is found by asking every bucket.
+        assert [h["id"] for h in store.search("торий")] == _brute(store, {"торий"})
+        # Across buckets the operators mean what they mean in one.
+        either = _brute(store, {"уран"}) + _brute(store, {"зерно"})
+        assert sorted(h["id"] for h in store.search("уран OR зерно", 50)) == sorted(either)
+        assert store.search("вырасти NOT уран", 50) and sorted(
+            h["id"] for h in store.search("вырасти NOT уран", 50)
+        ) == sorted(_brute(store, {"вырасти"}, {"уран"}))
+        store.rank_window = 5
+        page = store.search_page("уран", limit=2)
+        assert (page["total"], page["ranked"]) == (12, 5)
+        assert {r["id"] for r in page["results"]} <= set(uranium[-5:])
+
+
+def test_a_phrase_is_checked_word_by_word_after_its_pairs(postgres_url, monkeypatch):
+    # Every pair shares one hash here, so every post of two words or more holds the pair asked
+    # for: the phrase must still match only where its words stand in a row.
+    monkeypatch.setattr("multivector.store.postgres.pair_lexeme", lambda a, b: "#000000")
+    monkeypatch.setattr("multivector.store.query.pair_lexeme", lambda a, b: "#000000")
+    texts = ["Добыча урана выросла на севере.", "Урана добыча выросла, а не упала.", "Добыча нефти и урана."]
+    preparer = Preparer(AnnotateOptions(enabled=False))
+    with open_store(postgres_url) as store:
+        store.write_batch(preparer.prepare([(p, revision(p)) for p in _numbered(texts)]))
+        ids = store.conn.execute("SELECT id FROM posts ORDER BY rowid").fetchall()
+        assert [h["id"] for h in store.search('"добыча урана"')] == [ids[0][0]]
+        assert store.search_page('"добыча урана"')["total"] == 1
+
+
+def test_schema_7_rebuilds_an_untagged_index(postgres_url):
+    preparer = Preparer(AnnotateOptions(enabled=False))
+    with open_store(postgres_url) as store:
+        posts = [_post("analyst", 1, TEXT, 5), _post("news", 2, "Добыча урана выросла.", 6)]
+        store.write_batch(preparer.prepare([(p, revision(p)) for p in posts]))
+        # What version 6 stored: the words alone, untagged, and no pairs.
+        store.conn.execute("UPDATE posts_fts SET tsv = to_tsvector('simple', lemmas)")
+        store.conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+        assert store.search("уран") == []
+    with open_store(postgres_url) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [h["channel"] for h in store.search('"добыча урана"')] == ["news"]
+        assert [h["channel"] for h in store.search("референдум")] == ["analyst"]
+        index = store.conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'posts_fts' AND schemaname = current_schema()"
+        ).fetchall()
+        assert sorted(index) == [("posts_fts_pkey",), ("posts_fts_tsv",)]

@@ -127,7 +127,7 @@ def test_an_unfiltered_relevance_page_ranks_only_the_newest_stored_matches(store
     write(store, best, *weaker)
     assert store.search("уран")[0]["id"] == best.id
     assert store.search_page("уран")["results"][0]["id"] == best.id
-    monkeypatch.setattr("multivector.store.sql.RANK_WINDOW", 3)
+    monkeypatch.setattr(store, "rank_window", 3)
     assert best.id not in [r["id"] for r in store.search("уран")]
     page = store.search_page("уран")
     assert best.id not in [r["id"] for r in page["results"]]

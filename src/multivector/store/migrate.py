@@ -100,7 +100,7 @@ def _copy_table(
         while page := rows.fetchmany(PAGE):
             for row in page:
                 if table == "posts_fts":
-                    row = (row[0], row[1] or "", tsvector_text(row[1] or ""))
+                    row = (row[0], row[1] or "", tsvector_text(row[1] or "", row[0]))
                 copy.write_row(row)
             done += len(page)
             if on_rows:

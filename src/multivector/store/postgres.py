@@ -10,7 +10,12 @@ the same shared SQL (store/sql.py); what is its own:
 - new posts, their index and their tags are loaded with COPY;
 - the full-text index is a `tsvector` of the same tokens FTS5 indexes (no stemming: the
   lemmas were made on ingest), with a GIN index; queries are the same language, translated
-  by the shared parser into a tsquery (store/query.py), ranked with ts_rank_cd;
+  by the shared parser into a tsquery (store/query.py), ranked with ts_rank_cd. A GIN index
+  neither keeps its matches in post order nor knows where words stand, so every lexeme
+  carries its post's bucket (`FTS_BUCKET_BITS`: the newest matches are found in the newest
+  buckets without reading a common word's older posts) and each pair of adjacent words is a
+  lexeme too (a phrase of two common words checks a handful of posts, not every post
+  holding both);
 - the analysis frame (`content`) is computed in SQL, grouped by post, and read through
   server-side cursors, so the client never holds a row per duplicate or per tag.
 
@@ -23,7 +28,9 @@ import itertools
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,7 +39,7 @@ import numpy as np
 from multivector.model import InputError
 from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
 from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, indicator
-from multivector.store.query import index_tokens, to_tsquery, ts_lexeme
+from multivector.store.query import in_buckets, index_tokens, pair_lexeme, to_tsquery, ts_lexeme
 from multivector.store.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION
 from multivector.store.sql import SqlStore
 
@@ -47,6 +54,11 @@ SCHEMA_LOCK = 0x6D76_7363  # ("mvsc") held while a database is created or migrat
 MAX_POSITION = 16383  # the largest word position a tsvector keeps
 MAX_POSITIONS = 256  # positions kept per lexeme
 MAX_LEXEME_BYTES = 2046
+FTS_BUCKET_BITS = 16  # a post's lexemes are tagged with rowid >> this: 65,536 posts a bucket
+# Relevance without filters ranks the newest this many matches (SQLite: store/sql.py's
+# RANK_WINDOW). Each is read from the table to be ranked, where FTS5 ranks from its index
+# alone, so the window is smaller here: as deep as the dashboard pages (10,000 results).
+PG_RANK_WINDOW = 10_000
 STREAM_PAGE = 5000  # rows per round trip of a server-side cursor
 _names = itertools.count()
 
@@ -134,17 +146,39 @@ class _Connection:
         self.raw.close()
 
 
-def tsvector_text(lemmas: str) -> str:
-    """The tsvector literal of an indexed lemma string: its tokens (as FTS5 splits them) with
-    their positions, so that phrases match where FTS5 phrases match."""
+def tsvector_text(lemmas: str, rowid: int) -> str:
+    """The tsvector literal of a post's indexed lemma string: its tokens (as FTS5 splits them)
+    with their positions, so that phrases match where FTS5 phrases match, then the lexemes of
+    its adjacent pairs (no positions), all tagged with the post's bucket."""
+    tag = f"{rowid >> FTS_BUCKET_BITS}~"
+    tokens = index_tokens(lemmas)
     positions: dict[str, list[int]] = {}
-    for i, token in enumerate(index_tokens(lemmas), 1):
-        if len(token.encode()) > MAX_LEXEME_BYTES:
+    for i, token in enumerate(tokens, 1):
+        if len(token.encode()) + len(tag) > MAX_LEXEME_BYTES:
             continue
         found = positions.setdefault(token, [])
         if len(found) < MAX_POSITIONS:
             found.append(min(i, MAX_POSITION))
-    return " ".join(f"{ts_lexeme(t)}:{','.join(map(str, p))}" for t, p in positions.items())
+    words = [f"{ts_lexeme(tag + t)}:{','.join(map(str, p))}" for t, p in positions.items()]
+    pairs = dict.fromkeys(ts_lexeme(tag + pair_lexeme(a, b)) for a, b in pairwise(tokens))
+    return " ".join([*words, *pairs])
+
+
+@dataclass(frozen=True)
+class BucketQuery:
+    """A search as the bucketed index is asked it: `match` finds posts (phrases through their
+    pairs), `rank` scores them (words only: pair lexemes have no positions), in the index's
+    `buckets` buckets as they were when the query was compiled."""
+
+    match: str
+    rank: str
+    buckets: int
+
+    def matching(self, buckets: range | list[int] | None = None) -> str:
+        return in_buckets(self.match, range(self.buckets) if buckets is None else buckets)
+
+    def ranking(self, buckets: range | list[int] | None = None) -> str:
+        return in_buckets(self.rank, range(self.buckets) if buckets is None else buckets)
 
 
 class PostgresStore(SqlStore):
@@ -156,6 +190,7 @@ class PostgresStore(SqlStore):
     _IS = "IS NOT DISTINCT FROM"
     _IS_NOT = "IS DISTINCT FROM"
     read_only = False
+    rank_window = PG_RANK_WINDOW
 
     def __init__(
         self,
@@ -256,6 +291,8 @@ class PostgresStore(SqlStore):
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 with self.raw.transaction():
                     self.raw.execute(POSTGRES_MIGRATIONS[step])
+                    if step == 7:
+                        self._rebuild_fts()
                     if step == SCHEMA_VERSION and version < 4:
                         # Older posts become reworded-copy candidates, linked among themselves
                         # (the keys as the newest schema stores them).
@@ -267,6 +304,24 @@ class PostgresStore(SqlStore):
                 )
         finally:
             self.raw.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+    def _rebuild_fts(self) -> None:
+        """Schema 7: every post's index entry made again from its lemmas (bucket-tagged
+        lexemes and word pairs), into a new table that replaces posts_fts; the GIN index is
+        built once, after the rows are in."""
+        cur = self.raw.cursor(name="mv_rebuild_fts")
+        cur.execute("SELECT rowid, lemmas FROM posts_fts ORDER BY rowid")
+        while page := cur.fetchmany(STREAM_PAGE):
+            self._copy(
+                "posts_fts_v7",
+                ["rowid", "lemmas", "tsv"],
+                [(r, lem, tsvector_text(lem, r)) for r, lem in page],
+            )
+        cur.close()
+        self.raw.execute("DROP TABLE posts_fts")
+        self.raw.execute("ALTER TABLE posts_fts_v7 RENAME TO posts_fts")
+        self.raw.execute("ALTER INDEX posts_fts_v7_pkey RENAME TO posts_fts_pkey")
+        self.raw.execute("CREATE INDEX posts_fts_tsv ON posts_fts USING GIN (tsv)")
 
     @property
     def schema_version(self) -> int:
@@ -323,7 +378,9 @@ class PostgresStore(SqlStore):
             return
         if not fresh:
             self.raw.execute("DELETE FROM posts_fts WHERE rowid = ANY(%s)", ([r for r, _ in rows],))
-        self._copy("posts_fts", ["rowid", "lemmas", "tsv"], [(r, lem, tsvector_text(lem)) for r, lem in rows])
+        self._copy(
+            "posts_fts", ["rowid", "lemmas", "tsv"], [(r, lem, tsvector_text(lem, r)) for r, lem in rows]
+        )
 
     def _stream_query(self, sql: str, args: Sequence = ()) -> Iterator[tuple]:
         # A server-side cursor: the client holds one page of rows, never the whole result.
@@ -343,30 +400,45 @@ class PostgresStore(SqlStore):
         self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
         self.conn.execute(f"TRUNCATE {name}")
 
-    def _compile_query(self, query: str) -> str:
-        return to_tsquery(query)
+    def _compile_query(self, query: str) -> BucketQuery:
+        top = self.conn.execute("SELECT max(rowid) FROM posts_fts").fetchone()[0]
+        buckets = 0 if top is None else (top >> FTS_BUCKET_BITS) + 1
+        return BucketQuery(to_tsquery(query, pairs=True), to_tsquery(query), buckets)
 
-    def _match_count(self, fts: str) -> int:
+    def _match_count(self, fts: BucketQuery) -> int:
         return self.conn.execute(
-            "SELECT count(*) FROM posts_fts WHERE tsv @@ CAST(? AS tsquery)", [fts]
+            "SELECT count(*) FROM posts_fts WHERE tsv @@ CAST(? AS tsquery)", [fts.matching()]
         ).fetchone()[0]
 
     def _query_failure(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.SyntaxError)
 
+    def _best_of_newest(self, fts: BucketQuery, limit: int, offset: int) -> list[tuple[int, float]]:
+        """A page of the newest `rank_window` matches, best first. They are looked for in the
+        newest 2 buckets, then 8, 32 ...: a common word fills the window from the newest
+        posts alone, a rare one takes a few quick index probes."""
+        newest_first = list(range(fts.buckets - 1, -1, -1))
+        take = 2
+        while True:
+            group = newest_first[:take]
+            # `rowid + 0`: ordering by the key itself would walk the whole table backwards,
+            # testing every post, instead of asking the index for the group's matches.
+            page = self.conn.execute(
+                "SELECT w.rowid, -ts_rank_cd(w.tsv, CAST(? AS tsquery)) AS s, count(*) OVER () FROM ("
+                "SELECT rowid, tsv FROM posts_fts WHERE tsv @@ CAST(? AS tsquery) "
+                "ORDER BY rowid + 0 DESC LIMIT ?) w ORDER BY s, w.rowid LIMIT ? OFFSET ?",
+                [fts.ranking(group), fts.matching(group), self.rank_window, limit, offset],
+            ).fetchall()
+            found = page[0][2] if page else 0  # an empty page past the end asks the next group too
+            if found >= self.rank_window or take >= len(newest_first):
+                return [(rowid, s) for rowid, s, _ in page]
+            take *= 4
+
     def _search_ids(
-        self, fts: str | None, where: str, args: list, sort: str | None, window: int | None = None
+        self, fts: BucketQuery | None, where: str, args: list, sort: str | None
     ) -> tuple[str, list]:
         """(rowid, score) of the matching posts in the asked order; the score is the negated
-        rank, so lower is better as with SQLite's bm25(). A `window` ranks only the newest-stored
-        matches of an unfiltered relevance order, as SQLite does."""
-        if fts is not None and window and sort == "relevance" and not where:
-            sql = (
-                "SELECT w.rowid, -ts_rank_cd(w.tsv, CAST(? AS tsquery)) AS s FROM (SELECT f.rowid, f.tsv "
-                f"FROM posts_fts f WHERE f.tsv @@ CAST(? AS tsquery) ORDER BY f.rowid DESC LIMIT {int(window)}) w "
-                "ORDER BY s, w.rowid"
-            )
-            return sql, [fts, fts]
+        rank, so lower is better as with SQLite's bm25()."""
         if fts is not None:
             order = {
                 "newest": "p.date DESC NULLS LAST, p.rowid DESC",
@@ -376,7 +448,7 @@ class PostgresStore(SqlStore):
                 "SELECT p.rowid, -ts_rank_cd(f.tsv, CAST(? AS tsquery)) AS s FROM posts_fts f "
                 f"JOIN posts p ON p.rowid = f.rowid WHERE f.tsv @@ CAST(? AS tsquery) {where}"
             )
-            return sql + (f" ORDER BY {order}" if sort else ""), [fts, fts, *args]
+            return sql + (f" ORDER BY {order}" if sort else ""), [fts.ranking(), fts.matching(), *args]
         order = "p.date NULLS FIRST, p.rowid" if sort == "oldest" else "p.date DESC NULLS LAST, p.rowid DESC"
         sql = f"SELECT p.rowid, NULL::real AS s FROM posts p WHERE 1 = 1 {where}"
         return sql + (f" ORDER BY {order}" if sort else ""), list(args)

@@ -11,6 +11,8 @@ stores index the same tokens (`index_tokens`), so a query finds the same posts i
 from __future__ import annotations
 
 import re
+import zlib
+from itertools import pairwise
 
 from multivector.annotate.tokens import WORD_RE, query_lemmas
 
@@ -55,10 +57,40 @@ def ts_lexeme(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def pair_lexeme(first: str, second: str) -> str:
+    """The lexeme a PostgreSQL index holds for two adjacent tokens. A GIN index keeps no word
+    positions, so a phrase of two common words would make it check every post holding both;
+    asking for the pair first leaves a handful. A short hash keeps the index small: the rare
+    post whose pair shares it is still checked word by word (`<->`) and dropped."""
+    return "#%06x" % (zlib.crc32(f"{first} {second}".encode()) & 0xFFFFFF)
+
+
+_QUOTED_LEXEME = re.compile(r"'(?:[^'\\]|\\.|'')*'")
+
+
+def in_bucket(tsquery: str, bucket: int) -> str:
+    """A tsquery of ours asked of one bucket of the PostgreSQL index, whose lexemes carry their
+    post's bucket (store/postgres.py): every quoted lexeme gets the bucket's tag."""
+    return _QUOTED_LEXEME.sub(lambda m: f"'{bucket}~{m.group(0)[1:]}", tsquery)
+
+
+def in_buckets(tsquery: str, buckets: range | list[int]) -> str:
+    """The same query asked of several buckets at once. Exact: every NOT is binary ("a NOT b"),
+    so a query is false for a post that holds none of its lexemes, as a post of another bucket
+    holds none of this bucket's."""
+    if not buckets:
+        return _NOTHING
+    return " | ".join(f"({in_bucket(tsquery, b)})" for b in buckets)
+
+
 class _TsSyntax(_Syntax):
-    """PostgreSQL tsquery over the same tokens: `&`, `|`, `& !` and `<->` for phrases."""
+    """PostgreSQL tsquery over the same tokens: `&`, `|`, `& !` and `<->` for phrases. With
+    `pairs`, a phrase also asks for the pair lexemes of its adjacent words (`pair_lexeme`)."""
 
     AND, OR, NOT = "&", "|", "& !"
+
+    def __init__(self, pairs: bool = False) -> None:
+        self.pairs = pairs
 
     def term(self, lemma: str) -> str:
         parts = index_tokens(lemma)
@@ -70,18 +102,31 @@ class _TsSyntax(_Syntax):
         parts = index_tokens(fragment)
         if not parts:
             return _NOTHING
-        return "(" + " <-> ".join([*map(ts_lexeme, parts[:-1]), ts_lexeme(parts[-1]) + ":*"]) + ")"
+        return self._chain(parts[:-1], ts_lexeme(parts[-1]) + ":*")
 
     def phrase(self, lemmas: list[str]) -> str:
         parts = [t for lemma in lemmas for t in index_tokens(lemma)]
         if not parts:
             return _NOTHING
-        return ts_lexeme(parts[0]) if len(parts) == 1 else "(" + " <-> ".join(map(ts_lexeme, parts)) + ")"
+        return (
+            ts_lexeme(parts[0]) if len(parts) == 1 else self._chain(parts[:-1], ts_lexeme(parts[-1]), parts)
+        )
+
+    def _chain(self, first: list[str], last: str, whole: list[str] | None = None) -> str:
+        """Words in a row ending with `last` (a lexeme, or a prefix); `whole` are the tokens
+        whose adjacent pairs are known (a prefix's last token is not)."""
+        chain = "(" + " <-> ".join([*map(ts_lexeme, first), last]) + ")"
+        tokens = whole or first
+        if not self.pairs or len(tokens) < 2:
+            return chain
+        pairs = dict.fromkeys(ts_lexeme(pair_lexeme(a, b)) for a, b in pairwise(tokens))
+        return "(" + " & ".join([*pairs, chain]) + ")"
 
 
 FTS5 = _Syntax()
 _NOTHING = "'_'"  # a lexeme no post holds: index_tokens never keeps an underscore
 TSQUERY = _TsSyntax()
+TSQUERY_PAIRS = _TsSyntax(pairs=True)
 
 
 def _word_expr(raw: str, syntax: _Syntax) -> str:
@@ -117,9 +162,10 @@ def to_fts(query: str) -> str:
     return translate(query, FTS5)
 
 
-def to_tsquery(query: str) -> str:
-    """Translate a user query into a PostgreSQL tsquery (cast with ::tsquery), or raise QueryError."""
-    return translate(query, TSQUERY)
+def to_tsquery(query: str, pairs: bool = False) -> str:
+    """Translate a user query into a PostgreSQL tsquery (cast with ::tsquery), or raise
+    QueryError. `pairs` adds the pair lexemes of each phrase, for matching (not for ranking)."""
+    return translate(query, TSQUERY_PAIRS if pairs else TSQUERY)
 
 
 def translate(query: str, syntax: _Syntax) -> str:

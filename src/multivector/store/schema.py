@@ -7,7 +7,7 @@ multivector keeps working. A database newer than this program is refused.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Migration N takes a database from version N-1 to N.
 MIGRATIONS: dict[int, str] = {
@@ -154,6 +154,9 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX lsh_new_key ON lsh_new(key);
     CREATE INDEX lsh_new_post ON lsh_new(post);
     """,
+    7: """
+    -- Nothing changes in an SQLite file: version 7 rebuilt PostgreSQL's full-text index.
+    """,
 }
 
 
@@ -283,5 +286,11 @@ POSTGRES_MIGRATIONS: dict[int, str] = {
     CREATE TABLE lsh_new (key BIGINT NOT NULL, post BIGINT NOT NULL);
     CREATE INDEX lsh_new_key ON lsh_new(key);
     CREATE INDEX lsh_new_post ON lsh_new(post);
+    """,
+    # The index's lexemes carry their post's bucket, and word pairs are lexemes too
+    # (store/postgres.py): every post's entry is made again from its lemmas, by
+    # PostgresStore._rebuild_fts, into this table, which then takes posts_fts's place.
+    7: """
+    CREATE TABLE posts_fts_v7 (rowid BIGINT PRIMARY KEY, lemmas TEXT COLLATE "C" NOT NULL, tsv TSVECTOR NOT NULL);
     """,
 }

@@ -123,6 +123,7 @@ class SqlStore:
     # SQL that is spelled differently: SQLite's `IS ?` is PostgreSQL's IS NOT DISTINCT FROM.
     _IS = "IS"
     _IS_NOT = "IS NOT"
+    rank_window = RANK_WINDOW
 
     def _set_dedup(self, dup_threshold: float, reword_days: float, reword_threshold: float) -> None:
         """The duplicate rules' settings (prepare/dedup.py), for both stores' constructors."""
@@ -165,21 +166,24 @@ class SqlStore:
         """Run an INSERT and return the id the database gave the new row."""
         return int(conn.execute(sql, args).lastrowid)
 
-    def _search_ids(
-        self, fts: str | None, where: str, args: list, sort: str | None, window: int | None = None
-    ) -> tuple[str, list]:
-        """(rowid, score) of the matching posts in the asked order (lower score is better);
-        `window` bounds how many matches an unfiltered relevance order ranks (RANK_WINDOW)."""
+    def _search_ids(self, fts: Any, where: str, args: list, sort: str | None) -> tuple[str, list]:
+        """(rowid, score) of the matching posts in the asked order (lower score is better)."""
         raise NotImplementedError
 
-    def _compile_query(self, query: str) -> str:
+    def _best_of_newest(self, fts: Any, limit: int, offset: int) -> list[tuple[int, float]]:
+        """A page of (rowid, score) of a relevance search without filters: the best of the
+        newest `rank_window` matches."""
         raise NotImplementedError
 
-    def _match_count(self, fts: str) -> int:
+    def _compile_query(self, query: str) -> Any:
+        """The query as this store's index is asked it (QueryError when it is malformed)."""
+        raise NotImplementedError
+
+    def _match_count(self, fts: Any) -> int:
         raise NotImplementedError
 
     def _probe_page(
-        self, fts: str, where: str, args: list, total: int, limit: int, offset: int
+        self, fts: Any, where: str, args: list, total: int, limit: int, offset: int
     ) -> list[tuple] | None:
         return None
 
@@ -1265,11 +1269,10 @@ class SqlStore:
         theme filter matches any mention). Each hit: {id, channel, date, lang, text, dup_root,
         url, score}; a higher score is a better match. Ranked as a dashboard page is: in the
         index alone, then only the page's posts are read."""
-        fts = self._compile_query(query)
         where, args = self._dashboard_filters(filters, "show", False)
         with self._query_errors(query):
-            sql, sql_args = self._search_ids(fts, where, args, "relevance", RANK_WINDOW)
-            page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
+            fts = self._compile_query(query)
+            page = self._relevance_page(fts, where, args, limit, offset)
         found = self._search_rows([r for r, _ in page])
         hits = []
         for rowid, score in page:
@@ -1304,13 +1307,23 @@ class SqlStore:
             page = []
         elif fts is not None and where and sort == "relevance":
             page = self._probe_page(fts, where, args, total, limit, offset)
-        if page is None:
-            sql, sql_args = self._search_ids(fts, where, args, sort, RANK_WINDOW)
+        if page is None and fts is not None and sort == "relevance":
+            page = self._relevance_page(fts, where, args, limit, offset)
+        elif page is None:
+            sql, sql_args = self._search_ids(fts, where, args, sort)
             page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
         found = {"results": self._page_rows(page), "total": total, "total_exact": exact}
-        if fts is not None and not where and sort == "relevance" and total > RANK_WINDOW:
-            found["ranked"] = RANK_WINDOW  # the best of the newest RANK_WINDOW matches
+        if fts is not None and not where and sort == "relevance" and total > self.rank_window:
+            found["ranked"] = self.rank_window  # the best of the newest rank_window matches
         return found
+
+    def _relevance_page(self, fts: Any, where: str, args: list, limit: int, offset: int) -> list[tuple]:
+        """A page of (rowid, score), best first: without filters, of the newest `rank_window`
+        matches only (a common word in a million posts has hundreds of thousands)."""
+        if not where:
+            return self._best_of_newest(fts, limit, offset)
+        sql, sql_args = self._search_ids(fts, where, args, "relevance")
+        return self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
 
     def _page_rows(self, page: list[tuple[int, float | None]]) -> list[dict]:
         """The result rows of a page of (rowid, rank) pairs, in its order, with their tags;

@@ -438,12 +438,18 @@ class SqliteStore(SqlStore):
         ordered = [row for row in best if row[0] in kept]
         return ordered[offset:need] if len(ordered) >= need else None
 
-    def _search_ids(
-        self, fts: str | None, where: str, args: list, sort: str | None, window: int | None = None
-    ) -> tuple[str, list]:
+    def _best_of_newest(self, fts: str, limit: int, offset: int) -> list[tuple[int, float]]:
+        # The index gives its matches newest-stored first without ranking them, and ranks only
+        # those the window keeps; no post row is read until the page is chosen.
+        return self.conn.execute(
+            "SELECT rowid, s FROM (SELECT rowid, bm25(posts_fts) AS s FROM posts_fts WHERE posts_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?) ORDER BY s, rowid LIMIT ? OFFSET ?",
+            [fts, self.rank_window, limit, offset],
+        ).fetchall()
+
+    def _search_ids(self, fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
         """(rowid, bm25) of the matching posts, in the asked order: narrow rows, so sorting many
-        matches moves no text; the page's posts are read afterwards. The index gives its
-        matches newest-stored first without ranking them, so a `window` ranks only those."""
+        matches moves no text; the page's posts are read afterwards."""
         if fts is not None:
             order = {"newest": "p.date DESC, p.rowid DESC", "oldest": "p.date, p.rowid"}.get(
                 sort or "", "s, p.rowid"
@@ -455,8 +461,6 @@ class SqliteStore(SqlStore):
                 )
             else:  # the index alone: no post row is read until the page is chosen
                 sql = "SELECT rowid, bm25(posts_fts) AS s FROM posts_fts WHERE posts_fts MATCH ?"
-                if window and sort == "relevance":
-                    sql = f"SELECT rowid, s FROM ({sql} ORDER BY rowid DESC LIMIT {int(window)})"
                 order = "s, rowid"
             return sql + (f" ORDER BY {order}" if sort else ""), [fts, *args]
         # Browsing without words: the date index gives the order.
