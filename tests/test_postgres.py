@@ -339,10 +339,14 @@ def test_the_newest_matches_are_found_bucket_by_bucket(postgres_url, monkeypatch
         assert store.search("вырасти NOT уран", 50) and sorted(
             h["id"] for h in store.search("вырасти NOT уран", 50)
         ) == sorted(_brute(store, {"вырасти"}, {"уран"}))
+        # The dashboard's total is counted as far as the window: "more than 5".
         store.rank_window = 5
         page = store.search_page("уран", limit=2)
-        assert (page["total"], page["ranked"]) == (12, 5)
+        assert (page["total"], page["total_exact"], page["ranked"]) == (5, False, 5)
         assert {r["id"] for r in page["results"]} <= set(uranium[-5:])
+        store.rank_window = 12
+        page = store.search_page("уран", limit=2)
+        assert (page["total"], page["total_exact"]) == (12, True) and "ranked" not in page
 
 
 def test_a_phrase_is_checked_word_by_word_after_its_pairs(postgres_url, monkeypatch):

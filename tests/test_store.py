@@ -131,7 +131,9 @@ def test_an_unfiltered_relevance_page_ranks_only_the_newest_stored_matches(store
     assert best.id not in [r["id"] for r in store.search("уран")]
     page = store.search_page("уран")
     assert best.id not in [r["id"] for r in page["results"]]
-    assert (page["total"], page["ranked"]) == (4, 3)  # the count stays exact and says what was ranked
+    assert page["ranked"] == 3  # says what was ranked
+    # SQLite's index counts every match; PostgreSQL counts as far as the window ("more than 3").
+    assert (page["total"], page["total_exact"]) == ((4, True) if isinstance(store, Store) else (3, False))
     # Filtered searches and downloads still rank every match.
     assert store.search("уран", filters=SearchFilters(langs=["ru"]))[0]["id"] == best.id
     assert next(store.iter_search("уран"))["id"] == best.id

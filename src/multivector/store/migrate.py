@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from multivector.model import InputError
-from multivector.store.postgres import PostgresStore, describe_error, tsvector_text
+from multivector.store.postgres import FTS_INDEX, PostgresStore, describe_error, tsvector_text
 from multivector.store.sqlite import SqliteStore
 
 PAGE = 5000  # rows read from SQLite and written per step
@@ -63,8 +63,10 @@ def migrate(
                 "empty database only (make a new one, or drop this one first)"
             )
         with target.transaction():
+            target.conn.execute("DROP INDEX posts_fts_tsv")  # built once, after its rows are in
             for table in TABLES:
                 report.rows[table] = _copy_table(source, target, table, on_rows)
+            target.conn.execute(FTS_INDEX)
             meta = [
                 (k, v) for k, v in source.conn.execute("SELECT key, value FROM meta") if k not in SKIPPED_META
             ]
@@ -76,8 +78,8 @@ def migrate(
                     f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                     f"(SELECT coalesce(max({column}), 0) + 1 FROM {table}), false)"
                 )
-        for table in TABLES:
-            target.conn.execute(f"ANALYZE {table}")
+        for table in TABLES:  # statistics for the planner, and every copied row marked settled
+            target.conn.execute(f"VACUUM (ANALYZE) {table}")
     except psycopg.Error as e:
         raise InputError(describe_error(e, target_url)) from None
     finally:

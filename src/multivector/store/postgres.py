@@ -39,7 +39,7 @@ import numpy as np
 from multivector.model import InputError
 from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
 from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, indicator
-from multivector.store.query import in_buckets, index_tokens, pair_lexeme, to_tsquery, ts_lexeme
+from multivector.store.query import in_bucket, in_buckets, index_tokens, pair_lexeme, to_tsquery, ts_lexeme
 from multivector.store.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION
 from multivector.store.sql import SqlStore
 
@@ -56,9 +56,13 @@ MAX_POSITIONS = 256  # positions kept per lexeme
 MAX_LEXEME_BYTES = 2046
 FTS_BUCKET_BITS = 16  # a post's lexemes are tagged with rowid >> this: 65,536 posts a bucket
 # Relevance without filters ranks the newest this many matches (SQLite: store/sql.py's
-# RANK_WINDOW). Each is read from the table to be ranked, where FTS5 ranks from its index
-# alone, so the window is smaller here: as deep as the dashboard pages (10,000 results).
-PG_RANK_WINDOW = 10_000
+# RANK_WINDOW), and the dashboard's total of such a search is counted as far as this. Each
+# match counted or ranked is a read of a table row here (FTS5 counts and ranks in its index),
+# about 5 microseconds when the row is not in the server's buffers: 3,000 keep a search at 1M
+# posts within 50 ms on a server with PostgreSQL's default settings (BENCHMARKS.md).
+PG_RANK_WINDOW = 3_000
+# The full-text index, as schema 1 made it; bulk copies drop it first and build it once after.
+FTS_INDEX = "CREATE INDEX posts_fts_tsv ON posts_fts USING GIN (tsv)"
 STREAM_PAGE = 5000  # rows per round trip of a server-side cursor
 _names = itertools.count()
 
@@ -177,8 +181,15 @@ class BucketQuery:
     def matching(self, buckets: range | list[int] | None = None) -> str:
         return in_buckets(self.match, range(self.buckets) if buckets is None else buckets)
 
-    def ranking(self, buckets: range | list[int] | None = None) -> str:
-        return in_buckets(self.rank, range(self.buckets) if buckets is None else buckets)
+    def ranking(self, first: int = 0) -> list[str]:
+        """The rank query of each bucket from `first` on, for `RANK_SQL`: ranking a post with
+        every bucket's copy would cost as many times more (ts_rank_cd looks up each lexeme)."""
+        return [in_bucket(self.rank, b) for b in range(first, self.buckets)]
+
+
+# ts_rank_cd of a row `f` with its own bucket's query, from the array BucketQuery.ranking
+# gives (its first bucket is the second parameter).
+RANK_SQL = "ts_rank_cd(f.tsv, (CAST(? AS tsquery[]))[(f.rowid >> {bits}) - ? + 1])"
 
 
 class PostgresStore(SqlStore):
@@ -321,7 +332,7 @@ class PostgresStore(SqlStore):
         self.raw.execute("DROP TABLE posts_fts")
         self.raw.execute("ALTER TABLE posts_fts_v7 RENAME TO posts_fts")
         self.raw.execute("ALTER INDEX posts_fts_v7_pkey RENAME TO posts_fts_pkey")
-        self.raw.execute("CREATE INDEX posts_fts_tsv ON posts_fts USING GIN (tsv)")
+        self.raw.execute(FTS_INDEX)
 
     @property
     def schema_version(self) -> int:
@@ -405,34 +416,74 @@ class PostgresStore(SqlStore):
         buckets = 0 if top is None else (top >> FTS_BUCKET_BITS) + 1
         return BucketQuery(to_tsquery(query, pairs=True), to_tsquery(query), buckets)
 
-    def _match_count(self, fts: BucketQuery) -> int:
-        return self.conn.execute(
-            "SELECT count(*) FROM posts_fts WHERE tsv @@ CAST(? AS tsquery)", [fts.matching()]
-        ).fetchone()[0]
+    def _match_count(self, fts: BucketQuery) -> tuple[int, bool]:
+        """Counted newest bucket first, up to just past the ranking window: every match of a
+        common word would be a visit to a quarter of the table."""
+        with self._quick_reads():
+            found = self._count_newest(fts, self.rank_window + 1)[1]
+        return min(found, self.rank_window), found <= self.rank_window
 
     def _query_failure(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.SyntaxError)
 
+    @contextmanager
+    def _quick_reads(self) -> Iterator[None]:
+        """A read-only transaction for a search's short queries: a parallel plan or a compiled
+        one costs more to start than such a query takes."""
+        with self.raw.transaction():
+            self.raw.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            self.raw.execute("SET LOCAL jit = off")
+            yield
+
+    def _count_newest(self, fts: BucketQuery, most: int) -> tuple[int, int]:
+        """(the oldest bucket needed, matches counted): the buckets' matches counted newest
+        first, one bucket, one, two, four ... a round trip, until there are `most`."""
+        oldest, found, rounds = fts.buckets, 0, 0
+        while oldest > 0 and found < most:
+            size = 1 << max(rounds - 1, 0)
+            group = range(oldest - 1, max(oldest - 1 - size, -1), -1)
+            counts = self._bucket_counts(fts, group, most - found)
+            for bucket in group:
+                oldest, found = bucket, found + counts[bucket]
+                if found >= most:
+                    break
+            rounds += 1
+        return oldest, found
+
     def _best_of_newest(self, fts: BucketQuery, limit: int, offset: int) -> list[tuple[int, float]]:
-        """A page of the newest `rank_window` matches, best first. They are looked for in the
-        newest 2 buckets, then 8, 32 ...: a common word fills the window from the newest
-        posts alone, a rare one takes a few quick index probes."""
-        newest_first = list(range(fts.buckets - 1, -1, -1))
-        take = 2
-        while True:
-            group = newest_first[:take]
-            # `rowid + 0`: ordering by the key itself would walk the whole table backwards,
-            # testing every post, instead of asking the index for the group's matches.
-            page = self.conn.execute(
-                "SELECT w.rowid, -ts_rank_cd(w.tsv, CAST(? AS tsquery)) AS s, count(*) OVER () FROM ("
-                "SELECT rowid, tsv FROM posts_fts WHERE tsv @@ CAST(? AS tsquery) "
-                "ORDER BY rowid + 0 DESC LIMIT ?) w ORDER BY s, w.rowid LIMIT ? OFFSET ?",
-                [fts.ranking(group), fts.matching(group), self.rank_window, limit, offset],
+        """A page of the newest `rank_window` matches, best first: only the newest buckets
+        that hold them are read and ranked. A common word is answered from the newest posts
+        alone, a rare one after a few cheap counts."""
+        window = self.rank_window
+        with self._quick_reads():
+            oldest = self._count_newest(fts, window)[0]
+            # The window's rows are picked by their rowid alone, then read by their place in
+            # the table (ctid) to be ranked: sorting thousands of whole rows costs more than
+            # ranking them. `rowid + 0`: ordering by the key itself would walk the table
+            # backwards, testing every post, instead of asking the index.
+            rank = RANK_SQL.format(bits=FTS_BUCKET_BITS)
+            return self.conn.execute(
+                "WITH m AS MATERIALIZED (SELECT ctid AS t FROM posts_fts WHERE tsv @@ CAST(? AS tsquery) "
+                f"ORDER BY rowid + 0 DESC LIMIT ?) SELECT f.rowid, -{rank} AS s FROM posts_fts f "
+                "WHERE f.ctid = ANY(ARRAY(SELECT t FROM m)) ORDER BY s, f.rowid LIMIT ? OFFSET ?",
+                [
+                    fts.matching(range(oldest, fts.buckets)),
+                    window,
+                    fts.ranking(oldest),
+                    oldest,
+                    limit,
+                    offset,
+                ],
             ).fetchall()
-            found = page[0][2] if page else 0  # an empty page past the end asks the next group too
-            if found >= self.rank_window or take >= len(newest_first):
-                return [(rowid, s) for rowid, s, _ in page]
-            take *= 4
+
+    def _bucket_counts(self, fts: BucketQuery, group: range, most: int) -> dict[int, int]:
+        """How many posts of each bucket of `group` match, counting up to `most`."""
+        counts = " UNION ALL ".join(
+            f"SELECT {b}, count(*) FROM (SELECT 1 FROM posts_fts WHERE tsv @@ CAST(? AS tsquery) LIMIT ?) m{b}"
+            for b in group
+        )
+        args = [arg for b in group for arg in (fts.matching([b]), most)]
+        return dict(self.conn.execute(counts, args).fetchall())
 
     def _search_ids(
         self, fts: BucketQuery | None, where: str, args: list, sort: str | None
@@ -444,11 +495,12 @@ class PostgresStore(SqlStore):
                 "newest": "p.date DESC NULLS LAST, p.rowid DESC",
                 "oldest": "p.date NULLS FIRST, p.rowid",
             }.get(sort or "", "s, p.rowid")
+            rank = RANK_SQL.format(bits=FTS_BUCKET_BITS)
             sql = (
-                "SELECT p.rowid, -ts_rank_cd(f.tsv, CAST(? AS tsquery)) AS s FROM posts_fts f "
+                f"SELECT p.rowid, -{rank} AS s FROM posts_fts f "
                 f"JOIN posts p ON p.rowid = f.rowid WHERE f.tsv @@ CAST(? AS tsquery) {where}"
             )
-            return sql + (f" ORDER BY {order}" if sort else ""), [fts.ranking(), fts.matching(), *args]
+            return sql + (f" ORDER BY {order}" if sort else ""), [fts.ranking(), 0, fts.matching(), *args]
         order = "p.date NULLS FIRST, p.rowid" if sort == "oldest" else "p.date DESC NULLS LAST, p.rowid DESC"
         sql = f"SELECT p.rowid, NULL::real AS s FROM posts p WHERE 1 = 1 {where}"
         return sql + (f" ORDER BY {order}" if sort else ""), list(args)

@@ -289,8 +289,11 @@ POSTGRES_MIGRATIONS: dict[int, str] = {
     """,
     # The index's lexemes carry their post's bucket, and word pairs are lexemes too
     # (store/postgres.py): every post's entry is made again from its lemmas, by
-    # PostgresStore._rebuild_fts, into this table, which then takes posts_fts's place.
+    # PostgresStore._rebuild_fts, into this table, which then takes posts_fts's place. Search
+    # ranks thousands of rows' tsvectors at a time: they stay in the row, uncompressed, and the
+    # lemmas (read only by analysis) are the column moved out when a row is too long.
     7: """
     CREATE TABLE posts_fts_v7 (rowid BIGINT PRIMARY KEY, lemmas TEXT COLLATE "C" NOT NULL, tsv TSVECTOR NOT NULL);
+    ALTER TABLE posts_fts_v7 ALTER COLUMN lemmas SET STORAGE EXTERNAL, ALTER COLUMN tsv SET STORAGE MAIN;
     """,
 }

@@ -53,7 +53,7 @@ LINKS_PER_GROUP = 2  # direct matches kept per group a new post joins
 # A relevance page of a query without filters ranks at most this many of its matches, the most
 # recently stored: ranking costs a little per match, and a common word in a million posts has
 # hundreds of thousands. Deeper than any page the dashboard serves (10,000 results); downloads
-# and filtered searches rank every match.
+# and filtered searches rank every match. A store may set its own (`rank_window`).
 RANK_WINDOW = 20_000
 # Recently met posts whose date, channel and content lemmas the writer keeps for reworded-copy
 # checks: a few days of a large collection (about 4 KB each).
@@ -179,7 +179,8 @@ class SqlStore:
         """The query as this store's index is asked it (QueryError when it is malformed)."""
         raise NotImplementedError
 
-    def _match_count(self, fts: Any) -> int:
+    def _match_count(self, fts: Any) -> tuple[int, bool]:
+        """How many posts match, and whether that is all of them (a store may stop counting)."""
         raise NotImplementedError
 
     def _probe_page(
@@ -1290,12 +1291,10 @@ class SqlStore:
     ) -> dict:  # fmt: skip
         fts = self._compile_query(query) if query and query.strip() else None
         where, args = self._dashboard_filters(filters, duplicates, about)
-        if not where:
-            if fts:
-                total = self._match_count(fts)
-            else:
-                total = self.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-            exact = True
+        if not where and fts:
+            total, exact = self._match_count(fts)
+        elif not where:
+            total, exact = self.conn.execute("SELECT count(*) FROM posts").fetchone()[0], True
         else:
             inner, inner_args = self._search_ids(fts, where, args, None)
             n = self.conn.execute(
@@ -1313,7 +1312,7 @@ class SqlStore:
             sql, sql_args = self._search_ids(fts, where, args, sort)
             page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
         found = {"results": self._page_rows(page), "total": total, "total_exact": exact}
-        if fts is not None and not where and sort == "relevance" and total > self.rank_window:
+        if fts is not None and not where and sort == "relevance" and (total > self.rank_window or not exact):
             found["ranked"] = self.rank_window  # the best of the newest rank_window matches
         return found
 

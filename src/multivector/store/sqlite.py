@@ -275,10 +275,10 @@ class SqliteStore(SqlStore):
     def _compile_query(self, query: str) -> str:
         return to_fts(query)
 
-    def _match_count(self, fts: str) -> int:
+    def _match_count(self, fts: str) -> tuple[int, bool]:
         return self.conn.execute("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", [fts]).fetchone()[
             0
-        ]
+        ], True
 
     def _query_failure(self, exc: Exception) -> bool:
         text = str(exc).lower()

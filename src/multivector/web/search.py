@@ -129,7 +129,9 @@ def run_search(site: Site, sq: SearchQuery) -> dict:
         )  # fmt: skip
     except QueryError as e:
         raise HTTPProblem(400, f"search syntax: {e}") from None
-    pages = max(1, min(-(-found["total"] // sq.per_page), MAX_OFFSET // sq.per_page))
+    # Relevance pages go as deep as what was ranked (a store ranks only the newest matches).
+    deepest = min(found["total"], found.get("ranked", found["total"]))
+    pages = max(1, min(-(-deepest // sq.per_page), MAX_OFFSET // sq.per_page))
     return {**found, "page": sq.page, "per_page": sq.per_page, "pages": pages, "query": sq.q}
 
 
