@@ -209,7 +209,6 @@ def test_a_schema_1_database_is_migrated_and_its_duplicate_links_rebuilt(postgre
 WRITER = """
 import sys
 from datetime import datetime
-from itertools import pairwise
 from multivector.model import Post
 from multivector.pipeline import AnnotateOptions, Preparer, revision
 from multivector.store import open_store
@@ -315,8 +314,8 @@ def _brute(store, words: set[str], absent: set[str] = frozenset()) -> list[str]:
 
 
 def test_the_newest_matches_are_found_bucket_by_bucket(postgres_url, monkeypatch):
-    # Buckets of two posts (rowids 1-20 fall in eleven), and a window of three or seven
-    # matches is found in the newest two, then the newest eight.
+    # Buckets of two posts (rowids 1-20 fall in eleven): a window of 3, 7 or 40 matches is
+    # counted in the newest bucket, the next, the two after, the four after ...
     monkeypatch.setattr("multivector.store.postgres.FTS_BUCKET_BITS", 1)
     texts = ["Торий нашли в старом отвале рудника."]
     for i in range(19):
