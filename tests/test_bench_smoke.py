@@ -147,6 +147,10 @@ def test_bench_scale_inputs_writes_even_slices_and_the_first_posts(tmp_path):
 def test_bench_scale_search_times_lists_and_dashboard_pages(tiny_report):
     db, _ = tiny_report
     listed = bench("bench_scale.py", "search", "--db", str(db), "--queries", "20")
-    assert number(r"search over (\d+) posts, 20 queries, 20 hits: p50 [\d.]+ ms, p95 [\d.]+ ms", listed) >= 250
+    assert (
+        number(r"search over (\d+) posts, 20 queries, 20 hits: p50 [\d.]+ ms, p95 [\d.]+ ms", listed) >= 250
+    )
     paged = bench("bench_scale.py", "search", "--db", str(db), "--queries", "20", "--pages")
-    assert re.search(r"20 queries, dashboard pages of 20 with their totals: p50 [\d.]+ ms, p95 [\d.]+ ms", paged)
+    assert re.search(
+        r"20 queries, dashboard pages of 20 with their totals: p50 [\d.]+ ms, p95 [\d.]+ ms", paged
+    )

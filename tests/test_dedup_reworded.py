@@ -204,6 +204,20 @@ def test_an_edit_that_rewrites_the_copy_leaves_the_group(tmp_path, preparer):
         assert links(store) == set()
 
 
+def test_another_writers_edit_is_what_a_retelling_is_compared_with(db_target, preparer):
+    # Writer A stores a post and keeps its words for the reworded-copy checks; writer B, another
+    # connection, rewrites that post; A's next retelling of the new text must meet the new words.
+    first = post("agency", 1, RU_OTHER_NEWSROOM)
+    digest = post("digest", 7, RU_REWORDED, DAY + timedelta(days=1))
+    with open_store(db_target) as a:
+        write(a, preparer, first)
+        with open_store(db_target) as b:
+            assert write(b, preparer, post("agency", 1, RU_ORIGINAL)).updated == 1
+        write(a, preparer, digest)
+        assert roots(a)[digest.id] == first.id
+        assert links(a) == {(frozenset((first.id, digest.id)), "reworded")}
+
+
 # ---- the look-ahead rule, with lemma strings written by hand -------------------------------
 CORE = "посол граница вода дамба плотина урожай"
 WORDS_A = CORE + " засуха фермер пастбище колодец овца зерно"

@@ -346,10 +346,14 @@ class PostgresStore(SqlStore):
         try:
             with self.raw.transaction():
                 self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                self.raw.execute(
-                    "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'data_version'"
-                )
+                version = self.raw.execute(
+                    "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'data_version' RETURNING value"
+                ).fetchone()
+                # Every commit counts one: anything but one more than this writer's last is another's.
+                mark = int(version[0]) - 1 if version else 0
+                self._see_other_writers(mark)
                 yield self.conn
+                self._others_mark = mark + 1
         except BaseException:
             self._recent.clear()  # what a rolled-back batch cached is not in the database
             raise

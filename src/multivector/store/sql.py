@@ -140,6 +140,15 @@ class SqlStore:
         self._keys_written = 0  # band keys this store has written
         self._filter_due = KEY_FILTER_AFTER  # ... when it builds the filter
         self._waiting_keys: int | None = None  # rows in `lsh_new` (read when first needed)
+        self._others_mark: int | None = None  # how the database counted other writers' commits
+
+    def _see_other_writers(self, mark: int) -> None:
+        """At the start of a writing transaction: `mark` differs from the last one seen when
+        another writer committed in between, and what this one cached of stored posts (the
+        reworded-copy checks' lemmas) may have been edited: it is read again when needed."""
+        if mark != self._others_mark:
+            self._recent.clear()
+        self._others_mark = mark
 
     # ---- hooks each store fills in -------------------------------------------------------
     def transaction(self) -> AbstractContextManager[Any]:

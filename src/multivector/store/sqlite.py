@@ -253,6 +253,8 @@ class SqliteStore(SqlStore):
     def transaction(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            # SQLite's data_version moves with every commit of another connection, not ours.
+            self._see_other_writers(int(self.conn.execute("PRAGMA data_version").fetchone()[0]))
             yield self.conn
         except BaseException:
             self._recent.clear()  # rowids of a rolled-back batch are given out again
