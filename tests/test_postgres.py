@@ -329,7 +329,11 @@ def test_the_newest_matches_are_found_bucket_by_bucket(postgres_url, monkeypatch
         assert len(uranium) == 12
         for window in (3, 7, 40):
             store.rank_window = window
-            assert sorted(h["id"] for h in store.search("уран", 50)) == sorted(uranium[-window:])
+            found = store.search_page("уран", limit=50)["results"]
+            assert sorted(h["id"] for h in found) == sorted(uranium[-window:])
+        # A list longer than the window ranks as many of the newest as it asks for.
+        store.rank_window = 3
+        assert sorted(h["id"] for h in store.search("уран", 5)) == sorted(uranium[-5:])
         # A word of the oldest bucket alone is found by asking every bucket.
         assert [h["id"] for h in store.search("торий")] == _brute(store, {"торий"})
         # Across buckets the operators mean what they mean in one.

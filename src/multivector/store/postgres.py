@@ -454,11 +454,12 @@ class PostgresStore(SqlStore):
             rounds += 1
         return oldest, found
 
-    def _best_of_newest(self, fts: BucketQuery, limit: int, offset: int) -> list[tuple[int, float]]:
-        """A page of the newest `rank_window` matches, best first: only the newest buckets
+    def _best_of_newest(
+        self, fts: BucketQuery, limit: int, offset: int, window: int
+    ) -> list[tuple[int, float]]:
+        """A page of the newest `window` matches, best first: only the newest buckets
         that hold them are read and ranked. A common word is answered from the newest posts
         alone, a rare one after a few cheap counts."""
-        window = self.rank_window
         with self._quick_reads():
             oldest = self._count_newest(fts, window)[0]
             # The window's rows are picked by their rowid alone, then read by their place in

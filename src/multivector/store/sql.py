@@ -179,9 +179,9 @@ class SqlStore:
         """(rowid, score) of the matching posts in the asked order (lower score is better)."""
         raise NotImplementedError
 
-    def _best_of_newest(self, fts: Any, limit: int, offset: int) -> list[tuple[int, float]]:
+    def _best_of_newest(self, fts: Any, limit: int, offset: int, window: int) -> list[tuple[int, float]]:
         """A page of (rowid, score) of a relevance search without filters: the best of the
-        newest `rank_window` matches."""
+        newest `window` matches."""
         raise NotImplementedError
 
     def _compile_query(self, query: str) -> Any:
@@ -1282,7 +1282,11 @@ class SqlStore:
         where, args = self._dashboard_filters(filters, "show", False)
         with self._query_errors(query):
             fts = self._compile_query(query)
-            page = self._relevance_page(fts, where, args, limit, offset)
+            # A list reaching past the window ranks as far as it reaches (a script asking for
+            # 50,000 hits gets them); the dashboard's pages stop at the window instead.
+            page = self._relevance_page(
+                fts, where, args, limit, offset, max(self.rank_window, offset + limit)
+            )
         found = self._search_rows([r for r, _ in page])
         hits = []
         for rowid, score in page:
@@ -1316,7 +1320,7 @@ class SqlStore:
         elif fts is not None and where and sort == "relevance":
             page = self._probe_page(fts, where, args, total, limit, offset)
         if page is None and fts is not None and sort == "relevance":
-            page = self._relevance_page(fts, where, args, limit, offset)
+            page = self._relevance_page(fts, where, args, limit, offset, self.rank_window)
         elif page is None:
             sql, sql_args = self._search_ids(fts, where, args, sort)
             page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
@@ -1325,11 +1329,13 @@ class SqlStore:
             found["ranked"] = self.rank_window  # the best of the newest rank_window matches
         return found
 
-    def _relevance_page(self, fts: Any, where: str, args: list, limit: int, offset: int) -> list[tuple]:
-        """A page of (rowid, score), best first: without filters, of the newest `rank_window`
+    def _relevance_page(
+        self, fts: Any, where: str, args: list, limit: int, offset: int, window: int
+    ) -> list[tuple]:
+        """A page of (rowid, score), best first: without filters, of the newest `window`
         matches only (a common word in a million posts has hundreds of thousands)."""
         if not where:
-            return self._best_of_newest(fts, limit, offset)
+            return self._best_of_newest(fts, limit, offset, window)
         sql, sql_args = self._search_ids(fts, where, args, "relevance")
         return self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
 

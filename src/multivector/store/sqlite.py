@@ -440,13 +440,13 @@ class SqliteStore(SqlStore):
         ordered = [row for row in best if row[0] in kept]
         return ordered[offset:need] if len(ordered) >= need else None
 
-    def _best_of_newest(self, fts: str, limit: int, offset: int) -> list[tuple[int, float]]:
+    def _best_of_newest(self, fts: str, limit: int, offset: int, window: int) -> list[tuple[int, float]]:
         # The index gives its matches newest-stored first without ranking them, and ranks only
         # those the window keeps; no post row is read until the page is chosen.
         return self.conn.execute(
             "SELECT rowid, s FROM (SELECT rowid, bm25(posts_fts) AS s FROM posts_fts WHERE posts_fts MATCH ? "
             "ORDER BY rowid DESC LIMIT ?) ORDER BY s, rowid LIMIT ? OFFSET ?",
-            [fts, self.rank_window, limit, offset],
+            [fts, window, limit, offset],
         ).fetchall()
 
     def _search_ids(self, fts: str | None, where: str, args: list, sort: str | None) -> tuple[str, list]:
