@@ -102,24 +102,24 @@ class _TsSyntax(_Syntax):
         parts = index_tokens(fragment)
         if not parts:
             return _NOTHING
-        return self._chain(parts[:-1], ts_lexeme(parts[-1]) + ":*")
+        return self._chain(parts, prefix=True)
 
     def phrase(self, lemmas: list[str]) -> str:
         parts = [t for lemma in lemmas for t in index_tokens(lemma)]
         if not parts:
             return _NOTHING
-        return (
-            ts_lexeme(parts[0]) if len(parts) == 1 else self._chain(parts[:-1], ts_lexeme(parts[-1]), parts)
-        )
+        return ts_lexeme(parts[0]) if len(parts) == 1 else self._chain(parts)
 
-    def _chain(self, first: list[str], last: str, whole: list[str] | None = None) -> str:
-        """Words in a row ending with `last` (a lexeme, or a prefix); `whole` are the tokens
-        whose adjacent pairs are known (a prefix's last token is not)."""
-        chain = "(" + " <-> ".join([*map(ts_lexeme, first), last]) + ")"
-        tokens = whole or first
-        if not self.pairs or len(tokens) < 2:
+    def _chain(self, tokens: list[str], prefix: bool = False) -> str:
+        """Tokens in a row, the last one a prefix when `prefix` (its pair is not known then)."""
+        lexemes = [ts_lexeme(t) for t in tokens]
+        if prefix:
+            lexemes[-1] += ":*"
+        chain = "(" + " <-> ".join(lexemes) + ")"
+        complete = tokens[:-1] if prefix else tokens
+        if not self.pairs or len(complete) < 2:
             return chain
-        pairs = dict.fromkeys(ts_lexeme(pair_lexeme(a, b)) for a, b in pairwise(tokens))
+        pairs = dict.fromkeys(ts_lexeme(pair_lexeme(a, b)) for a, b in pairwise(complete))
         return "(" + " & ".join([*pairs, chain]) + ")"
 
 
