@@ -1284,8 +1284,8 @@ class SqlStore:
             fts = self._compile_query(query)
             # A list reaching past the window ranks as far as it reaches (a script asking for
             # 50,000 hits gets them); the dashboard's pages stop at the window instead.
-            page = self._relevance_page(
-                fts, where, args, limit, offset, max(self.rank_window, offset + limit)
+            page = self._page(
+                fts, where, args, "relevance", limit, offset, max(self.rank_window, offset + limit)
             )
         found = self._search_rows([r for r, _ in page])
         hits = []
@@ -1319,24 +1319,21 @@ class SqlStore:
             page = []
         elif fts is not None and where and sort == "relevance":
             page = self._probe_page(fts, where, args, total, limit, offset)
-        if page is None and fts is not None and sort == "relevance":
-            page = self._relevance_page(fts, where, args, limit, offset, self.rank_window)
-        elif page is None:
-            sql, sql_args = self._search_ids(fts, where, args, sort)
-            page = self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
+        if page is None:
+            page = self._page(fts, where, args, sort, limit, offset, self.rank_window)
         found = {"results": self._page_rows(page), "total": total, "total_exact": exact}
         if fts is not None and not where and sort == "relevance" and (total > self.rank_window or not exact):
             found["ranked"] = self.rank_window  # the best of the newest rank_window matches
         return found
 
-    def _relevance_page(
-        self, fts: Any, where: str, args: list, limit: int, offset: int, window: int
+    def _page(
+        self, fts: Any, where: str, args: list, sort: str, limit: int, offset: int, window: int
     ) -> list[tuple]:
-        """A page of (rowid, score), best first: without filters, of the newest `window`
-        matches only (a common word in a million posts has hundreds of thousands)."""
-        if not where:
+        """A page of (rowid, score) in the asked order. Relevance without filters ranks the
+        newest `window` matches only (a common word in a million posts has hundreds of thousands)."""
+        if fts is not None and not where and sort == "relevance":
             return self._best_of_newest(fts, limit, offset, window)
-        sql, sql_args = self._search_ids(fts, where, args, "relevance")
+        sql, sql_args = self._search_ids(fts, where, args, sort)
         return self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
 
     def _page_rows(self, page: list[tuple[int, float | None]]) -> list[dict]:
