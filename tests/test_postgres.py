@@ -350,6 +350,15 @@ def test_the_newest_matches_are_found_bucket_by_bucket(postgres_url, monkeypatch
         store.rank_window = 12
         page = store.search_page("уран", limit=2)
         assert (page["total"], page["total_exact"]) == (12, True) and "ranked" not in page
+        # A page counts its buckets once: for its total, and the window is read from that count.
+        counted = []
+        real = store._bucket_counts
+        monkeypatch.setattr(store, "_bucket_counts", lambda *a: counted.append(a) or real(*a))
+        store.rank_window = 5
+        store.search_page("уран", limit=2)
+        rounds, counted[:] = len(counted), []
+        store._match_count(store._compile_query("уран"))
+        assert rounds == len(counted) > 0
 
 
 def test_a_phrase_is_checked_word_by_word_after_its_pairs(postgres_url, monkeypatch):

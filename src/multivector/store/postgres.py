@@ -202,6 +202,7 @@ class PostgresStore(SqlStore):
     _IS_NOT = "IS DISTINCT FROM"
     read_only = False
     rank_window = PG_RANK_WINDOW
+    _last_count: tuple[BucketQuery, int, tuple[int, int]] | None = None  # of _count_newest
 
     def __init__(
         self,
@@ -441,7 +442,12 @@ class PostgresStore(SqlStore):
 
     def _count_newest(self, fts: BucketQuery, most: int) -> tuple[int, int]:
         """(the oldest bucket needed, matches counted): the buckets' matches counted newest
-        first, one bucket, one, two, four ... a round trip, until there are `most`."""
+        first, one bucket, one, two, four ... a round trip, until there are `most`. A
+        dashboard page counts its total, then its window, of one query: the second is the
+        first's answer (buckets holding more matches than asked still hold the newest)."""
+        last = self._last_count
+        if last is not None and last[0] is fts and last[1] >= most:
+            return last[2]
         oldest, found, rounds = fts.buckets, 0, 0
         while oldest > 0 and found < most:
             size = 1 << max(rounds - 1, 0)
@@ -452,6 +458,7 @@ class PostgresStore(SqlStore):
                 if found >= most:
                     break
             rounds += 1
+        self._last_count = (fts, most, (oldest, found))
         return oldest, found
 
     def _best_of_newest(
