@@ -198,7 +198,7 @@ def writer(path: Path, posts: int, into: Path | None, batch: int) -> None:
 
 def search(db: str, queries: int, pages: bool = False) -> None:
     """Latency of `queries` searches: `store.search` (a ranked list, as `multivector search`
-    gives it), or with `pages` the dashboard's page, which also counts every match."""
+    gives it), or with `pages` the dashboard's page, which also counts its matches."""
     from multivector.store import open_store
 
     rng = random.Random(7)
