@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import multivector
-from multivector import sources
+from multivector import pipeline, sources
 from multivector.model import SOURCE_TABLE, Post
 from multivector.pipeline import AnnotateOptions, IngestOptions, Ingestor, ingest
 from multivector.sources.base import Limits, ReadContext, check_post, shown
@@ -318,6 +318,38 @@ def test_an_unexpected_reader_error_is_a_problem_of_its_file_and_keeps_what_was_
     assert "unexpected error while reading: ZeroDivisionError: a bug in a reader" in problem.message
     assert "3 posts read before it are kept" in problem.message
     assert report.files == 2
+
+
+def test_files_flow_through_one_stream_and_each_is_accounted_for_alone(tmp_path, monkeypatch):
+    # The executor's stream runs across file ends: the workers go on with the next file while the
+    # writer stores the last one's tail. Each file still gets its own counts in the files table.
+    calls = []
+    original = pipeline._Executor.map
+
+    def counted(self, method, batches):
+        calls.append(method)
+        return original(self, method, batches)
+
+    monkeypatch.setattr(pipeline._Executor, "map", counted)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = {"a.csv": 5, "b.csv": 0, "c.csv": 2}
+    for name, n in rows.items():
+        lines = "".join(f"{name}-{i},Сообщение {i} из {name} о транзите\n" for i in range(n))
+        (folder / name).write_text("id,text\n" + lines, encoding="utf-8")
+    options = IngestOptions(annotate=AnnotateOptions(enabled=False), batch_size=2)
+    with Store.open(tmp_path / "t.db") as store:
+        first = ingest(store, [folder], options)
+        (folder / "c.csv").write_text(
+            "id,text\nc.csv-0,Сообщение 0 изменено\nc.csv-1,Сообщение 1 из c.csv о транзите\n"
+        )
+        again = ingest(store, [folder], options)
+        files = {Path(p).name: (n, new, upd) for p, n, new, upd in store.conn.execute(
+            "SELECT path, posts, new, updated FROM files")}  # fmt: skip
+    assert calls == ["prepare", "prepare"]  # one stream a run, not one a file
+    assert (first.read, first.new, first.files) == (7, 7, 3)
+    assert (again.new, again.updated, again.unchanged) == (0, 1, 6)
+    assert files == {"a.csv": (5, 0, 0), "b.csv": (0, 0, 0), "c.csv": (2, 0, 1)}
 
 
 def test_with_debug_on_the_reader_error_shows_its_traceback(tmp_path):

@@ -133,6 +133,8 @@ class Preparer:
 
     def prepare(self, batch: Sequence[tuple[Post, str]]) -> list[PreparedPost]:
         """Normalise, identify the language, lemmatise, fingerprint and annotate new posts."""
+        if not batch:  # a file's end with nothing new in its last batch
+            return []
         posts = []
         for post, _ in batch:
             text, repeated = cut_repeated_body(normalize(post.text))
@@ -344,7 +346,11 @@ class _Executor:
         assert self.pool is not None
         pending = self._pending = []
         for batch in batches:
-            pending.append(self.pool.submit(_run_worker, method, batch))
+            if batch:
+                pending.append(self.pool.submit(_run_worker, method, batch))
+            else:  # nothing to prepare (the end of a file): no round trip to a worker
+                pending.append(Future())
+                pending[-1].set_result([])
             while len(pending) > batches_ahead(self.workers):
                 yield pending[0].result()
                 pending.pop(0)
@@ -424,10 +430,6 @@ class Ingestor:
         finally:
             self._held.close()
 
-    def problem(self, p: Problem) -> None:
-        self.report.problems.append(p)
-        self.progress.on_problem(p)
-
     def add_posts(self, posts: Iterable[Post]) -> WriteResult:
         """Store posts from any iterator; returns what was new, updated or unchanged.
 
@@ -437,102 +439,201 @@ class Ingestor:
         the batch is redone one post at a time and only the posts that fail again are left
         out, each as a problem. Errors of the database or the disk (full, read-only) stop.
         """
-        total = WriteResult()
-        failure: list[Exception] = []
+        part = _Part(posts)
+        self._run(iter([part]))
+        if part.failure is not None:
+            raise part.failure
+        return part.result
 
-        def source() -> Iterator[Post]:
-            try:
-                yield from posts
-            except Exception as exc:  # noqa: BLE001 - kept, and raised again once the rest is stored
-                if storage_failure(exc):
-                    raise
-                failure.append(exc)
+    def add_file(self, path: Path) -> None:
+        """Read one file; a bad file or record becomes a problem in the report, never an exception."""
+        self.add_files([path])
 
-        def changed_batches() -> Iterator[list[tuple[Post, str]]]:
-            # Unchanged posts are dropped here, before any expensive work: a re-run is cheap.
-            for batch in _batches(source(), self.options.batch_size):
-                self.report.read += len(batch)
-                try:
-                    todo = changed(batch)
-                except Exception as exc:  # noqa: BLE001 - ends the file like a reader error would
-                    if storage_failure(exc):
-                        raise
-                    failure.append(exc)
+    def add_files(
+        self, paths: Sequence[Path], on_file: Callable[[Path, int, int], None] | None = None
+    ) -> None:
+        """Read the files one after the other as one stream of batches.
+
+        The workers go on with the next file while the writer stores the end of the last one:
+        a folder of many small channel files used to wait, at every file's end, for its last
+        batch to be prepared and written before the next file was even read (BENCHMARKS.md).
+        Each file is still accounted for alone: its problems, its counts, and its line in the
+        files table once its last post is stored.
+
+        A bad file or record becomes a problem in the report, never an exception. Only a
+        failing database or disk (full, read-only) stops the run: it concerns every file.
+        With MULTIVECTOR_DEBUG=1 an unexpected error is raised, with its traceback.
+        """
+
+        def parts() -> Iterator[_Part]:
+            for index, path in enumerate(paths):
+                if on_file is not None:
+                    on_file(path, index, len(paths))
+                yield self._file_part(path)
+
+        self._run(parts())
+
+    def _file_part(self, path: Path) -> _Part:
+        opts = self.options
+        name = shown(path)
+        ctx = ReadContext(
+            channel=opts.channel, default_date=opts.default_date, field_map=opts.field_map,
+            on_problem=self.problem, file=name, limits=opts.limits,
+        )  # fmt: skip
+
+        def read() -> Iterator[Post]:
+            yield from read_path(path, ctx, opts.fmt)  # read_path may fail before the first post
+
+        def finish(part: _Part) -> None:
+            ctx.close_problems()
+            e = part.failure
+            if isinstance(e, InputError):
+                self.problem(Problem(name, "", one_line(str(e).removeprefix(f"{name}: "))))
+                if part.read == 0:
                     return
-                self.progress.on_batch(len(batch) - len(todo))
-                if todo:
-                    yield todo
+            elif e is not None:
+                self.problem(Problem(name, "", f"unexpected error while reading: {_one_line(e)}"
+                                     f" (set MULTIVECTOR_DEBUG=1 for the traceback); {part.read} posts read before it are kept"))  # fmt: skip
+            service = ctx.counts.get("service", 0)
+            self.report.service += service
+            self.report.files += 1
+            self.store.record_file(
+                shown(path.resolve()), opts.fmt or "auto", part.read, part.result.new,
+                part.result.updated, service, ctx.problem_count,
+            )  # fmt: skip
 
-        def changed(batch: list[Post]) -> list[tuple[Post, str]]:
-            keyed = []
-            for post in batch:
-                try:
-                    keyed.append((post.id, revision(post), post))
-                except Exception as exc:  # noqa: BLE001 - a post no reader should have made
-                    self._post_failed(post, exc)
-            known = self.store.revisions(pid for pid, _, _ in keyed)
-            todo = []
-            seen: set[tuple[str, str]] = set()
-            counts = []
-            for pid, rev, post in keyed:
-                if known.get(pid) == rev or (pid, rev) in seen:
-                    total.unchanged += 1
-                    if post.views is not None or post.forwards is not None:
-                        counts.append((pid, post.views, post.forwards))
-                    continue
-                seen.add((pid, rev))
-                todo.append((post, rev))
-            if counts:  # views and forward counts grow after a post is stored; they are no edit
-                self.store.refresh_counts(counts)
-            return todo
+        return _Part(read(), finish=finish, raise_debug=True)
 
-        pending: deque[list[tuple[Post, str]]] = deque()  # handed to the executor, not yet written
+    def problem(self, p: Problem) -> None:
+        self.report.problems.append(p)
+        self.progress.on_problem(p)
 
-        def handed(batches: Iterator[list[tuple[Post, str]]]) -> Iterator[list[tuple[Post, str]]]:
+    def _run(self, parts: Iterator[_Part]) -> None:
+        """Prepare and write every part's posts through one executor stream, in order.
+
+        A part ends (its `finish` runs) once its last batch is written; the batches of the next
+        part are already being prepared by then.
+        """
+
+        def guarded(part: _Part) -> Iterator[Post]:
+            try:
+                yield from part.posts
+            except Exception as exc:  # noqa: BLE001 - kept, and raised or reported once the rest is stored
+                if storage_failure(exc) or (
+                    part.raise_debug and _debug() and not isinstance(exc, InputError)
+                ):
+                    raise
+                part.failure = exc
+
+        def changed_batches() -> Iterator[_Batch]:
+            # Unchanged posts are dropped here, before any expensive work: a re-run is cheap.
+            for part in parts:
+                last: list[Post] | None = None  # held back one batch, to know which is the part's last
+                for batch in chain(_batches(guarded(part), self.options.batch_size), [None]):
+                    if last is not None:
+                        todo = self._changed(part, last)
+                        if todo is None:  # the store could not say what is new: the part ends here
+                            yield _Batch(part, [], True)
+                            break
+                        if todo or batch is None:
+                            yield _Batch(part, todo, batch is None)
+                    elif batch is None:  # nothing read
+                        yield _Batch(part, [], True)
+                    last = batch
+
+        pending: deque[_Batch] = deque()  # handed to the executor, not yet written
+
+        def handed(batches: Iterator[_Batch]) -> Iterator[list[tuple[Post, str]]]:
             for batch in batches:
                 pending.append(batch)
-                yield batch
+                yield batch.posts
 
-        ready: list[tuple[list[PreparedPost], list[tuple[Post, str]]]] = []  # prepared, not yet written
+        ready: list[tuple[list[PreparedPost], _Batch]] = []  # prepared, not yet written: one part's
 
         def write_ready() -> None:
+            if not ready:
+                return
+            part = ready[0][1].part
+            if not any(prepared for prepared, _ in ready):
+                ready.clear()
+                return
             try:
-                self._write([p for prepared, _ in ready for p in prepared], total)
+                self._write([p for prepared, _ in ready for p in prepared], part.result)
             except Exception as exc:  # noqa: BLE001 - sorted out post by post
                 if storage_failure(exc) or _debug():
                     raise
                 for _, batch in ready:
-                    self._one_by_one(batch, total)
+                    self._one_by_one(batch.posts, part.result)
             ready.clear()
 
-        batches: Iterator[list[tuple[Post, str]]] = changed_batches()
+        def take(prepared: list[PreparedPost], batch: _Batch) -> None:
+            ready.append((prepared, batch))
+            if batch.last or sum(len(p) for p, _ in ready) >= WRITE_SIZE:
+                write_ready()
+            if batch.last:
+                self._finish(batch.part)
+
+        batches: Iterator[_Batch] = changed_batches()
+        while True:
+            try:
+                for prepared in self._executor.map("prepare", handed(batches)):
+                    take(prepared, pending.popleft())
+                break
+            except Exception as exc:  # noqa: BLE001 - preparing the oldest batch in flight failed
+                if storage_failure(exc) or _debug() or not pending:
+                    raise
+                write_ready()  # the batches before the failed one are written first, in order
+                failed = pending.popleft()
+                in_flight = list(pending)  # lost with the executor's stream: handed out again
+                pending.clear()
+                self._one_by_one(failed.posts, failed.part.result)
+                take([], failed)
+                batches = chain(in_flight, batches)
+
+    def _changed(self, part: _Part, batch: list[Post]) -> list[tuple[Post, str]] | None:
+        """The posts of a batch that are new or edited, with their revisions (None: that failed,
+        and the part's failure says why)."""
+        part.read += len(batch)
+        self.report.read += len(batch)
         try:
-            while True:
-                try:
-                    for prepared in self._executor.map("prepare", handed(batches)):
-                        ready.append((prepared, pending.popleft()))
-                        if sum(len(p) for p, _ in ready) >= WRITE_SIZE:
-                            write_ready()
-                    if ready:
-                        write_ready()
-                    break
-                except Exception as exc:  # noqa: BLE001 - preparing the oldest batch in flight failed
-                    if storage_failure(exc) or _debug() or not pending:
-                        raise
-                    if ready:  # the batches before the failed one are written first, in order
-                        write_ready()
-                    failed = pending.popleft()
-                    in_flight = list(pending)  # lost with the executor's stream: handed out again
-                    pending.clear()
-                    self._one_by_one(failed, total)
-                    batches = chain(in_flight, batches)
-        finally:
-            self.report.new += total.new
-            self.report.updated += total.updated
-            self.report.unchanged += total.unchanged
-        if failure:
-            raise failure[0]
-        return total
+            todo = self._new_or_edited(part.result, batch)
+        except Exception as exc:  # noqa: BLE001 - ends the part like a reader error would
+            if storage_failure(exc):
+                raise
+            part.failure = exc
+            return None
+        self.progress.on_batch(len(batch) - len(todo))
+        return todo
+
+    def _new_or_edited(self, total: WriteResult, batch: list[Post]) -> list[tuple[Post, str]]:
+        keyed = []
+        for post in batch:
+            try:
+                keyed.append((post.id, revision(post), post))
+            except Exception as exc:  # noqa: BLE001 - a post no reader should have made
+                self._post_failed(post, exc)
+        known = self.store.revisions(pid for pid, _, _ in keyed)
+        todo = []
+        seen: set[tuple[str, str]] = set()
+        counts = []
+        for pid, rev, post in keyed:
+            if known.get(pid) == rev or (pid, rev) in seen:
+                total.unchanged += 1
+                if post.views is not None or post.forwards is not None:
+                    counts.append((pid, post.views, post.forwards))
+                continue
+            seen.add((pid, rev))
+            todo.append((post, rev))
+        if counts:  # views and forward counts grow after a post is stored; they are no edit
+            self.store.refresh_counts(counts)
+        return todo
+
+    def _finish(self, part: _Part) -> None:
+        self.report.new += part.result.new
+        self.report.updated += part.result.updated
+        self.report.unchanged += part.result.unchanged
+        if part.finish is not None:
+            part.finish(part)
 
     def _write(self, prepared: list[PreparedPost], total: WriteResult) -> None:
         result = self.store.write_batch(prepared)
@@ -562,42 +663,24 @@ class Ingestor:
             Problem(file or str(post.channel), place, f"could not be stored ({_one_line(exc)}); skipped")
         )
 
-    def add_file(self, path: Path) -> None:
-        """Read one file; a bad file or record becomes a problem in the report, never an exception.
 
-        Only a failing database or disk (full, read-only) stops the run: it concerns every file.
-        With MULTIVECTOR_DEBUG=1 an unexpected error is raised, with its traceback.
-        """
-        opts = self.options
-        name = shown(path)
-        ctx = ReadContext(
-            channel=opts.channel, default_date=opts.default_date, field_map=opts.field_map,
-            on_problem=self.problem, file=name, limits=opts.limits,
-        )  # fmt: skip
-        read_before = self.report.read
-        new_before, updated_before = self.report.new, self.report.updated
-        try:
-            self.add_posts(read_path(path, ctx, opts.fmt))
-        except InputError as e:
-            ctx.close_problems()
-            self.problem(Problem(name, "", one_line(str(e).removeprefix(f"{name}: "))))
-            if self.report.read == read_before:
-                return
-        except Exception as e:  # noqa: BLE001 - one file must not stop the others
-            if storage_failure(e) or _debug():
-                raise
-            ctx.close_problems()
-            kept = self.report.read - read_before
-            self.problem(Problem(name, "", f"unexpected error while reading: {_one_line(e)}"
-                                 f" (set MULTIVECTOR_DEBUG=1 for the traceback); {kept} posts read before it are kept"))  # fmt: skip
-        ctx.close_problems()
-        service = ctx.counts.get("service", 0)
-        self.report.service += service
-        self.report.files += 1
-        self.store.record_file(
-            shown(path.resolve()), opts.fmt or "auto", self.report.read - read_before,
-            self.report.new - new_before, self.report.updated - updated_before, service, ctx.problem_count,
-        )  # fmt: skip
+@dataclass(eq=False)
+class _Part:
+    """One file, or one call of `add_posts`, on its way through the executor stream."""
+
+    posts: Iterable[Post]
+    finish: Callable[[_Part], None] | None = None  # run once its last post is written
+    raise_debug: bool = False  # with MULTIVECTOR_DEBUG=1, a reader's unexpected error is raised
+    read: int = 0
+    result: WriteResult = field(default_factory=WriteResult)
+    failure: Exception | None = None  # what stopped its reader, if anything
+
+
+@dataclass(eq=False)
+class _Batch:
+    part: _Part
+    posts: list[tuple[Post, str]]
+    last: bool  # the part's last batch: it is written, and the part finished, when it is ready
 
 
 def _size(path: Path) -> int:
@@ -627,9 +710,7 @@ def ingest(
     with Ingestor(store, options, progress, input_bytes) as ingestor:
         for p in walk_problems:
             ingestor.problem(p)
-        for index, path in enumerate(files):
-            progress.on_file(path, index, len(files))
-            ingestor.add_file(path)
+        ingestor.add_files(files, progress.on_file)
     return ingestor.report
 
 
