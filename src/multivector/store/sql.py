@@ -79,6 +79,15 @@ def stored_keys_where(condition: str) -> str:
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
 
 
+def _content_of(recent: dict, rowid: int) -> frozenset[str]:
+    """The content lemmas of a recent post, cut from its lemma string the first time they are asked for."""
+    when, channel, words, dt = recent[rowid]
+    if isinstance(words, str):
+        words = content_lemmas(words)
+        recent[rowid] = (when, channel, words, dt)
+    return words
+
+
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat(timespec="seconds") if dt else None
 
@@ -132,9 +141,9 @@ class SqlStore:
         self._bands = NUM_PERM // self._rows  # band keys per post
         self.reword_days = reword_days  # 0 turns the reworded-copy rule off
         self.reword_threshold = reword_threshold
-        # rowid -> (date as stored, channel, content lemmas, naive date) of recently met posts,
-        # for reworded-copy checks
-        self._recent: dict[int, tuple[str | None, str, frozenset[str], datetime | None]] = {}
+        # rowid -> (date as stored, channel, lemma string or its content lemmas, naive date) of
+        # recently met posts, for reworded-copy checks
+        self._recent: dict[int, tuple[str | None, str, str | frozenset[str], datetime | None]] = {}
         self._key_filter: KeyFilter | None = None
         self._filter_mark = 0  # the filter holds the band keys of every post up to this rowid
         self._keys_written = 0  # band keys this store has written
@@ -591,7 +600,9 @@ class SqlStore:
         found = {c for (c,) in conn.execute(q, [*weeks, *bands, day - reach, day + reach])}
         found.discard(rowid)
         recent = self._recent
-        recent[rowid] = (_iso(date), channel, content_lemmas(lemmas), when)  # the date as stored, and naive
+        # The date as stored, and naive. The lemmas are cut to their content words only if a later
+        # post meets this one as a candidate: most posts never are one (`_content_of`).
+        recent[rowid] = (_iso(date), channel, lemmas, when)
         if not found:
             return []
         # Candidates are posts of the last days: most were met moments ago and are read from
@@ -604,16 +615,17 @@ class SqlStore:
             )
             for other, their_date, their_channel, their_lemmas in conn.execute(q, list(chunk)):
                 their_when = datetime.fromisoformat(their_date).replace(tzinfo=None) if their_date else None
-                recent[other] = (their_date, their_channel, content_lemmas(their_lemmas or ""), their_when)
+                recent[other] = (their_date, their_channel, their_lemmas or "", their_when)
         window = timedelta(days=self.reword_days)
         earliest, latest = _iso(when - window), _iso(when + window)
-        mine = recent[rowid][2]
+        mine = _content_of(recent, rowid)
         hits = []
         for other in sorted(found - known):
-            their_date, their_channel, theirs, their_when = recent.get(other, (None, None, None, None))
+            their_date, their_channel, _, their_when = recent.get(other, (None, None, None, None))
             # A channel's own posts are never its copies (is_reworded): skipped before any test.
             if their_date is None or their_channel == channel or not earliest <= their_date <= latest:
                 continue
+            theirs = _content_of(recent, other)
             hours = (their_when - when).total_seconds() / 3600
             if is_reworded(
                 mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
