@@ -11,7 +11,7 @@ Training data (labelled by people who had not seen the knowledge files, by subje
 - `tests/data/about/train/*.jsonl`: written posts in ru/kk/en with scope, subject actors,
   themes and genre, and `tests/data/about/dev/*.jsonl`, the half of the evaluation set that
   was opened for tuning after its blind measurement;
-- `tests/data/news_labels/train.jsonl`: real posts of ../shared/corpora/tg_news_ru_nktkln
+- `tests/data/news_labels/train*.jsonl`: real posts of ../shared/corpora/tg_news_ru_nktkln
   labelled for scope, subject actors and themes (texts read from the corpus, skipped if absent);
 - `tests/data/kaznerd_labels/train.jsonl`: real Kazakh TV-news sentences of
   ../shared/corpora/kaznerd_kk, labelled the same way;
@@ -125,8 +125,9 @@ def load_training(corrections: Sequence[str] = ()) -> list[dict]:
         print(f"{e}: trained without the real news posts", file=sys.stderr)
         news = {}
     if news:
-        for d in load_news(DATA / "news_labels" / "train.jsonl", news):
-            add(d, "news")
+        for labels in sorted((DATA / "news_labels").glob("train*.jsonl")):
+            for d in load_news(labels, news):
+                add(d, "news")
         labelled = labelled_keys()
         pool = sorted(
             k for k, m in news.items() if m.get("category") in WEAK_NEGATIVE_CATEGORIES and k not in labelled
