@@ -79,3 +79,15 @@ def test_corrected_posts_become_training_examples_with_the_corrected_tags(tmp_pa
     assert example["text"] == VISIT and example["in_scope"] is True
     assert "CN" not in example["about_actors"] and "KZ" in example["about_actors"]
     assert "middle_power" in example["themes"]
+
+
+def test_the_salience_model_reads_the_words_around_each_mention_within_its_sentence():
+    annotator = Annotator(load_knowledge(), ner=False)
+    text = "Переговоры с Китаем прошли в Астане. Погода была хорошей."
+    ((_, _, obs),) = annotator.observe_many([(text, "ru")])
+    china = {k for k in obs.actor_feats["CN"] if k.startswith(("a:cL:", "a:cR:"))}
+    assert {"a:cL:переговоры", "a:cL:с", "a:cR:пройти", "a:cR:астана"} <= china
+    assert not any(k.endswith((":погода", ":хороший")) for k in china)  # another sentence
+    # The shipped model weighs them: context words are learnt from the training posts.
+    weights = builtin_model()["actor"]["w"]
+    assert sum(k.startswith(("a:cL:", "a:cR:")) for k in weights) > 1000

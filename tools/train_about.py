@@ -78,6 +78,7 @@ def source_weights(src) -> np.ndarray:
 
 
 SEED = 2026
+CONTEXT_MIN_ROWS = 5
 REGION = "CENTRAL_ASIA"
 
 
@@ -288,6 +289,16 @@ def main(argv: list[str] | None = None) -> int:
             a_rows.append(feats)
             a_y.append(1 if project(actor_id) & gold else 0)
             a_src.append(d["source"])
+    # Context words seen around fewer than CONTEXT_MIN_ROWS actors are dropped: too rare to weigh.
+    context_df = Counter(k for r in a_rows for k in r if k.startswith(("a:cL:", "a:cR:")))
+    a_rows = [
+        {
+            k: v
+            for k, v in r.items()
+            if not k.startswith(("a:cL:", "a:cR:")) or context_df[k] >= CONTEXT_MIN_ROWS
+        }
+        for r in a_rows
+    ]
     a_vocab = Vocab()
     xa = matrix(a_rows, a_vocab)
     ya = np.array(a_y)

@@ -33,6 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from multivector.model import InputError, Mention
 GENRES = ("news", "analysis", "digest", "official", "other")
 STATE_KINDS = ("country", "org", "region")
 PASSING_REACH = 3  # a passing cue counts when it ends this many words or fewer before the mention
+CONTEXT_REACH = 5  # words each side of a mention that the salience model reads
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"»”)\]]*\s+|\n\s*")
 _BULLET = re.compile(r"^\s*(?:[-–—•▪►✅🔹🔸📌⚡️❗️]|\d{1,2}[.)]|[^\w\s]{1,2}\s)", re.UNICODE)
@@ -202,6 +204,26 @@ def observe(
         s = sentence_of(m.start)
         return w == 0 or sentence_of(word_starts[w - 1]) != s or (w == 1 and is_stop(stream.lemmas[0]))
 
+    def context_words(group: list[Mention]) -> dict[str, float]:
+        # The words just before and after each mention, in its sentence: «турист из», "such as",
+        # «по данным», «переговоры с», «в обход» ... the model learns which mark a party and
+        # which a passing name, from wording no cue list holds.
+        out = {}
+        for m in group:
+            first = word_of[id(m)]
+            last = bisect_right(word_starts, m.end - 1) - 1
+            s = sentence_of(m.start)
+            around = chain(
+                range(max(0, first - CONTEXT_REACH), first), range(last + 1, last + 1 + CONTEXT_REACH)
+            )
+            for w in around:
+                if w >= len(word_starts) or sentence_of(word_starts[w]) != s:
+                    continue
+                lemma = stream.lemmas[w]
+                if lemma.isalpha():
+                    out[("a:cL:" if w < first else "a:cR:") + lemma] = 1.0
+        return out
+
     actor_feats: dict[str, dict[str, float]] = {}
     for actor_id, own in by_actor.items():
         fam = families[actor_id]
@@ -237,6 +259,7 @@ def observe(
         if fam != actor_id:
             # A person or company: how present their country is in the post too.
             feats["a:family_named"] = 1.0 if fam in by_actor else 0.0
+        feats.update(context_words(group))
         actor_feats[actor_id] = feats
 
     # Themes: the pattern evidence of every theme with a hit.
