@@ -59,6 +59,9 @@ class Score:
         )
 
 
+LOW_CELL = 0.70
+
+
 def project(ids, knowledge) -> set[str]:
     """Tool ids at the labellers' level: people and companies as their country, formats as
     their partners and the region."""
@@ -139,6 +142,11 @@ def print_scores(s: dict, title: str) -> None:
             parts.append(f"{sc.f1:4.2f} ({sc.tp + sc.fn:>2})" if sc else "   -     ")
         a = s["theme_all"][t]
         print(f"    {t:<24} {'  '.join(parts)}   all P {a.p:4.2f} R {a.r:4.2f} F1 {a.f1:4.2f}")
+    # The issue's bar is per theme and group: the cells under it, unrounded.
+    cells = {k: sc for k, sc in s["themes_by"].items() if sc.tp + sc.fn}
+    low = sorted((sc.f1, t, g) for (t, g), sc in cells.items() if sc.f1 < LOW_CELL)
+    print(f"  cells under F1 {LOW_CELL}: {len(low)} of {len(cells)}", end="")
+    print(": " + ", ".join(f"{t} {g} {f:.3f}" for f, t, g in low) if low else "")
 
 
 def predict(items: list[dict], mentions_as_about: bool, profile: str, ner: bool) -> list[dict]:
