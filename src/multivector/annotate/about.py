@@ -33,7 +33,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -209,19 +208,20 @@ def observe(
         # «по данным», «переговоры с», «в обход» ... the model learns which mark a party and
         # which a passing name, from wording no cue list holds.
         out = {}
+        lemmas = stream.lemmas
         for m in group:
             first = word_of[id(m)]
             last = bisect_right(word_starts, m.end - 1) - 1
+            # The words of the mention's sentence: from its first word to the next sentence's.
             s = sentence_of(m.start)
-            around = chain(
-                range(max(0, first - CONTEXT_REACH), first), range(last + 1, last + 1 + CONTEXT_REACH)
-            )
-            for w in around:
-                if w >= len(word_starts) or sentence_of(word_starts[w]) != s:
-                    continue
-                lemma = stream.lemmas[w]
-                if lemma.isalpha():
-                    out[("a:cL:" if w < first else "a:cR:") + lemma] = 1.0
+            top = bisect_right(word_starts, sent_starts[s] - 1)
+            end = bisect_right(word_starts, sent_starts[s + 1] - 1) if s + 1 < n_sent else len(lemmas)
+            for w in range(max(top, first - CONTEXT_REACH), first):
+                if lemmas[w].isalpha():
+                    out["a:cL:" + lemmas[w]] = 1.0
+            for w in range(last + 1, min(end, last + 1 + CONTEXT_REACH)):
+                if lemmas[w].isalpha():
+                    out["a:cR:" + lemmas[w]] = 1.0
         return out
 
     actor_feats: dict[str, dict[str, float]] = {}
