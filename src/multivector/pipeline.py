@@ -528,18 +528,15 @@ class Ingestor:
         def changed_batches() -> Iterator[_Batch]:
             # Unchanged posts are dropped here, before any expensive work: a re-run is cheap.
             for part in parts:
-                last: list[Post] | None = None  # held back one batch, to know which is the part's last
-                for batch in chain(_batches(guarded(part), self.options.batch_size), [None]):
-                    if last is not None:
-                        todo = self._changed(part, last)
-                        if todo is None:  # the store could not say what is new: the part ends here
-                            yield _Batch(part, [], True)
-                            break
-                        if todo or batch is None:
-                            yield _Batch(part, todo, batch is None)
-                    elif batch is None:  # nothing read
-                        yield _Batch(part, [], True)
-                    last = batch
+                for batch in _batches(guarded(part), self.options.batch_size):
+                    todo = self._changed(part, batch)
+                    if todo is None:  # the store could not say what is new: the part ends here
+                        break
+                    if todo:
+                        yield _Batch(part, todo)
+                # An empty batch marks the part's end (the executor answers it without a worker):
+                # its posts are written and the part finished when the stream reaches it.
+                yield _Batch(part, [])
 
         pending: deque[_Batch] = deque()  # handed to the executor, not yet written
 
@@ -680,7 +677,11 @@ class _Part:
 class _Batch:
     part: _Part
     posts: list[tuple[Post, str]]
-    last: bool  # the part's last batch: it is written, and the part finished, when it is ready
+
+    @property
+    def last(self) -> bool:
+        """The empty batch that ends its part: the part is written and finished when it is ready."""
+        return not self.posts
 
 
 def _size(path: Path) -> int:
