@@ -88,6 +88,11 @@ def _content_of(recent: dict, rowid: int) -> frozenset[str]:
     return words
 
 
+def _windowed(fts: Any, where: str, sort: str | None) -> bool:
+    """A relevance search without filters: it ranks the newest matches only (`rank_window`)."""
+    return fts is not None and not where and sort == "relevance"
+
+
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat(timespec="seconds") if dt else None
 
@@ -1334,7 +1339,7 @@ class SqlStore:
         if page is None:
             page = self._page(fts, where, args, sort, limit, offset, self.rank_window)
         found = {"results": self._page_rows(page), "total": total, "total_exact": exact}
-        if fts is not None and not where and sort == "relevance" and (total > self.rank_window or not exact):
+        if _windowed(fts, where, sort) and (total > self.rank_window or not exact):
             found["ranked"] = self.rank_window  # the best of the newest rank_window matches
         return found
 
@@ -1343,7 +1348,7 @@ class SqlStore:
     ) -> list[tuple]:
         """A page of (rowid, score) in the asked order. Relevance without filters ranks the
         newest `window` matches only (a common word in a million posts has hundreds of thousands)."""
-        if fts is not None and not where and sort == "relevance":
+        if _windowed(fts, where, sort):
             return self._best_of_newest(fts, limit, offset, window)
         sql, sql_args = self._search_ids(fts, where, args, sort)
         return self.conn.execute(f"{sql} LIMIT ? OFFSET ?", [*sql_args, limit, offset]).fetchall()
