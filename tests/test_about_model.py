@@ -11,6 +11,7 @@ from importlib import resources
 import pytest
 
 from helpers import REPO
+from multivector.annotate.about import CONTEXT_AFTER, CONTEXT_BEFORE
 from multivector.annotate.annotator import Annotator
 from multivector.knowledge import load_knowledge
 from multivector.model import InputError, Post
@@ -85,9 +86,9 @@ def test_the_salience_model_reads_the_words_around_each_mention_within_its_sente
     annotator = Annotator(load_knowledge(), ner=False)
     text = "Переговоры с Китаем прошли в Астане. Погода была хорошей."
     ((_, _, obs),) = annotator.observe_many([(text, "ru")])
-    china = {k for k in obs.actor_feats["CN"] if k.startswith(("a:cL:", "a:cR:"))}
+    china = {k for k in obs.actor_feats["CN"] if k.startswith((CONTEXT_BEFORE, CONTEXT_AFTER))}
     assert {"a:cL:переговоры", "a:cL:с", "a:cR:пройти", "a:cR:астана"} <= china
     assert not any(k.endswith((":погода", ":хороший")) for k in china)  # another sentence
     # The shipped model weighs them: context words are learnt from the training posts.
     weights = builtin_model()["actor"]["w"]
-    assert sum(k.startswith(("a:cL:", "a:cR:")) for k in weights) > 1000
+    assert sum(k.startswith((CONTEXT_BEFORE, CONTEXT_AFTER)) for k in weights) > 1000

@@ -250,7 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
-    from multivector.annotate.about import STATE_KINDS, AboutModel, scope_subject_feats
+    from multivector.annotate.about import (
+        CONTEXT_AFTER,
+        CONTEXT_BEFORE,
+        STATE_KINDS,
+        AboutModel,
+        scope_subject_feats,
+    )
     from multivector.annotate.annotator import Annotator
     from multivector.knowledge import load_knowledge
     from multivector.prepare.language import detect_many
@@ -290,12 +296,12 @@ def main(argv: list[str] | None = None) -> int:
             a_y.append(1 if project(actor_id) & gold else 0)
             a_src.append(d["source"])
     # Context words seen around fewer than CONTEXT_MIN_ROWS actors are dropped: too rare to weigh.
-    context_df = Counter(k for r in a_rows for k in r if k.startswith(("a:cL:", "a:cR:")))
+    context_df = Counter(k for r in a_rows for k in r if k.startswith((CONTEXT_BEFORE, CONTEXT_AFTER)))
     a_rows = [
         {
             k: v
             for k, v in r.items()
-            if not k.startswith(("a:cL:", "a:cR:")) or context_df[k] >= CONTEXT_MIN_ROWS
+            if not k.startswith((CONTEXT_BEFORE, CONTEXT_AFTER)) or context_df[k] >= CONTEXT_MIN_ROWS
         }
         for r in a_rows
     ]

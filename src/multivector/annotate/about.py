@@ -47,6 +47,7 @@ GENRES = ("news", "analysis", "digest", "official", "other")
 STATE_KINDS = ("country", "org", "region")
 PASSING_REACH = 3  # a passing cue counts when it ends this many words or fewer before the mention
 CONTEXT_REACH = 5  # words each side of a mention that the salience model reads
+CONTEXT_BEFORE, CONTEXT_AFTER = "a:cL:", "a:cR:"  # the feature names' prefixes: a:cL:переговоры
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"»”)\]]*\s+|\n\s*")
 _BULLET = re.compile(r"^\s*(?:[-–—•▪►✅🔹🔸📌⚡️❗️]|\d{1,2}[.)]|[^\w\s]{1,2}\s)", re.UNICODE)
@@ -218,10 +219,10 @@ def observe(
             end = bisect_right(word_starts, sent_starts[s + 1] - 1) if s + 1 < n_sent else len(lemmas)
             for w in range(max(top, first - CONTEXT_REACH), first):
                 if lemmas[w].isalpha():
-                    out["a:cL:" + lemmas[w]] = 1.0
+                    out[CONTEXT_BEFORE + lemmas[w]] = 1.0
             for w in range(last + 1, min(end, last + 1 + CONTEXT_REACH)):
                 if lemmas[w].isalpha():
-                    out["a:cR:" + lemmas[w]] = 1.0
+                    out[CONTEXT_AFTER + lemmas[w]] = 1.0
         return out
 
     actor_feats: dict[str, dict[str, float]] = {}
