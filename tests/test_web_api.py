@@ -292,17 +292,14 @@ def test_a_change_made_by_another_process_reaches_the_served_report(server):
 
 def test_relevance_pages_go_as_deep_as_what_was_ranked(sample_db):  # noqa: F811
     from multivector.web.search import SearchQuery, run_search
+    from multivector.web.site import Site, WebConfig
 
-    class OneStore:  # the part of the dashboard's Site that run_search asks for
-        def __init__(self, store):
-            self._store = store
-
-        def store(self):
-            return self._store
-
-    with open_store(sample_db, create=False) as store:
-        whole = run_search(OneStore(store), SearchQuery(q="Казахстан", per_page=5))
+    site = Site(WebConfig(db=str(sample_db), warm=False))
+    try:
+        whole = run_search(site, SearchQuery(q="Казахстан", per_page=5))
         assert whole["total"] > 40 and "ranked" not in whole and whole["pages"] == -(-whole["total"] // 5)
-        store.rank_window = 12  # as a large store ranks only its newest matches
-        ranked = run_search(OneStore(store), SearchQuery(q="Казахстан", per_page=5))
+        site.store().rank_window = 12  # as a large store ranks only its newest matches
+        ranked = run_search(site, SearchQuery(q="Казахстан", per_page=5))
         assert (ranked["total"], ranked["ranked"], ranked["pages"]) == (whole["total"], 12, 3)
+    finally:
+        site.close()
