@@ -46,6 +46,8 @@ def test_a_model_in_a_knowledge_folder_replaces_the_built_in_one(tmp_path):
     assert not Annotator(knowledge, ner=False).annotate(VISIT, "ru").in_scope
     # the model is part of the fingerprint: `annotate` redoes the posts tagged by another model
     assert knowledge.fingerprint != load_knowledge().fingerprint
+    # ... but not of what a trained model records: retraining must not depend on the last model
+    assert knowledge.rules_fingerprint == load_knowledge().rules_fingerprint
 
 
 def test_a_broken_model_file_is_one_clear_error(tmp_path):
@@ -60,6 +62,15 @@ def _train_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_training_numbers_feature_columns_the_same_whatever_order_a_row_was_built_in():
+    train = _train_module()
+    first, second = train.Vocab(), train.Vocab()
+    a = train.matrix([{"w:мир": 1.0, "a:bias": 1.0, "w:договор": 2.0}], first)
+    b = train.matrix([{"w:договор": 2.0, "a:bias": 1.0, "w:мир": 1.0}], second)
+    assert first.names() == second.names()
+    assert (a != b).nnz == 0
 
 
 def test_corrected_posts_become_training_examples_with_the_corrected_tags(tmp_path):

@@ -175,7 +175,9 @@ class Vocab:
 def matrix(rows: list[dict[str, float]], vocab: Vocab) -> sp.csr_matrix:
     data, indices, indptr = [], [], [0]
     for r in rows:
-        for k, v in r.items():
+        # Sorted: a row built from a set would otherwise number its columns in hash order, and
+        # liblinear's result depends on the column order (byte-identical models need this).
+        for k, v in sorted(r.items()):
             if v:
                 indices.append(vocab(k))
                 data.append(float(v))
@@ -456,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     model = {
         "version": 1,
         "trained_on": dict(sorted(Counter(d["source"] for d in items).items())),
-        "knowledge": knowledge.fingerprint,
+        "knowledge": knowledge.rules_fingerprint,
         "state_kinds": list(STATE_KINDS),
         "actor": {"w": dict(sorted(actor_w.items())), "threshold": actor_threshold},
         "theme": {
@@ -472,8 +474,11 @@ def main(argv: list[str] | None = None) -> int:
         "genre": genre,
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(model, ensure_ascii=False, sort_keys=False, separators=(",", ":")).encode()
-    with open(args.out, "wb") as raw_out, gzip.GzipFile(fileobj=raw_out, mode="wb", mtime=0) as gz:
+    payload = json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    with (
+        open(args.out, "wb") as raw_out,
+        gzip.GzipFile(filename="", fileobj=raw_out, mode="wb", mtime=0) as gz,
+    ):
         gz.write(payload)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)", file=sys.stderr)
     if args.report:

@@ -264,6 +264,7 @@ class Knowledge:
         self.themes = themes
         self.cues: dict[str, list[Term]] = cues or {k: [] for k in CUE_KINDS}
         self.model_path: Path | None = None  # a user's aboutness model, else the built-in one
+        self.rules_fingerprint = fingerprint  # of the files without the model (set by the loader)
         self.profile_specs = profiles
         self.files = files
         self.fingerprint = fingerprint
@@ -928,9 +929,11 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
     # tools/train_about.py --corrections) replaces the built-in one, and either one's bytes are
     # in the fingerprint, so `annotate` redoes posts when the model changes.
     model = _model_path(extra_dirs)
+    rules_fingerprint = digest.hexdigest()  # the files alone: what a trained model records
     digest.update(model.read_bytes() if model is not None else _builtin_model_bytes())
     knowledge = Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues, regions, channels)
     knowledge.model_path = model
+    knowledge.rules_fingerprint = rules_fingerprint
     return knowledge
 
 
