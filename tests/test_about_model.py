@@ -11,7 +11,7 @@ from importlib import resources
 import pytest
 
 from helpers import REPO
-from multivector.annotate.about import CONTEXT_AFTER, CONTEXT_BEFORE
+from multivector.annotate.about import CONTEXT_AFTER, CONTEXT_BEFORE, AboutModel, Observation
 from multivector.annotate.annotator import Annotator
 from multivector.knowledge import load_knowledge
 from multivector.model import InputError, Post
@@ -48,6 +48,23 @@ def test_a_model_in_a_knowledge_folder_replaces_the_built_in_one(tmp_path):
     assert knowledge.fingerprint != load_knowledge().fingerprint
     # ... but not of what a trained model records: retraining must not depend on the last model
     assert knowledge.rules_fingerprint == load_knowledge().rules_fingerprint
+
+
+def test_words_of_equal_weight_are_given_in_word_order_whatever_the_hash_seed():
+    # The post's lemmas are a set, iterated in an order that changes with each process's hash
+    # seed; the words a decision names (its reason, a theme's evidence) must not follow it.
+    words = ["жаңа", "мир", "договор", "астана", "визит", "banks", "зерно", "рынок"]
+    model = AboutModel({
+        "actor": {"w": {}, "threshold": 0.5},
+        "theme": {"w": {}, "bias": {"trade": -1.0}, "default_bias": -3.0, "threshold": 0.5,
+                  "lemmas": {w: {"trade": 0.5} for w in words}},
+        "scope": {"w": {}, "bias": -2.0, "lemmas": {w: 0.75 for w in words}, "threshold": 0.5},
+    })  # fmt: skip
+    obs = Observation({}, {}, {}, {}, frozenset(words), [])
+    decision = model.decide(obs)
+    assert decision.in_scope and decision.about_themes == ["trade"]
+    assert decision.why_themes["trade"] == sorted(words)[:5]
+    assert decision.scope_reason.endswith("words " + ", ".join(sorted(words)[:4]))
 
 
 def test_a_broken_model_file_is_one_clear_error(tmp_path):

@@ -36,6 +36,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from multivector.annotate.link import PhraseIndex, Stream
 from multivector.annotate.stopwords import is_stop
 from multivector.annotate.themes import STRONG, WEAK, PatternPhrase, ThemeEvidence, pattern_slot
@@ -329,7 +331,8 @@ def _sigmoid(z: float) -> float:
 
 
 def _dot(weights: dict[str, float], feats: dict[str, Any]) -> float:
-    return sum(weights.get(k, 0.0) * v for k, v in feats.items() if not k.startswith("_"))
+    # Keys without a weight add nothing, so `_triggers` (a set, never weighed) drops out too.
+    return sum([w * v for k, v in feats.items() if (w := weights.get(k)) is not None])
 
 
 @dataclass
@@ -370,6 +373,14 @@ class AboutModel:
         self.genre_bias: list[float] = g["bias"] if g else []
         self.genre_w: dict[str, list[float]] = g["w"] if g else {}
         self.genre_lemmas: dict[str, list[float]] = g["lemmas"] if g else {}
+        # The per-word weights as matrices, a row per word: a post's words add up in one numpy
+        # call instead of a walk over nested dicts (the decisions run for every ingested post).
+        self._themes = sorted(self.theme_bias)
+        self._theme_bias_vec = np.array([self.theme_bias[t] for t in self._themes])
+        self._theme_rows, self._theme_matrix = _word_matrix(self.theme_lemmas, self._themes)
+        self._genre_rows, self._genre_matrix = _word_matrix(
+            {k: dict(enumerate(ws)) for k, ws in self.genre_lemmas.items()}, range(len(self.genre_classes))
+        )
 
     @classmethod
     def load(cls, path: Path | None = None) -> AboutModel:
@@ -388,38 +399,45 @@ class AboutModel:
     def subjects(self, obs: Observation, salience: dict[str, float]) -> list[str]:
         return sorted(a for a, s in salience.items() if s >= self.actor_threshold)
 
-    def theme_logits(
-        self, obs: Observation, about: list[str], extra_themes: list[str] = ()
-    ) -> dict[str, tuple[float, dict[str, float]]]:
-        """Logit of every theme the model knows or the patterns saw, with each lemma's part."""
-        keys = obs.lemmas | {"@" + a for a in about} | {"@" + obs.families.get(a, a) for a in about}
-        contrib: dict[str, dict[str, float]] = defaultdict(dict)
-        for k in keys:
-            ws = self.theme_lemmas.get(k)
-            if ws:
-                for theme_id, w in ws.items():
-                    contrib[theme_id][k] = w
+    def theme_logits(self, obs: Observation, about: list[str]) -> dict[str, float]:
+        """Logit of every theme the model knows or the patterns saw."""
+        # In word order: a set's order changes with the hash seed, and so would the float sums.
+        keys = sorted(self._theme_keys(obs, about))
+        rows = [r for k in keys if (r := self._theme_rows.get(k)) is not None]
+        words = self._theme_matrix[rows].sum(axis=0) if rows else 0.0
+        z = dict(zip(self._themes, (self._theme_bias_vec + words).tolist(), strict=True))
         about_set = set(about)
+        for theme_id, feats in obs.theme_feats.items():
+            trig = feats.get("_triggers") or set()
+            z[theme_id] = (
+                z.get(theme_id, self.theme_default_bias)
+                + _dot(self.theme_w, feats)
+                + (self.theme_w.get("t:trigger_about", 0.0) if trig & about_set else 0.0)
+            )
+        return z
+
+    def _theme_keys(self, obs: Observation, about: list[str]) -> set[str]:
+        """The post's content lemmas and its subjects (as @id, themselves and their state)."""
+        return obs.lemmas | {"@" + a for a in about} | {"@" + obs.families.get(a, a) for a in about}
+
+    def _carried_by(self, obs: Observation, about: list[str], theme_id: str) -> list[str]:
+        """The (at most five) words that weighed most for a theme; ties in word order."""
+        parts = sorted(self.theme_words(obs, about, theme_id).items(), key=lambda kw: (-kw[1], kw[0]))
+        return [k for k, w in parts[:5] if w > 0]
+
+    def theme_words(self, obs: Observation, about: list[str], theme_id: str) -> dict[str, float]:
+        """Each lemma's (or @subject's) part in a theme's logit: the words that carried it."""
         out = {}
-        themes = set(self.theme_bias) | set(obs.theme_feats) | set(extra_themes)
-        for theme_id in themes:
-            feats = obs.theme_feats.get(theme_id)
-            z = self.theme_bias.get(theme_id, self.theme_default_bias)
-            if feats:
-                trig = feats.get("_triggers") or set()
-                z += _dot(self.theme_w, feats)
-                if trig & about_set:
-                    z += self.theme_w.get("t:trigger_about", 0.0)
-            parts = contrib.get(theme_id, {})
-            z += sum(parts.values())
-            out[theme_id] = (z, parts)
+        for k in self._theme_keys(obs, about):
+            w = self.theme_lemmas.get(k, {}).get(theme_id)
+            if w is not None:
+                out[k] = w
         return out
 
     def decide(self, obs: Observation) -> Decision:
         salience = self.salience(obs)
         about = self.subjects(obs, salience)
-        logits = self.theme_logits(obs, about)
-        scores = {t: _sigmoid(z) for t, (z, _) in logits.items()}
+        scores = {t: _sigmoid(z) for t, z in self.theme_logits(obs, about).items()}
         # Scope: state-level subjects, themes, and the post's own words.
         subjects_state = self.state_subjects(obs, about)
         feats = dict(obs.doc_feats)
@@ -427,16 +445,13 @@ class AboutModel:
         feats["s:theme_max"] = max(scores.values(), default=0.0)
         found = [t for t, p in scores.items() if p >= self.theme_thresholds.get(t, self.theme_threshold)]
         feats["s:themes_found"] = math.log1p(len(found))
-        word_parts = {k: self.scope_lemmas[k] for k in obs.lemmas if k in self.scope_lemmas}
+        word_parts = {k: self.scope_lemmas[k] for k in sorted(obs.lemmas) if k in self.scope_lemmas}
         z = self.scope_bias + _dot(self.scope_w, feats) + sum(word_parts.values())
         scope_score = _sigmoid(z)
         in_scope = scope_score >= self.scope_threshold
         about_themes = sorted(t for t, p in scores.items() if p >= self.theme_threshold) if in_scope else []
         reason = self._reason(in_scope, scope_score, subjects_state, about_themes, word_parts, feats)
-        why = {
-            t: [k for k, w in sorted(logits[t][1].items(), key=lambda kw: -kw[1])[:5] if w > 0]
-            for t in about_themes
-        }
+        why = {t: self._carried_by(obs, about, t) for t in about_themes}
         return Decision(
             salience=salience, about_actors=about, theme_scores=scores, about_themes=about_themes,
             scope_score=scope_score, in_scope=in_scope, scope_reason=reason, genre=self.genre(obs, feats),
@@ -456,11 +471,9 @@ class AboutModel:
             if ws and v:
                 for i, w in enumerate(ws):
                     z[i] += w * v
-        for k in obs.lemmas:
-            ws = self.genre_lemmas.get(k)
-            if ws:
-                for i, w in enumerate(ws):
-                    z[i] += w
+        rows = [r for k in obs.lemmas if (r := self._genre_rows.get(k)) is not None]
+        if rows:
+            z = (np.array(z) + self._genre_matrix[rows].sum(axis=0)).tolist()
         best = max(range(len(z)), key=lambda i: z[i])
         return self.genre_classes[best]
 
@@ -481,12 +494,24 @@ class AboutModel:
         if themes:
             parts.append(f"themes {', '.join(themes[:4])}")
         sign = 1 if in_scope else -1
-        words = [k for k, w in sorted(word_parts.items(), key=lambda kw: -sign * kw[1]) if sign * w > 0.05][
-            :4
-        ]
+        words = [
+            k for k, w in sorted(word_parts.items(), key=lambda kw: (-sign * kw[1], kw[0])) if sign * w > 0.05
+        ][:4]
         if words:
             parts.append(("words " if in_scope else "domestic words ") + ", ".join(words))
         return f"{'in' if in_scope else 'out of'} scope ({score:.2f}): " + "; ".join(parts)
+
+
+def _word_matrix(weights: dict[str, dict[Any, float]], columns) -> tuple[dict[str, int], np.ndarray]:
+    """Word -> row, and the rows of a {word: {column: weight}} table (0 where a word has none)."""
+    col = {c: j for j, c in enumerate(columns)}
+    rows = {k: i for i, k in enumerate(weights)}
+    matrix = np.zeros((len(rows), len(col)))
+    for k, ws in weights.items():
+        for c, w in ws.items():
+            if c in col:
+                matrix[rows[k], col[c]] = w
+    return rows, matrix
 
 
 def scope_subject_feats(

@@ -113,10 +113,14 @@ def make_stream(text: str, lang: str | None, vocab: frozenset[str] | set[str]) -
         else ()
     )
     cache = lemma_cache(lang)  # the hot path: one dict lookup per known word form
+    k = 0  # the first link that does not end before the word: links and words both run in order
     for m in WORD_RE.finditer(text):
         a, b = m.span()
-        if urls and any(u <= a < v for u, v in urls):
-            continue
+        if urls:
+            while k < len(urls) and urls[k][1] <= a:
+                k += 1
+            if k < len(urls) and urls[k][0] <= a:
+                continue
         w = m.group()
         lw = cache.get(w)
         if lw is None:
