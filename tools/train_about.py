@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -186,12 +186,19 @@ def matrix(rows: list[dict[str, float]], vocab: Vocab) -> sp.csr_matrix:
 
 
 def fit(
-    x: sp.csr_matrix, y: np.ndarray, grid=(0.1, 0.3, 1.0, 3.0), w: np.ndarray | None = None
+    x: sp.csr_matrix,
+    y: np.ndarray,
+    grid=(0.1, 0.3, 1.0, 3.0),
+    w: np.ndarray | None = None,
+    posts: Sequence[int] | None = None,
 ) -> tuple[LogisticRegression, float, np.ndarray]:
-    """The C with the best cross-validated log loss; also the out-of-fold probabilities."""
+    """The C with the best cross-validated log loss; also the out-of-fold probabilities.
+
+    `posts`: the post of each row, when a post gives several rows (one per actor, one per
+    theme): its rows then stay in one fold, so no row is scored by a model that saw its post."""
     best = None
     for c in grid:
-        oof = oof_proba(x, y, c, w)
+        oof = oof_proba(x, y, c, w, posts)
         eps = 1e-6
         loss = -np.mean(y * np.log(oof + eps) + (1 - y) * np.log(1 - oof + eps))
         if best is None or loss < best[0]:
@@ -202,10 +209,15 @@ def fit(
     return model, best[1], best[2]
 
 
-def oof_proba(x: sp.csr_matrix, y: np.ndarray, c: float, w: np.ndarray | None = None) -> np.ndarray:
+def oof_proba(
+    x: sp.csr_matrix, y: np.ndarray, c: float, w: np.ndarray | None = None, posts: Sequence[int] | None = None
+) -> np.ndarray:
     out = np.zeros(len(y))
-    folds = StratifiedKFold(5, shuffle=True, random_state=SEED)
-    for tr, te in folds.split(np.zeros(len(y)), y):
+    if posts is None:
+        split = StratifiedKFold(5, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y)
+    else:
+        split = StratifiedGroupKFold(5, shuffle=True, random_state=SEED).split(np.zeros(len(y)), y, posts)
+    for tr, te in split:
         m = LogisticRegression(C=c, solver="liblinear", max_iter=2000, random_state=SEED)
         m.fit(x[tr], y[tr], sample_weight=None if w is None else w[tr])
         out[te] = m.predict_proba(x[te])[:, 1]
@@ -286,8 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         return {actor_id}
 
     # 1. Actor salience: one row per (post, mentioned actor), labelled by the post's subjects.
-    a_rows, a_y, a_src = [], [], []
-    for d, o in zip(items, obs, strict=True):
+    a_rows, a_y, a_src, a_post = [], [], [], []
+    for n, (d, o) in enumerate(zip(items, obs, strict=True)):
         if d.get("about") is None:
             continue
         gold = set(d["about"])
@@ -297,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             a_rows.append(feats)
             a_y.append(1 if project(actor_id) & gold else 0)
             a_src.append(d["source"])
+            a_post.append(n)
     # Context words seen around fewer than CONTEXT_MIN_ROWS actors are dropped: too rare to weigh.
     context_df = Counter(k for r in a_rows for k in r if k.startswith((CONTEXT_BEFORE, CONTEXT_AFTER)))
     a_rows = [
@@ -310,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     a_vocab = Vocab()
     xa = matrix(a_rows, a_vocab)
     ya = np.array(a_y)
-    actor_model, actor_c, actor_oof = fit(xa, ya, w=source_weights(a_src))
+    actor_model, actor_c, actor_oof = fit(xa, ya, w=source_weights(a_src), posts=a_post)
     actor_w = weights(actor_model, a_vocab)
     actor_w["a:bias"] = round(actor_w.get("a:bias", 0.0) + float(actor_model.intercept_[0]), 4)
     # A subject list should be as exact as it is complete: precision and recall balanced.
@@ -347,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     xt = matrix(t_rows, t_vocab)
     yt = np.array(t_y)
     t_weight = source_weights([items[n]["source"] for n in t_post])
-    theme_model, theme_c, theme_oof = fit(xt, yt, grid=(0.3, 1.0, 3.0), w=t_weight)
+    theme_model, theme_c, theme_oof = fit(xt, yt, grid=(0.3, 1.0, 3.0), w=t_weight, posts=t_post)
     theme_threshold = best_threshold(yt, theme_oof)
     # Themes differ in how sure their evidence is: each with enough examples gets its own cut.
     post_theme = np.array([theme_ids[k % len(theme_ids)] for k in range(len(yt))])
