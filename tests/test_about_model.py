@@ -8,7 +8,9 @@ import importlib.util
 import json
 from importlib import resources
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from helpers import REPO
 from multivector.annotate.about import CONTEXT_AFTER, CONTEXT_BEFORE, AboutModel, Observation
@@ -88,6 +90,25 @@ def test_training_numbers_feature_columns_the_same_whatever_order_a_row_was_buil
     b = train.matrix([{"w:договор": 2.0, "a:bias": 1.0, "w:мир": 1.0}], second)
     assert first.names() == second.names()
     assert (a != b).nnz == 0
+
+
+def test_cross_validation_never_scores_a_row_with_a_model_that_saw_its_post():
+    # Each post gives two rows that share a feature only that post has (as a post's actor rows
+    # share its words); labels are random by post. A row scored by a model trained on its twin
+    # looks predictable; scored by a model that never saw the post, it is a coin toss.
+    train = _train_module()
+    rng = np.random.default_rng(3)
+    n = 120
+    labels = rng.integers(0, 2, n)
+    x = sp.csr_matrix((np.ones(2 * n), (np.arange(2 * n), np.repeat(np.arange(n), 2))), shape=(2 * n, n))
+    y = np.repeat(labels, 2)
+    posts = np.repeat(np.arange(n), 2)
+
+    def accuracy(p):
+        return float(np.mean((p >= 0.5) == (y == 1)))
+
+    assert accuracy(train.oof_proba(x, y, 1.0)) > 0.8  # row-wise folds: the twin leaks the label
+    assert accuracy(train.oof_proba(x, y, 1.0, posts=posts)) < 0.7
 
 
 def test_corrected_posts_become_training_examples_with_the_corrected_tags(tmp_path):
