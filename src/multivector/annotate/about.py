@@ -30,6 +30,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -471,7 +472,7 @@ class AboutModel:
             if ws and v:
                 for i, w in enumerate(ws):
                     z[i] += w * v
-        rows = [r for k in obs.lemmas if (r := self._genre_rows.get(k)) is not None]
+        rows = [r for k in sorted(obs.lemmas) if (r := self._genre_rows.get(k)) is not None]
         if rows:
             z = (np.array(z) + self._genre_matrix[rows].sum(axis=0)).tolist()
         best = max(range(len(z)), key=lambda i: z[i])
@@ -502,7 +503,9 @@ class AboutModel:
         return f"{'in' if in_scope else 'out of'} scope ({score:.2f}): " + "; ".join(parts)
 
 
-def _word_matrix(weights: dict[str, dict[Any, float]], columns) -> tuple[dict[str, int], np.ndarray]:
+def _word_matrix(
+    weights: dict[str, dict[Any, float]], columns: Iterable[Any]
+) -> tuple[dict[str, int], np.ndarray]:
     """Word -> row, and the rows of a {word: {column: weight}} table (0 where a word has none)."""
     col = {c: j for j, c in enumerate(columns)}
     rows = {k: i for i, k in enumerate(weights)}
