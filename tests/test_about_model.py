@@ -131,6 +131,25 @@ def test_corrected_posts_become_training_examples_with_the_corrected_tags(tmp_pa
     assert "middle_power" in example["themes"]
 
 
+DIGEST = """Главное за неделю:
+• Казахстан и Китай подписали соглашение о поставках зерна.
+• Узбекистан открыл новый пункт пропуска на границе.
+• Премьер Турции посетил Баку.
+Комментарий редакции: Россия пока молчит."""
+
+
+def test_an_actor_named_in_one_item_of_a_digest_is_a_subject_of_the_post(tmp_path):
+    ((_, _, obs),) = Annotator(load_knowledge(), ner=False).observe_many([(DIGEST, "ru")])
+    assert obs.actor_feats["AZ"]["a:bullet"] == 1.0 and obs.actor_feats["RU"]["a:bullet"] == 0.0
+    assert "AZ" in Annotator(load_knowledge(), ner=False).annotate(DIGEST, "ru").about_actors
+    # Without what the model learnt of items, a country named once, last, in a list of five is
+    # only a passing name.
+    model = builtin_model()
+    del model["actor"]["w"]["a:bullet"]
+    write_model(tmp_path, model)
+    assert "AZ" not in Annotator(load_knowledge([tmp_path]), ner=False).annotate(DIGEST, "ru").about_actors
+
+
 def test_the_salience_model_reads_the_words_around_each_mention_within_its_sentence():
     annotator = Annotator(load_knowledge(), ner=False)
     text = "Переговоры с Китаем прошли в Астане. Погода была хорошей."

@@ -55,6 +55,7 @@ CONTEXT_BEFORE, CONTEXT_AFTER = "a:cL:", "a:cR:"  # the feature names' prefixes:
 _SENTENCE_END = re.compile(r"[.!?…]+[\"»”)\]]*\s+|\n\s*")
 _BULLET = re.compile(r"^\s*(?:[-–—•▪►✅🔹🔸📌⚡️❗️]|\d{1,2}[.)]|[^\w\s]{1,2}\s)", re.UNICODE)
 _URL = re.compile(r"https?://|t\.me/|www\.", re.IGNORECASE)
+_LINE = re.compile(r"[^\n]+")
 _DIGIT = re.compile(r"\d")
 
 
@@ -201,6 +202,16 @@ def observe(
         return len(near) > 0
 
     first_line_end = text.find("\n") if "\n" in text[: n_chars // 2 + 1] else 0
+    # Where each bulleted line (a digest's item) starts and ends: an actor named in an item is
+    # that item's subject, however many other items the post holds.
+    bullet_lines = (
+        [(m.start(), m.end()) for m in _LINE.finditer(text) if _BULLET.match(m.group())]
+        if "\n" in text
+        else []
+    )
+
+    def in_bullet(m: Mention) -> bool:
+        return any(a <= m.start < b for a, b in bullet_lines)
 
     def sentence_opener(m: Mention) -> bool:
         w = word_of[id(m)]
@@ -253,6 +264,7 @@ def observe(
             "a:opens": sum(sentence_opener(m) for m in group) / len(group),
             "a:title": 1.0 if first_line_end and first_pos < first_line_end else 0.0,
             "a:adjective": sum(_adjective(m.text) for m in group) / len(group),
+            "a:bullet": sum(in_bullet(m) for m in group) / len(group) if bullet_lines else 0.0,
             f"a:kind_{kind}": 1.0,
         }
         # The function word before the first mention: «из Германии» (a tourist's origin),
