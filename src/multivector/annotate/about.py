@@ -5,8 +5,8 @@ This module weighs those findings against the whole post and decides what it is 
 
 - **actor salience**: where and how an actor is named (headline or first sentence, how often,
   in what share of the sentences, in a sentence about a relation such as a visit or a treaty,
-  right after a "passing" cue such as «в обход», in a list of many names); people and companies
-  also count for their country;
+  right after a "passing" cue such as «в обход», in a list of many names, in a digest's bulleted
+  item, the words around it); people and companies also count for their country;
 - **themes**: the pattern evidence of each theme (strong and weak hits, where they are, actor
   triggers that are subjects) plus the post's lemmas and subject actors, so a theme is found from
   its wider vocabulary, and a pattern word in another sense (a Docker «контейнер») is outweighed
