@@ -133,8 +133,6 @@ class Preparer:
 
     def prepare(self, batch: Sequence[tuple[Post, str]]) -> list[PreparedPost]:
         """Normalise, identify the language, lemmatise, fingerprint and annotate new posts."""
-        if not batch:  # a file's end with nothing new in its last batch
-            return []
         posts = []
         for post, _ in batch:
             text, repeated = cut_repeated_body(normalize(post.text))
@@ -338,17 +336,19 @@ class _Executor:
         self._old_sigterm = signal.signal(signal.SIGTERM, interrupt)
 
     def map(self, method: str, batches: Iterable[list]) -> Iterator[list]:
+        """`method` of the preparers on each batch, results in order. An empty batch (the end
+        of a file, see `Ingestor._run`) is answered with an empty result, by no worker."""
         if self.local is not None:
             fn = getattr(self.local, method)
             for batch in batches:
-                yield fn(batch)
+                yield fn(batch) if batch else []
             return
         assert self.pool is not None
         pending = self._pending = []
         for batch in batches:
             if batch:
                 pending.append(self.pool.submit(_run_worker, method, batch))
-            else:  # nothing to prepare (the end of a file): no round trip to a worker
+            else:
                 pending.append(Future())
                 pending[-1].set_result([])
             while len(pending) > batches_ahead(self.workers):
