@@ -202,16 +202,14 @@ def observe(
         return len(near) > 0
 
     first_line_end = text.find("\n") if "\n" in text[: n_chars // 2 + 1] else 0
-    # Where each bulleted line (a digest's item) starts and ends: an actor named in an item is
-    # that item's subject, however many other items the post holds.
-    bullet_lines = (
-        [(m.start(), m.end()) for m in _LINE.finditer(text) if _BULLET.match(m.group())]
-        if "\n" in text
-        else []
-    )
+    # Where each bulleted line starts and ends (the genre reads how many there are). In a post
+    # of several lines they are a digest's items: an actor named in one is that item's subject,
+    # however many other items the post holds.
+    bullet_lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if _BULLET.match(m.group())]
+    items = bullet_lines if "\n" in text else []
 
-    def in_bullet(m: Mention) -> bool:
-        return any(a <= m.start < b for a, b in bullet_lines)
+    def in_item(m: Mention) -> bool:
+        return any(a <= m.start < b for a, b in items)
 
     def sentence_opener(m: Mention) -> bool:
         w = word_of[id(m)]
@@ -264,7 +262,7 @@ def observe(
             "a:opens": sum(sentence_opener(m) for m in group) / len(group),
             "a:title": 1.0 if first_line_end and first_pos < first_line_end else 0.0,
             "a:adjective": sum(_adjective(m.text) for m in group) / len(group),
-            "a:bullet": sum(in_bullet(m) for m in group) / len(group) if bullet_lines else 0.0,
+            "a:bullet": sum(in_item(m) for m in group) / len(group) if items else 0.0,
             f"a:kind_{kind}": 1.0,
         }
         # The function word before the first mention: «из Германии» (a tourist's origin),
@@ -314,7 +312,7 @@ def observe(
         "d:len": math.log1p(n_chars / 100),
         "d:sent": math.log1p(n_sent),
         "d:lines": math.log1p(n_lines),
-        "d:bullets": sum(bool(_BULLET.match(ln)) for ln in lines) / n_lines,
+        "d:bullets": len(bullet_lines) / n_lines,
         "d:quotes": min((text.count("«") + text.count("“") + text.count('"')) / 2, 5) / 5,
         "d:question": min(text.count("?"), 3) / 3,
         "d:exclaim": min(text.count("!"), 3) / 3,
