@@ -623,17 +623,20 @@ class SqlStore:
                 recent[other] = (their_date, their_channel, their_lemmas or "", their_when)
         window = timedelta(days=self.reword_days)
         earliest, latest = _iso(when - window), _iso(when + window)
-        mine = _content_of(recent, rowid)
         hits = []
         for other in sorted(found - known):
             their_date, their_channel, _, their_when = recent.get(other, (None, None, None, None))
             # A channel's own posts are never its copies (is_reworded): skipped before any test.
             if their_date is None or their_channel == channel or not earliest <= their_date <= latest:
                 continue
-            theirs = _content_of(recent, other)
             hours = (their_when - when).total_seconds() / 3600
             if is_reworded(
-                mine, theirs, hours, their_channel == channel, self.reword_days, self.reword_threshold
+                _content_of(recent, rowid),
+                _content_of(recent, other),
+                hours,
+                their_channel == channel,
+                self.reword_days,
+                self.reword_threshold,
             ):
                 hits.append((other, their_date, "reworded"))
         if len(recent) > RECENT_POSTS:  # keep the newest half: candidates come from the last days
