@@ -30,6 +30,7 @@ _CASE = (
 # Case endings that follow a 3rd-person possessive (саммиті-не, ураны-н, елі-нде) or,
 # for the ablative, a nasal (Қазақстан-нан, Иран-нан).
 _CASE_AFTER_POSSESSIVE = ("ндағы", "ндегі", "нда", "нде", "нан", "нен", "на", "не", "н")
+_ANY_CASE = _CASE_AFTER_POSSESSIVE + _CASE
 _POSSESSIVE = ("ымыз", "іміз", "ыңыз", "іңіз", "мыз", "міз", "ңыз", "ңіз", "сы", "сі", "ым", "ім", "ың", "ің", "ы", "і")  # fmt: skip
 _PLURAL = ("лар", "лер", "дар", "дер", "тар", "тер")
 _ADJECTIVE = ("лық", "лік", "дық", "дік", "тық", "тік")
@@ -78,6 +79,8 @@ def _fits(stem: str, suffix: str) -> bool:
 
 
 def _strip(w: str, suffixes: tuple[str, ...]) -> str | None:
+    if not w.endswith(suffixes):  # one test in C before the loop: most words end otherwise
+        return None
     for suf in suffixes:
         if w.endswith(suf) and _ok(w[: -len(suf)]):
             return w[: -len(suf)]
@@ -85,6 +88,8 @@ def _strip(w: str, suffixes: tuple[str, ...]) -> str | None:
 
 
 def _strip_case(w: str) -> str:
+    if not w.endswith(_ANY_CASE):
+        return w
     for suf in _CASE_AFTER_POSSESSIVE:
         if w.endswith(suf):
             rest = w[: -len(suf)]
@@ -121,6 +126,8 @@ def stem(word: str) -> str:
 
 def _possessive(w: str) -> str:
     rest = None
+    if not w.endswith(_POSSESSIVE):
+        return w
     for suf in _POSSESSIVE:
         if w.endswith(suf) and _ok(w[: -len(suf)]):
             cut = w[: -len(suf)]

@@ -352,6 +352,14 @@ def _common_word(word: str) -> bool:
 
 
 def _slots(mode: str, text: str, table_lang: str | None, person: bool) -> tuple[tuple[Slot, ...], tuple]:
+    # Lemmas differ only between Kazakh and the rest (tokens.lemma), so the ru, en and
+    # other-language tables share one reading of each alias.
+    return _alias_slots(mode, text, table_lang == "kk", person)
+
+
+@lru_cache(maxsize=50_000)
+def _alias_slots(mode: str, text: str, kazakh: bool, person: bool) -> tuple[tuple[Slot, ...], tuple]:
+    table_lang = "kk" if kazakh else None
     slots = []
     key = []
     # Words, with hyphenated ones cut into parts (Китай-город -> Китай + город): posts are read

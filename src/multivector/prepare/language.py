@@ -19,8 +19,11 @@ _KAZAKH_LETTERS = re.compile(r"[әғқұһӘҒҚҰҺ]")
 _RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 _CYRILLIC_ALPHABET = [c for c in map(chr, range(0x400, 0x500)) if c.isalpha()]  # not its signs and marks
 _CYRILLIC_LETTER = re.compile("[" + "".join(_CYRILLIC_ALPHABET) + "]")
-# The Cyrillic letters Russian does not use, so that one search answers "only Russian letters?".
-_NON_RUSSIAN_CYRILLIC = re.compile("[" + "".join(c for c in _CYRILLIC_ALPHABET if c not in _RUSSIAN) + "]")
+# The Cyrillic letters Russian does not use, in either case, so that one search of the text as
+# written answers "only Russian letters?".
+_NON_RUSSIAN_CYRILLIC = re.compile(
+    "[" + "".join(c for c in _CYRILLIC_ALPHABET if c.lower() not in _RUSSIAN) + "]"
+)
 _LETTER = re.compile(r"[^\W\d_]")
 _URL = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")
 MIN_LETTERS = 12  # below this a guess is noise
@@ -42,27 +45,27 @@ def _detector():
     return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build(), codes
 
 
-def _sample(text: str) -> str | None:
+def _sample(text: str) -> tuple[str, int] | None:
+    """The start of the text without links, and how many letters it holds; None when too few."""
     s = _URL.sub(" ", text[: SAMPLE_CHARS * 2])[:SAMPLE_CHARS]
-    return s if len(_LETTER.findall(s)) >= MIN_LETTERS else None
+    letters = _LETTER.subn("", s)[1]  # a count without a list of one-letter strings
+    return (s, letters) if letters >= MIN_LETTERS else None
 
 
-def _by_script(sample: str) -> str | None:
+def _by_script(sample: str, letters: int) -> str | None:
     """Decide from the alphabet alone when it is unambiguous; None sends the text to lingua.
 
     A Cyrillic text with several Kazakh-only letters is Kazakh; one written only in letters
     of the Russian alphabet is Russian (Ukrainian, Belarusian, Kazakh and Kyrgyz all use
     letters Russian lacks). This skips the statistical model for most posts.
     """
-    lower = sample.lower()
-    letters = len(_LETTER.findall(lower))
-    cyrillic = len(_CYRILLIC_LETTER.findall(lower))
+    cyrillic = _CYRILLIC_LETTER.subn("", sample)[1]
     if cyrillic < 0.7 * letters:
         return None
     kazakh = len(_KAZAKH_LETTERS.findall(sample))
     if kazakh >= 3 and kazakh >= 0.02 * cyrillic:
         return "kk"
-    if kazakh == 0 and not _NON_RUSSIAN_CYRILLIC.search(lower):
+    if kazakh == 0 and not _NON_RUSSIAN_CYRILLIC.search(sample):
         return "ru"
     return None
 
@@ -78,10 +81,11 @@ def detect_many(texts: list[str]) -> list[str]:
     todo_idx: list[int] = []
     todo: list[str] = []
     for i, text in enumerate(texts):
-        s = _sample(text)
-        if s is None:
+        found = _sample(text)
+        if found is None:
             continue
-        by_script = _by_script(s)
+        s, letters = found
+        by_script = _by_script(s, letters)
         if by_script is not None:
             out[i] = by_script
             continue
