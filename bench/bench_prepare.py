@@ -16,17 +16,22 @@ where `prepare` calls them, so the same command measures an older checkout too:
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import multivector.annotate.annotator as annotator_module
-import multivector.pipeline as pipeline_module
 from multivector.annotate.about import AboutModel
 from multivector.sources import iter_input_files, read_path
 from multivector.sources.base import ReadContext
 
+# The module that defines Preparer: multivector.preparer, or pipeline in older checkouts.
+try:
+    pipeline_module = importlib.import_module("multivector.preparer")
+except ImportError:
+    pipeline_module = importlib.import_module("multivector.pipeline")
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tg_news_ru_nktkln" / "raw"
 # (module, function) pairs timed where prepare calls them: the names each module imported.
 STAGES = [

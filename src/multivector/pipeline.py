@@ -16,23 +16,27 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field, replace
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
 from pathlib import Path
 from typing import TypeVar
 
-from multivector.annotate.tokens import lemma_text
-from multivector.gc_settings import batch_collection, settle_worker
-from multivector.model import Annotation, InputError, Post, PreparedPost, Problem
-from multivector.prepare.dedup import band_keys, band_rows, fingerprint, reword_print
-from multivector.prepare.language import detect_many
-from multivector.prepare.normalize import cut_repeated_body, normalize
+from multivector.gc_settings import batch_collection
+from multivector.model import InputError, Post, PreparedPost, Problem
+from multivector.preparer import (  # noqa: F401  (AnnotateOptions, Preparer, ... are this module's API too)
+    MAX_ANALYSED_CHARS,
+    WORKER_NICENESS,
+    AnnotateOptions,
+    Preparer,
+    _init_worker,
+    _run_worker,
+)
 from multivector.sources import iter_input_files, read_path
 from multivector.sources.base import Limits, ReadContext, one_line, shown
 from multivector.store import storage_failure
-from multivector.store.base import DEFAULT_DUP_THRESHOLD, Store, WriteResult
+from multivector.store.base import Store, WriteResult
 
 T = TypeVar("T")
 
@@ -51,17 +55,6 @@ def batches_ahead(workers: int) -> int:
 
 # Below this many bytes of input, starting worker processes costs more than it saves.
 POOL_MIN_BYTES = 3_000_000
-# Posts longer than this are cut for annotation and indexing (the full text is still stored).
-MAX_ANALYSED_CHARS = 100_000
-DEFAULT_BAND_ROWS = band_rows(DEFAULT_DUP_THRESHOLD)
-
-
-@dataclass
-class AnnotateOptions:
-    enabled: bool = True
-    ner: bool = True
-    knowledge_dirs: tuple[Path, ...] = ()
-    profile: str = "kz"
 
 
 @dataclass
@@ -110,156 +103,6 @@ def revision(post: Post) -> str:
     )  # fmt: skip
     # surrogatepass: a lone surrogate (the readers replace them) must not make hashing fail.
     return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-
-
-class Preparer:
-    """Turns read posts into PreparedPosts. One per process: it holds the loaded models."""
-
-    # Texts met lately, and what preparing them gave: a forward or a repost is the same text
-    # again (a tenth of a news corpus), and all of prepare depends on the text and language alone.
-    REUSE_LIMIT = 5_000
-
-    def __init__(self, annotate: AnnotateOptions):
-        self.annotator = None
-        self.knowledge_fingerprint = None
-        self._done: dict[tuple[str, str | None], PreparedPost] = {}
-        if annotate.enabled:
-            from multivector.annotate.annotator import Annotator
-            from multivector.knowledge import load_knowledge
-
-            knowledge = load_knowledge(annotate.knowledge_dirs)
-            self.annotator = Annotator(knowledge, profile=annotate.profile, ner=annotate.ner)
-            self.knowledge_fingerprint = knowledge.fingerprint
-
-    def prepare(self, batch: Sequence[tuple[Post, str]]) -> list[PreparedPost]:
-        """Normalise, identify the language, lemmatise, fingerprint and annotate new posts."""
-        posts = []
-        for post, _ in batch:
-            text, repeated = cut_repeated_body(normalize(post.text))
-            # The original is kept only when it differs: half the bytes sent back to the writer.
-            post.text_raw = post.text if text != post.text else None
-            post.text = text
-            post.repeated_body = repeated
-            posts.append(post)
-        for post, lang in zip(posts, detect_many([p.text for p in posts]), strict=True):
-            post.lang = lang
-        if len(self._done) > self.REUSE_LIMIT:
-            self._done.clear()
-        keys = [(post.text[:MAX_ANALYSED_CHARS], post.lang) for post, _ in batch]
-        fresh: list[PreparedPost] = []  # texts not met lately: prepared here
-        for (post, rev), key in zip(batch, keys, strict=True):
-            if key in self._done:
-                continue
-            fp = fingerprint(key[0])
-            # Band keys are hashed here, in the worker, to keep the single writer light.
-            bands = (DEFAULT_BAND_ROWS, band_keys(fp.signature, DEFAULT_BAND_ROWS)) if fp.signature else None
-            self._done[key] = PreparedPost(post, rev, "", fp.content_hash, fp.signature, bands=bands)
-            fresh.append(self._done[key])
-        if self.annotator is None:
-            for prepared in fresh:
-                prepared.lemmas = lemma_text(prepared.post.text[:MAX_ANALYSED_CHARS], prepared.post.lang)
-        else:
-            items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in fresh]
-            # The annotator's word pass also yields the lemmas for the index: one pass per post.
-            for prepared, (annotation, lemmas) in zip(
-                fresh, self.annotator.annotate_for_index(items), strict=True
-            ):
-                prepared.annotation = annotation
-                prepared.annotated_with = self.knowledge_fingerprint
-                prepared.lemmas = lemmas
-                # The reworded-copy signature needs the actors, so it comes after annotation.
-                found = reword_print(lemmas, prepared.post.text[:MAX_ANALYSED_CHARS], annotation.actors)
-                prepared.reword_bands = found.bands if found else []
-        # The same text again (a forward, a repost): the same fingerprint, lemmas and tags.
-        out = []
-        for (post, rev), key in zip(batch, keys, strict=True):
-            done = self._done[key]
-            out.append(done if done.post is post else replace(done, post=post, revision=rev))
-        return out
-
-    def annotate_rows(self, rows: Sequence[tuple[str, str, str | None]]) -> list[tuple[str, Annotation, str]]:
-        """Re-annotation of stored posts: (id, text, lang) in, (id, annotation, lemmas) out.
-
-        The lemmas are returned too, so a stemmer or knowledge change also refreshes the index.
-        """
-        assert self.annotator is not None
-        items = [(text[:MAX_ANALYSED_CHARS], lang or "und") for _, text, lang in rows]
-        results = self.annotator.annotate_for_index(items)
-        return [(pid, a, lemmas) for (pid, _, _), (a, lemmas) in zip(rows, results, strict=True)]
-
-
-# ---- worker-process plumbing --------------------------------------------------------------
-_WORKER: Preparer | None = None
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-# The single writer is the pipeline's narrow stage: the workers together can prepare more than it
-# writes once the database is large, yet at equal priority they took a third of its core from
-# it (two workers and the writer on two cores). Workers run this much nicer, so the writer gets
-# the CPU whenever it can use it and the workers take the rest (BENCHMARKS.md, "Fifth pass").
-WORKER_NICENESS = 10
-
-
-def _init_worker(annotate: AnnotateOptions, parent_pid: int | None = None, pdeathsig: bool = False) -> None:
-    global _WORKER
-    if parent_pid is not None:
-        _die_with_parent(parent_pid, pdeathsig)
-    _WORKER = Preparer(annotate)
-    settle_worker()
-    _yield_to_writer()
-
-
-def _yield_to_writer() -> None:
-    """Lower this worker's scheduling priority below the writer's (a no-op where unsupported)."""
-    with suppress(AttributeError, OSError):  # Windows has no nice(); a sandbox may refuse it
-        os.nice(WORKER_NICENESS)
-
-
-def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
-    """Make this worker end as soon as the process that started it is gone, however it went.
-
-    A parent killed with SIGKILL cannot stop its pool; workers blocked on the task queue (or in
-    the middle of a batch) would then live on for minutes, holding the parent's stdout and
-    stderr, so a cron job reading the output never sees it end.
-    - Ctrl-C reaches the whole process group: workers ignore it; the parent ends the pool.
-    - Linux: the kernel sends SIGKILL when the parent goes (PR_SET_PDEATHSIG). It is tied to
-      the parent *thread* that started the worker, hence only when that is the main thread.
-    - Everywhere: a watchdog thread wakes when the parent's end of the spawn pipe closes (the
-      kernel closes it when the parent dies) or the parent pid changes, and exits at once.
-    """
-    import signal
-    import sys
-    import threading
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if pdeathsig and sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass  # the watchdog below still covers it
-    if os.getppid() != parent_pid:  # the parent died before we could ask to follow it
-        os._exit(1)
-    parent = multiprocessing.parent_process()
-    sentinel = parent.sentinel if parent is not None else None
-
-    def watch() -> None:
-        from multiprocessing.connection import wait
-
-        while True:
-            if sentinel is not None and wait([sentinel], timeout=1.0):
-                os._exit(1)  # the pipe from the parent closed: the parent is gone
-            if sentinel is None:
-                threading.Event().wait(1.0)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-
-
-def _run_worker(method: str, batch: list) -> list:
-    assert _WORKER is not None
-    return getattr(_WORKER, method)(batch)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -111,6 +111,7 @@ REWORD_BANDS = 16  # candidate with p = 0.96; the buckets below keep the candida
 # (a year) is never glued to the next number.
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
 _HANDLES = re.compile(r"@\w+")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,12 @@ class RewordPrint:
 def numbers(text: str) -> frozenset[str]:
     """The numbers a text states, written one way: no separators, a decimal point, no leading zeros."""
     found = set()
+    if not _DIGIT.search(text):
+        return frozenset()
     for raw in _NUMBER.findall(_HANDLES.sub(" ", _LINKS.sub(" ", text))):
+        if raw.isdigit():  # most numbers: no separator, no fraction
+            found.add(raw.lstrip("0") or "0")
+            continue
         n = re.sub(r"[ \u00a0\u202f]", "", raw).replace(",", ".")
         whole, _, frac = n.partition(".")
         frac = frac.rstrip("0")

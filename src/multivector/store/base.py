@@ -20,12 +20,14 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-import scipy.sparse as sp
 
 from multivector.model import Annotation, InputError, PreparedPost
+
+if TYPE_CHECKING:  # scipy is for the analysis side; an ingest worker never needs it
+    import scipy.sparse as sp
 
 EPOCH = date(1970, 1, 1).toordinal()
 CHUNK = 900  # ids per IN (...) list: below SQLite's default limit of bound parameters
@@ -154,6 +156,8 @@ class Coder:
 def indicator(rows: np.ndarray, cols: np.ndarray, n: int, m: int) -> sp.csr_matrix:
     """An n x m 0/1 matrix with ones at (rows[i], cols[i])."""
     data = np.ones(len(rows), dtype=np.float32)
+    import scipy.sparse as sp
+
     mat = sp.csr_matrix((data, (rows, cols)), shape=(n, m))
     mat.sum_duplicates()
     mat.data[:] = 1.0
