@@ -325,7 +325,7 @@ def observe(
         "d:rule_themes": math.log1p(n_rule),
     }
     distinct = set(stream.lemmas)
-    doc_feats["d:first_person"] = min(sum(lm in _FIRST_PERSON for lm in stream.lemmas), 5) / 5
+    doc_feats["d:first_person"] = min(sum(map(_FIRST_PERSON.__contains__, stream.lemmas)), 5) / 5
     lemmas = frozenset(lm for lm in distinct if not _stop(lm))
     return Observation(actor_feats, families, theme_feats, doc_feats, lemmas, sorted(rule))
 
@@ -410,11 +410,15 @@ class AboutModel:
     def subjects(self, obs: Observation, salience: dict[str, float]) -> list[str]:
         return sorted(a for a, s in salience.items() if s >= self.actor_threshold)
 
-    def theme_logits(self, obs: Observation, about: list[str]) -> dict[str, float]:
-        """Logit of every theme the model knows or the patterns saw."""
+    def theme_logits(
+        self, obs: Observation, about: list[str], ordered: list[str] | None = None
+    ) -> dict[str, float]:
+        """Logit of every theme the model knows or the patterns saw (`ordered`: the post's
+        lemmas sorted, when the caller has them)."""
         # In word order: a set's order changes with the hash seed, and so would the float sums.
-        keys = sorted(self._theme_keys(obs, about))
-        rows = [r for k in keys if (r := self._theme_rows.get(k)) is not None]
+        # Without subjects the keys are the lemmas alone, already sorted.
+        keys = sorted(self._theme_keys(obs, about)) if about or ordered is None else ordered
+        rows = list(filter(None, map(self._theme_rows.get, keys)))  # rows start at 1: none is falsy
         words = self._theme_matrix[rows].sum(axis=0) if rows else 0.0
         z = dict(zip(self._themes, (self._theme_bias_vec + words).tolist(), strict=True))
         about_set = set(about)
@@ -448,7 +452,8 @@ class AboutModel:
     def decide(self, obs: Observation) -> Decision:
         salience = self.salience(obs)
         about = self.subjects(obs, salience)
-        scores = {t: _sigmoid(z) for t, z in self.theme_logits(obs, about).items()}
+        ordered = sorted(obs.lemmas)  # the order every word sum below runs in
+        scores = {t: _sigmoid(z) for t, z in self.theme_logits(obs, about, ordered).items()}
         # Scope: state-level subjects, themes, and the post's own words.
         subjects_state = self.state_subjects(obs, about)
         feats = dict(obs.doc_feats)
@@ -456,7 +461,8 @@ class AboutModel:
         feats["s:theme_max"] = max(scores.values(), default=0.0)
         found = [t for t, p in scores.items() if p >= self.theme_thresholds.get(t, self.theme_threshold)]
         feats["s:themes_found"] = math.log1p(len(found))
-        word_parts = {k: self.scope_lemmas[k] for k in sorted(obs.lemmas) if k in self.scope_lemmas}
+        weighed = list(filter(self.scope_lemmas.__contains__, ordered))
+        word_parts = dict(zip(weighed, map(self.scope_lemmas.__getitem__, weighed), strict=True))
         z = self.scope_bias + _dot(self.scope_w, feats) + sum(word_parts.values())
         scope_score = _sigmoid(z)
         in_scope = scope_score >= self.scope_threshold
@@ -465,7 +471,7 @@ class AboutModel:
         why = {t: self._carried_by(obs, about, t) for t in about_themes}
         return Decision(
             salience=salience, about_actors=about, theme_scores=scores, about_themes=about_themes,
-            scope_score=scope_score, in_scope=in_scope, scope_reason=reason, genre=self.genre(obs, feats),
+            scope_score=scope_score, in_scope=in_scope, scope_reason=reason, genre=self.genre(obs, feats, ordered),
             why_themes=why,
         )  # fmt: skip
 
@@ -473,7 +479,9 @@ class AboutModel:
     def state_subjects(obs: Observation, about: list[str]) -> list[str]:
         return sorted({obs.families.get(a, a) for a in about})
 
-    def genre(self, obs: Observation, feats: dict[str, float]) -> str | None:
+    def genre(
+        self, obs: Observation, feats: dict[str, float], ordered: list[str] | None = None
+    ) -> str | None:
         if not self.genre_classes:
             return None
         z = list(self.genre_bias)
@@ -482,7 +490,9 @@ class AboutModel:
             if ws and v:
                 for i, w in enumerate(ws):
                     z[i] += w * v
-        rows = [r for k in sorted(obs.lemmas) if (r := self._genre_rows.get(k)) is not None]
+        rows = list(
+            filter(None, map(self._genre_rows.get, sorted(obs.lemmas) if ordered is None else ordered))
+        )
         if rows:
             z = (np.array(z) + self._genre_matrix[rows].sum(axis=0)).tolist()
         best = max(range(len(z)), key=lambda i: z[i])
@@ -516,10 +526,12 @@ class AboutModel:
 def _word_matrix(
     weights: dict[str, dict[Any, float]], columns: Iterable[Any]
 ) -> tuple[dict[str, int], np.ndarray]:
-    """Word -> row, and the rows of a {word: {column: weight}} table (0 where a word has none)."""
+    """Word -> row, and the rows of a {word: {column: weight}} table (0 where a word has none).
+
+    Row 0 is left empty, so that every word's row number is true (`filter(None, ...)`)."""
     col = {c: j for j, c in enumerate(columns)}
-    rows = {k: i for i, k in enumerate(weights)}
-    matrix = np.zeros((len(rows), len(col)))
+    rows = {k: i for i, k in enumerate(weights, start=1)}
+    matrix = np.zeros((len(rows) + 1, len(col)))
     for k, ws in weights.items():
         for c, w in ws.items():
             if c in col:
