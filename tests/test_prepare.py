@@ -1,8 +1,16 @@
 """Normalisation, the pasted-twice body, language identification and fingerprints."""
 
+import json
+import re
+from pathlib import Path
+
+from helpers import corpus
+from multivector.annotate import tokens
 from multivector.prepare.dedup import fingerprint, similarity
-from multivector.prepare.language import detect, detect_many
+from multivector.prepare.language import _by_script, detect, detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
+
+SAMPLE = Path(tokens.__file__).resolve().parents[1] / "sample"
 
 
 def test_normalize_removes_invisible_and_control_characters():
@@ -110,3 +118,45 @@ def test_a_text_met_again_is_prepared_once_and_gives_the_same_result(monkeypatch
         )  # fmt: skip
     assert [p.post.channel for p in first + later] == ["a", "b", "c", "d"]  # each keeps its own post
     assert [p.revision for p in first + later] == [rev for _, rev in batch + later_batch]
+
+
+def test_capital_letters_outside_the_russian_alphabet_are_not_read_as_russian():
+    # Ukrainian Ї and Є written only as capitals: the script test must not call this Russian.
+    text = "ЇЖАЧОК ТА ЄНОТ ПРИЙШЛИ ДО ЛІСУ РАНО ВРАНЦІ"
+    letters = sum(c.isalpha() for c in text)
+    assert _by_script(text, letters) is None
+    assert _by_script(text.replace("Ї", "И").replace("Є", "Е").replace("І", "И"), letters) == "ru"
+
+
+def _cyrillic_words(texts) -> set[str]:
+    return {w.lower() for t in texts for w in re.findall(r"[А-Яа-яЁё]+", t)}
+
+
+def _same_lemmas(words: set[str]) -> int:
+    """Check the dictionary shortcut against pymorphy3's full analysis; returns how many words
+    the shortcut answered."""
+    assert tokens._lean_lookup()
+    morph = tokens._morph()
+    answered = 0
+    for w in sorted(words):
+        lean = tokens._known_word_lemma(w)
+        if lean is not None:
+            answered += 1
+            assert lean == morph.parse(w)[0].normal_form, w
+    return answered
+
+
+def test_dictionary_shortcut_gives_the_lemmas_of_the_full_analysis_on_the_sample():
+    words = _cyrillic_words(p.read_text(encoding="utf-8") for p in SAMPLE.rglob("*") if p.is_file())
+    assert len(words) > 2000
+    assert _same_lemmas(words) > 0.7 * len(words)
+
+
+def test_dictionary_shortcut_gives_the_lemmas_of_the_full_analysis_on_real_news():
+    texts = []
+    for path in sorted(corpus("tg_news_ru_nktkln", "raw").glob("*.json"))[:4]:
+        texts += [
+            m["text"] for m in json.loads(path.read_text(encoding="utf-8")) if isinstance(m.get("text"), str)
+        ]
+    words = _cyrillic_words(texts)
+    assert _same_lemmas(words) > 0.6 * len(words)
