@@ -365,3 +365,23 @@ def test_eval_set_is_where_the_scorer_expects_it():
     if not data.is_dir():
         pytest.skip("evaluation set not present")
     assert list(data.glob("*.jsonl"))
+
+
+def test_built_in_tables_compile_for_every_language_and_only_when_a_language_comes():
+    knowledge = load_knowledge()
+    annotator = Annotator(knowledge, profile="kz", ner=False)
+    assert not any(key[0] == "actors" for key in knowledge._compiled)  # nothing compiled at start
+    annotator.annotate("Қазақстан мен Қытай келіссөз жүргізді.", "kk")
+    assert {key for key in knowledge._compiled if key[0] == "actors"} == {("actors", "kk")}
+    annotator.compile_all()  # the built-in files compile in every language without an error
+    for lang in ("ru", "kk", "en", None):
+        assert len(knowledge._compiled[("actors", lang)].by_lemma) > 100
+
+
+def test_a_users_knowledge_is_compiled_at_start(tmp_path):
+    (tmp_path / "actors.yaml").write_text(
+        "- id: ORG_X\n  kind: org\n  names: {ru: Икс, kk: Икс, en: Ex}\n", encoding="utf-8"
+    )
+    knowledge = load_knowledge([tmp_path])
+    Annotator(knowledge, profile="kz", ner=False)
+    assert {key[1] for key in knowledge._compiled if key[0] == "actors"} == {"ru", "kk", "en", None}

@@ -267,6 +267,7 @@ class Knowledge:
         self.rules_fingerprint = fingerprint  # of the files without the model (set by the loader)
         self.profile_specs = profiles
         self.files = files
+        self.user_files = False  # True when a user's directory adds to the built-in files
         self.fingerprint = fingerprint
         self._profiles: dict[str, Profile] = {}
         self._compiled: dict[Any, Any] = {}
@@ -934,6 +935,7 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
     knowledge = Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues, regions, channels)
     knowledge.model_path = model
     knowledge.rules_fingerprint = rules_fingerprint
+    knowledge.user_files = bool(extra_dirs)
     return knowledge
 
 
