@@ -59,9 +59,23 @@ _LINE = re.compile(r"[^\n]+")
 _DIGIT = re.compile(r"\d")
 
 
-@lru_cache(maxsize=300_000)
-def _stop(lemma: str) -> bool:
-    return is_stop(lemma)
+# Lemmas already sorted into content words and the rest: a post's words are split with set
+# operations in C, and only words never met before run the stop-word tests.
+_CONTENT: set[str] = set()
+_NOT_CONTENT: set[str] = set()
+_SORTED_LIMIT = 300_000
+
+
+def _content_words(distinct: set[str]) -> frozenset[str]:
+    """The lemmas of `distinct` that are not stop words, numbers or debris."""
+    new = distinct.difference(_CONTENT, _NOT_CONTENT)
+    if new:
+        if len(_CONTENT) + len(_NOT_CONTENT) > _SORTED_LIMIT:
+            _CONTENT.clear()
+            _NOT_CONTENT.clear()
+        for lm in new:
+            (_NOT_CONTENT if is_stop(lm) else _CONTENT).add(lm)
+    return frozenset(distinct.intersection(_CONTENT))
 
 
 # First-person words: analysts write "I think", "we see"; news reports rarely do.
@@ -326,7 +340,7 @@ def observe(
     }
     distinct = set(stream.lemmas)
     doc_feats["d:first_person"] = min(sum(map(_FIRST_PERSON.__contains__, stream.lemmas)), 5) / 5
-    lemmas = frozenset(lm for lm in distinct if not _stop(lm))
+    lemmas = _content_words(distinct)
     return Observation(actor_feats, families, theme_feats, doc_feats, lemmas, sorted(rule))
 
 
