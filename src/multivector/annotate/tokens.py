@@ -50,20 +50,26 @@ def _lean_lookup() -> bool:
     """True when pymorphy3 analyses a word as `_known_word_lemma` assumes: the dictionary
     first, with the initials units beside it (they read one letter only), the group final
     when it finds anything, and parses ranked by P(tag | word)."""
-    from pymorphy3.units import (
-        AbbreviatedFirstNameAnalyzer,
-        AbbreviatedPatronymicAnalyzer,
-        DictionaryAnalyzer,
-    )
-
     m = _morph()
-    kinds = [(type(unit), final) for unit, final in m._units[:3]]
+    try:  # another pymorphy3 may be built otherwise: then every word takes the full analysis
+        from pymorphy3.units import (
+            AbbreviatedFirstNameAnalyzer,
+            AbbreviatedPatronymicAnalyzer,
+            DictionaryAnalyzer,
+        )
+
+        kinds = [(type(unit), final) for unit, final in m._units[:3]]
+        d = m.dictionary
+        ready = all(hasattr(d, a) for a in ("words", "paradigms", "gramtab", "build_normal_form"))
+        probs = m.prob_estimator.p_t_given_w if m.prob_estimator is not None else None
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return False
     expected = [
         (DictionaryAnalyzer, False),
         (AbbreviatedFirstNameAnalyzer, False),
         (AbbreviatedPatronymicAnalyzer, True),
     ]
-    return kinds == expected and m.prob_estimator is not None
+    return kinds == expected and ready and probs is not None
 
 
 def _known_word_lemma(word: str) -> str | None:
