@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from helpers import corpus
 from multivector.annotate import tokens
 from multivector.prepare.dedup import fingerprint, similarity
@@ -160,3 +162,22 @@ def test_dictionary_shortcut_gives_the_lemmas_of_the_full_analysis_on_real_news(
         ]
     words = _cyrillic_words(texts)
     assert _same_lemmas(words) > 0.6 * len(words)
+
+
+def test_minhash_signature_is_the_prime_field_hash_that_stored_signatures_were_made_with():
+    # Signatures are stored: the vectorised arithmetic must give exactly (a*h + b) mod 2^64,
+    # then mod 2^61 - 1, low 32 bits, minimum over the text's word bigrams.
+    import zlib
+
+    from multivector.prepare import dedup
+
+    text = "Министры иностранных дел Казахстана и Китая обсудили транзит грузов через Каспий и порт Актау"
+    words = dedup._words(text)
+    shingles = {zlib.crc32(f"{x} {y}".encode()) for x, y in zip(words, words[1:], strict=False)}
+    a, b = dedup._permutations()
+    expected = [
+        min(((int(ai) * h + int(bi)) % 2**64) % (2**61 - 1) & 0xFFFFFFFF for h in shingles)
+        for ai, bi in zip(a, b, strict=True)
+    ]
+    got = np.frombuffer(fingerprint(text).signature, dtype="<u4").tolist()
+    assert got == expected

@@ -26,6 +26,8 @@ MIN_WORDS = 6  # shorter texts ("Доброе утро!") are not compared at al
 NUM_PERM = 64
 _PRIME = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64(0xFFFFFFFF)
+_SHIFT32 = np.uint64(32)
+_SHIFT61 = np.uint64(61)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,13 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+@lru_cache(maxsize=1)
+def _permutation_columns() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The permutations' a (high and low 32 bits) and b, as columns against a row of hashes."""
+    a, b = _permutations()
+    return (a >> _SHIFT32)[:, None], (a & _MAX32)[:, None], b[:, None]
+
+
 def fingerprint(text: str) -> Fingerprint:
     words = _words(text)
     if len(words) < MIN_WORDS:
@@ -54,12 +63,21 @@ def fingerprint(text: str) -> Fingerprint:
     content_hash = hashlib.blake2b(" ".join(words).encode(), digest_size=12).hexdigest()
     shingles = {zlib.crc32(f"{x} {y}".encode()) for x, y in zip(words, words[1:], strict=False)}
     h = np.fromiter(shingles, dtype=np.uint64, count=len(shingles))
-    a, b = _permutations()
-    # (a*h + b) mod p, kept in 64 bits: h < 2^32 and a < 2^61 would overflow, so split a.
-    a_hi, a_lo = a >> np.uint64(32), a & _MAX32
-    prod = ((a_hi[:, None] * h[None, :]) << np.uint64(32)) + a_lo[:, None] * h[None, :] + b[:, None]
-    sig = ((prod % _PRIME) & _MAX32).min(axis=1).astype("<u4")
-    return Fingerprint(content_hash, sig.tobytes())
+    a_hi, a_lo, b = _permutation_columns()
+    # (a*h + b) mod 2^64 as before, with a split in two halves so that h < 2^32 times a < 2^61
+    # needs no wider type; then mod p without a division: 2^61 = 1 (mod p), so x = high bits
+    # + low 61 bits (mod p), a sum below 2p, from which p is taken once where it fits (the
+    # minimum: where it does not fit, x - p wraps around to a larger number).
+    x = a_hi * h
+    x <<= _SHIFT32
+    x += a_lo * h
+    x += b
+    high = x >> _SHIFT61
+    x &= _PRIME
+    x += high
+    np.minimum(x, x - _PRIME, out=x)
+    x &= _MAX32
+    return Fingerprint(content_hash, x.min(axis=1).astype("<u4").tobytes())
 
 
 def similarity(sig_a: bytes, sig_b: bytes) -> float:
