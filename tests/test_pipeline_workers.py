@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import stored_posts
-from multivector.pipeline import WORKER_NICENESS
+from multivector.preparer import WORKER_NICENESS
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

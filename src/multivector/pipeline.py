@@ -25,14 +25,7 @@ from typing import TypeVar
 
 from multivector.gc_settings import batch_collection
 from multivector.model import InputError, Post, PreparedPost, Problem
-from multivector.preparer import (  # noqa: F401  (AnnotateOptions, Preparer, ... are this module's API too)
-    MAX_ANALYSED_CHARS,
-    WORKER_NICENESS,
-    AnnotateOptions,
-    Preparer,
-    _init_worker,
-    _run_worker,
-)
+from multivector.preparer import AnnotateOptions, Preparer, _init_worker, _run_worker
 from multivector.sources import iter_input_files, read_path
 from multivector.sources.base import Limits, ReadContext, one_line, shown
 from multivector.store import storage_failure
