@@ -181,3 +181,17 @@ def test_minhash_signature_is_the_prime_field_hash_that_stored_signatures_were_m
     ]
     got = np.frombuffer(fingerprint(text).signature, dtype="<u4").tolist()
     assert got == expected
+
+
+def test_the_annotators_content_lemmas_are_those_the_reworded_copy_rule_reads_from_the_index():
+    # The worker hands the annotator's content lemmas to the reworded-copy signature; the writer
+    # later cuts the same set from the full-text index's lemma string (prepare/dedup.py).
+    from multivector.prepare.dedup import content_lemmas
+    from multivector.preparer import AnnotateOptions, Preparer
+
+    preparer = Preparer(AnnotateOptions(ner=False))
+    texts = [p.read_text(encoding="utf-8") for p in sorted((SAMPLE / "pasted").glob("*.txt"))]
+    items = [(t, "ru") for t in texts] + [(t, "kk") for t in texts[:2]] + [(t, "en") for t in texts[:2]]
+    for found in preparer.annotator.annotate_for_index(items):
+        assert found.content == content_lemmas(found.lemmas)
+        assert len(found.content) > 20

@@ -84,14 +84,15 @@ class Preparer:
         else:
             items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in fresh]
             # The annotator's word pass also yields the lemmas for the index: one pass per post.
-            for prepared, (annotation, lemmas) in zip(
+            for prepared, (annotation, lemmas, content) in zip(
                 fresh, self.annotator.annotate_for_index(items), strict=True
             ):
                 prepared.annotation = annotation
                 prepared.annotated_with = self.knowledge_fingerprint
                 prepared.lemmas = lemmas
                 # The reworded-copy signature needs the actors, so it comes after annotation.
-                found = reword_print(lemmas, prepared.post.text[:MAX_ANALYSED_CHARS], annotation.actors)
+                text = prepared.post.text[:MAX_ANALYSED_CHARS]
+                found = reword_print(lemmas, text, annotation.actors, content)
                 prepared.reword_bands = found.bands if found else []
         # The same text again (a forward, a repost): the same fingerprint, lemmas and tags.
         out = []
@@ -108,7 +109,9 @@ class Preparer:
         assert self.annotator is not None
         items = [(text[:MAX_ANALYSED_CHARS], lang or "und") for _, text, lang in rows]
         results = self.annotator.annotate_for_index(items)
-        return [(pid, a, lemmas) for (pid, _, _), (a, lemmas) in zip(rows, results, strict=True)]
+        return [
+            (pid, found.annotation, found.lemmas) for (pid, _, _), found in zip(rows, results, strict=True)
+        ]
 
 
 # ---- worker-process plumbing --------------------------------------------------------------

@@ -16,7 +16,7 @@ every theme with evidence. What the post is *about* — `about_actors`, `about_t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from multivector.annotate.about import AboutModel, Observation, cue_index, observe
 from multivector.annotate.link import Stream, actor_index, link, make_stream
@@ -26,6 +26,16 @@ from multivector.knowledge.loader import Knowledge
 from multivector.model import Annotation, Mention, ThemeHit
 
 NER_LANGS = ("ru",)
+
+
+class Indexed(NamedTuple):
+    """One text's annotation with what its word pass gave the store besides."""
+
+    annotation: Annotation
+    lemmas: str  # the lemmas joined by spaces: what the full-text index holds
+    content: frozenset[str]  # the content lemmas (no stop words): what the reworded-copy rule compares
+
+
 ANNOTATED_LANGS = ("ru", "kk", "en", None)  # None: every other language
 
 
@@ -84,11 +94,11 @@ class Annotator:
         return self._annotate(text, lang, ner_spans)
 
     def annotate_many(self, items: Sequence[tuple[str, str | None]]) -> list[Annotation]:
-        return [a for a, _ in self.annotate_for_index(items)]
+        return [found.annotation for found in self.annotate_for_index(items)]
 
-    def annotate_for_index(self, items: Sequence[tuple[str, str | None]]) -> list[tuple[Annotation, str]]:
-        """Each text's annotation and its lemmas joined by spaces (for the full-text index),
-        both from one pass over the words, so ingest lemmatises every post once."""
+    def annotate_for_index(self, items: Sequence[tuple[str, str | None]]) -> list[Indexed]:
+        """Each text's annotation, its lemmas joined by spaces (for the full-text index) and its
+        content lemmas, all from one pass over the words, so ingest lemmatises every post once."""
         ner_spans: list[list[NerSpan] | None] = [None] * len(items)
         if self._ner is not None:
             todo = [k for k, (text, lang) in enumerate(items) if lang in self.ner_langs and text.strip()]
@@ -100,16 +110,17 @@ class Annotator:
         for k, (text, lang) in enumerate(items):
             lang, actors, themes, vocab = self._tables(lang)
             stream = make_stream(text, lang, vocab)
-            out.append(
-                (self._annotate_stream(stream, lang, actors, themes, ner_spans[k]), " ".join(stream.lemmas))
-            )
+            annotation, obs = self._annotate_stream(stream, lang, actors, themes, ner_spans[k])
+            out.append(Indexed(annotation, " ".join(stream.lemmas), obs.lemmas))
         return out
 
     def _annotate(self, text: str, lang: str | None, ner_spans: list[NerSpan] | None) -> Annotation:
         lang, actors, themes, vocab = self._tables(lang)
-        return self._annotate_stream(make_stream(text, lang, vocab), lang, actors, themes, ner_spans)
+        return self._annotate_stream(make_stream(text, lang, vocab), lang, actors, themes, ner_spans)[0]
 
-    def _annotate_stream(self, stream, lang, actors, themes, ner_spans: list[NerSpan] | None) -> Annotation:
+    def _annotate_stream(
+        self, stream, lang, actors, themes, ner_spans: list[NerSpan] | None
+    ) -> tuple[Annotation, Observation]:
         mentions, ev, obs = self._observe(stream, lang, actors, themes)
         found = sorted({m.actor for m in mentions if m.actor is not None})
         if ner_spans:
@@ -121,7 +132,7 @@ class Annotator:
             return Annotation(
                 mentions=mentions, themes=ev.hits(stream.text), actors=found, theme_ids=theme_ids,
                 in_scope=in_scope, about_actors=found, about_themes=theme_ids if in_scope else [],
-            )  # fmt: skip
+            ), obs  # fmt: skip
         d = self.model.decide(obs)
         theme_ids = sorted(set(ev.ids()) | set(d.about_themes))
         hits = ev.hits(stream.text, theme_ids)
@@ -133,7 +144,7 @@ class Annotator:
             salience={a: round(v, 4) for a, v in d.salience.items()},
             theme_scores={t: round(d.theme_scores.get(t, 0.0), 4) for t in theme_ids},
             scope_score=round(d.scope_score, 4), scope_reason=d.scope_reason, genre=d.genre,
-        )  # fmt: skip
+        ), obs  # fmt: skip
 
     def _observe(
         self, stream: Stream, lang, actors, themes

@@ -183,10 +183,14 @@ def reword_bucket(actors: Iterable[str], nums: Iterable[str]) -> str:
     return "|".join(sorted(set(actors))) + "#" + "|".join(sorted(set(nums)))
 
 
-def reword_print(lemmas: str, text: str, actors: Iterable[str]) -> RewordPrint | None:
+def reword_print(
+    lemmas: str, text: str, actors: Iterable[str], content: frozenset[str] | None = None
+) -> RewordPrint | None:
     """The reworded-copy signature of a post: its lemma string, its text (for the numbers) and
-    the ids of every actor it names. None when the text has too few content words to judge."""
-    content = content_lemmas(lemmas)
+    the ids of every actor it names (`content`: its content lemmas, when the caller has them
+    already). None when the text has too few content words to judge."""
+    if content is None:
+        content = content_lemmas(lemmas)
     if len(content) < REWORD_MIN_LEMMAS:
         return None
     bucket = reword_bucket(actors, numbers(text))
