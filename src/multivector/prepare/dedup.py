@@ -97,15 +97,20 @@ def band_rows(threshold: float) -> int:
     return best
 
 
+# Each band's hash is personalised with its number, so equal values in different bands differ.
+_BAND_PERSONS = tuple(band.to_bytes(2, "little") for band in range(NUM_PERM))
+
+
 def band_keys(signature: bytes, rows: int) -> list[int]:
     """One integer key per band: equal keys mean the two signatures agree on that band."""
-    sig = np.frombuffer(signature, dtype="<u4")
-    keys = []
-    for band in range(NUM_PERM // rows):
-        chunk = sig[band * rows : (band + 1) * rows].tobytes()
-        digest = hashlib.blake2b(chunk, digest_size=7, person=band.to_bytes(2, "little")).digest()
-        keys.append(int.from_bytes(digest, "little"))
-    return keys
+    width = 4 * rows  # bytes of one band: `rows` little-endian uint32 values
+    return [
+        int.from_bytes(
+            hashlib.blake2b(signature[k * width : (k + 1) * width], digest_size=7, person=person).digest(),
+            "little",
+        )
+        for k, person in enumerate(_BAND_PERSONS[: NUM_PERM // rows])
+    ]
 
 
 # ---- reworded copies ----------------------------------------------------------------------
@@ -200,14 +205,19 @@ def reword_print(
     # so there is no 64-bit division as in the prime-field hashes of `fingerprint`.
     sig = ((a[:, None] * h[None, :] + b[:, None]) >> np.uint64(32)).min(axis=1).astype("<u4")
     salt = hashlib.blake2b(bucket.encode(), digest_size=8).digest()
-    bands = []
-    for band in range(REWORD_BANDS):
-        chunk = sig[band * REWORD_ROWS : (band + 1) * REWORD_ROWS].tobytes()
-        digest = hashlib.blake2b(
-            salt + chunk, digest_size=7, person=b"reword" + band.to_bytes(2, "little")
-        ).digest()
-        bands.append(int.from_bytes(digest, "little"))
+    raw = sig.tobytes()
+    width = 4 * REWORD_ROWS
+    bands = [
+        int.from_bytes(
+            hashlib.blake2b(salt + raw[k * width : (k + 1) * width], digest_size=7, person=person).digest(),
+            "little",
+        )
+        for k, person in enumerate(_REWORD_PERSONS)
+    ]
     return RewordPrint(content, bucket, bands)
+
+
+_REWORD_PERSONS = tuple(b"reword" + band.to_bytes(2, "little") for band in range(REWORD_BANDS))
 
 
 @lru_cache(maxsize=1)
