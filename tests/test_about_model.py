@@ -160,3 +160,21 @@ def test_the_salience_model_reads_the_words_around_each_mention_within_its_sente
     # The shipped model weighs them: context words are learnt from the training posts.
     weights = builtin_model()["actor"]["w"]
     assert sum(k.startswith((CONTEXT_BEFORE, CONTEXT_AFTER)) for k in weights) > 1000
+
+
+def test_content_words_are_the_non_stop_lemmas_before_and_after_the_cache_is_full(monkeypatch):
+    from multivector.annotate import about
+    from multivector.annotate.stopwords import is_stop
+
+    monkeypatch.setattr(about, "_CONTENT", set())
+    monkeypatch.setattr(about, "_NOT_CONTENT", set())
+    monkeypatch.setattr(about, "_SORTED_LIMIT", 6)
+    posts = [
+        {"и", "санкция", "в", "казахстан", "2024", "не"},
+        {"китай", "по", "транзит", "и", "порт", "с"},  # the cache fills up on this post
+        {"на", "визит", "министр", "это", "актау", "который"},  # judged without the cache
+        {"и", "санкция", "визит", "на"},
+    ]
+    for distinct in posts:
+        assert about._content_words(distinct) == frozenset(lm for lm in distinct if not is_stop(lm))
+    assert len(about._CONTENT) + len(about._NOT_CONTENT) <= 6 + len(posts[1])

@@ -60,7 +60,9 @@ _DIGIT = re.compile(r"\d")
 
 
 # Lemmas already sorted into content words and the rest: a post's words are split with set
-# operations in C, and only words never met before run the stop-word tests.
+# operations in C, and only words never met before run the stop-word tests. The sets only grow
+# (up to a bound, then new words are judged each time), so threads sharing them never see a
+# word vanish between two steps.
 _CONTENT: set[str] = set()
 _NOT_CONTENT: set[str] = set()
 _SORTED_LIMIT = 300_000
@@ -69,13 +71,17 @@ _SORTED_LIMIT = 300_000
 def _content_words(distinct: set[str]) -> frozenset[str]:
     """The lemmas of `distinct` that are not stop words, numbers or debris."""
     new = distinct.difference(_CONTENT, _NOT_CONTENT)
+    stops = set()
     if new:
-        if len(_CONTENT) + len(_NOT_CONTENT) > _SORTED_LIMIT:
-            _CONTENT.clear()
-            _NOT_CONTENT.clear()
+        room = len(_CONTENT) + len(_NOT_CONTENT) < _SORTED_LIMIT
         for lm in new:
-            (_NOT_CONTENT if is_stop(lm) else _CONTENT).add(lm)
-    return frozenset(distinct.intersection(_CONTENT))
+            if is_stop(lm):
+                stops.add(lm)
+                if room:
+                    _NOT_CONTENT.add(lm)
+            elif room:
+                _CONTENT.add(lm)
+    return frozenset(distinct.difference(_NOT_CONTENT, stops))
 
 
 # First-person words: analysts write "I think", "we see"; news reports rarely do.
