@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_ingest.py [--corpus ../shared/corpora/tg_news_ru_nktkln/raw] [--ner]
         [--db postgresql://postgres@127.0.0.1:5432/bench_ingest]
 
-Prints posts/s and peak RSS of `multivector ingest` (a subprocess, workers included), and
+Prints posts/s, peak RSS and CPU time (the main process apart from its workers) of `multivector
+ingest` (a subprocess, workers included), and
 search latency p50/p95 over 200 queries run through the library on the same database. The
 database is a fresh SQLite file, or with `--db URL` a PostgreSQL database that must be empty
 (it is made when missing, and left in place afterwards for a look).
@@ -12,6 +13,7 @@ database is a fresh SQLite file, or with `--db URL` a PostgreSQL database that m
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -77,6 +79,11 @@ def main() -> None:
         print(f"posts: {n}")
         print(
             f"ingest: {m.seconds:.1f} s, {n / m.seconds:.0f} posts/s, peak RSS {m.peak_rss_mb:.0f} MB ({'with' if args.ner else 'without'} NER)"
+        )
+        print(
+            f"CPU {m.cpu_seconds:.1f} s ({m.cpu_seconds / (m.seconds * (os.cpu_count() or 1)):.0%} of the cores): "
+            f"the main process (reading, writing) {m.own_cpu_seconds:.1f} s, "
+            f"the workers {max(m.cpu_seconds - m.own_cpu_seconds, 0.0):.1f} s"
         )
         print(
             f"search: p50 {statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms over {len(times)} queries"

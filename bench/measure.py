@@ -4,6 +4,7 @@ Peak RSS is sampled from /proc every 50 ms as the sum over the process and all i
 descendants (worker processes count: the laptop has to hold all of them at once). CPU time
 (user + system, the process and every descendant it waited for) is what a shared machine
 changes least: beside a wall time measured under load it says what the work itself costs.
+The command's own share of it (sampled like the memory) tells a writer from its workers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Measurement:
     returncode: int
     stderr: str
     cpu_seconds: float = 0.0
+    own_cpu_seconds: float = 0.0  # the command's own process, without its workers (last sample)
 
 
 def _children(pid: int) -> list[int]:
@@ -44,6 +46,15 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _own_cpu(pid: int) -> float | None:
+    """User + system seconds of the process itself, from /proc/PID/stat (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(cmd: list[str], env: dict | None = None) -> Measurement:
     start = time.perf_counter()
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -51,10 +62,14 @@ def run(cmd: list[str], env: dict | None = None) -> Measurement:
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
     )
     peak = 0
+    own = 0.0
     while proc.poll() is None:
         peak = max(peak, sum(_rss_kb(p) for p in [proc.pid, *_children(proc.pid)]))
+        own = _own_cpu(proc.pid) or own
         time.sleep(0.05)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
-    return Measurement(seconds, peak / 1024, proc.returncode, proc.stderr.read() if proc.stderr else "", cpu)
+    return Measurement(
+        seconds, peak / 1024, proc.returncode, proc.stderr.read() if proc.stderr else "", cpu, own
+    )

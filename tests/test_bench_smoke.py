@@ -78,6 +78,9 @@ def test_bench_ingest_on_the_sample_corpus():
     out = bench("bench_ingest.py", "--corpus", str(SAMPLE))
     assert number(r"posts: (\d+)", out) > 300
     assert number(r"ingest: [\d.]+ s, (\d+) posts/s", out) > 0
+    total = number(r"CPU ([\d.]+) s", out)
+    own = number(r"the main process \(reading, writing\) ([\d.]+) s", out)
+    assert total > 0 and 0 < own <= total
     assert number(r"search: p50 ([\d.]+) ms", out) >= 0 and "over 200 queries" in out
 
 
