@@ -163,18 +163,19 @@ def test_the_salience_model_reads_the_words_around_each_mention_within_its_sente
 
 
 def test_content_words_are_the_non_stop_lemmas_before_and_after_the_cache_is_full(monkeypatch):
-    from multivector.annotate import about
-    from multivector.annotate.stopwords import is_stop
+    from multivector.annotate import stopwords
 
-    monkeypatch.setattr(about, "_CONTENT", set())
-    monkeypatch.setattr(about, "_NOT_CONTENT", set())
-    monkeypatch.setattr(about, "_SORTED_LIMIT", 6)
+    monkeypatch.setattr(stopwords, "_CONTENT", set())
+    monkeypatch.setattr(stopwords, "_NOT_CONTENT", set())
+    monkeypatch.setattr(stopwords, "_SORTED_LIMIT", 6)
     posts = [
         {"и", "санкция", "в", "казахстан", "2024", "не"},
-        {"китай", "по", "транзит", "и", "порт", "с"},  # the cache fills up on this post
+        {"китай", "по", "транзит", "и", "порт", "с"},  # the cache is full from here on
         {"на", "визит", "министр", "это", "актау", "который"},  # judged without the cache
         {"и", "санкция", "визит", "на"},
     ]
     for distinct in posts:
-        assert about._content_words(distinct) == frozenset(lm for lm in distinct if not is_stop(lm))
-    assert len(about._CONTENT) + len(about._NOT_CONTENT) <= 6 + len(posts[1])
+        assert stopwords.content_words(distinct) == frozenset(
+            lm for lm in distinct if not stopwords.is_stop(lm)
+        )
+    assert len(stopwords._CONTENT) + len(stopwords._NOT_CONTENT) == len(posts[0])

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from multivector.annotate.link import PhraseIndex, Stream
-from multivector.annotate.stopwords import is_stop
+from multivector.annotate.stopwords import content_words, is_stop
 from multivector.annotate.themes import STRONG, WEAK, PatternPhrase, ThemeEvidence, pattern_slot
 from multivector.knowledge.loader import Knowledge
 from multivector.knowledge.patterns import parse_pattern
@@ -57,31 +57,6 @@ _BULLET = re.compile(r"^\s*(?:[-–—•▪►✅🔹🔸📌⚡️❗️]|\d{1
 _URL = re.compile(r"https?://|t\.me/|www\.", re.IGNORECASE)
 _LINE = re.compile(r"[^\n]+")
 _DIGIT = re.compile(r"\d")
-
-
-# Lemmas already sorted into content words and the rest: a post's words are split with set
-# operations in C, and only words never met before run the stop-word tests. The sets only grow
-# (up to a bound, then new words are judged each time), so threads sharing them never see a
-# word vanish between two steps.
-_CONTENT: set[str] = set()
-_NOT_CONTENT: set[str] = set()
-_SORTED_LIMIT = 300_000
-
-
-def _content_words(distinct: set[str]) -> frozenset[str]:
-    """The lemmas of `distinct` that are not stop words, numbers or debris."""
-    new = distinct.difference(_CONTENT, _NOT_CONTENT)
-    stops = set()
-    if new:
-        room = len(_CONTENT) + len(_NOT_CONTENT) < _SORTED_LIMIT
-        for lm in new:
-            if is_stop(lm):
-                stops.add(lm)
-                if room:
-                    _NOT_CONTENT.add(lm)
-            elif room:
-                _CONTENT.add(lm)
-    return frozenset(distinct.difference(_NOT_CONTENT, stops))
 
 
 # First-person words: analysts write "I think", "we see"; news reports rarely do.
@@ -346,7 +321,7 @@ def observe(
     }
     distinct = set(stream.lemmas)
     doc_feats["d:first_person"] = min(sum(map(_FIRST_PERSON.__contains__, stream.lemmas)), 5) / 5
-    lemmas = _content_words(distinct)
+    lemmas = content_words(distinct)
     return Observation(actor_feats, families, theme_feats, doc_feats, lemmas, sorted(rule))
 
 

@@ -91,3 +91,28 @@ def is_stop(term: str) -> bool:
     if len(term) > 4 and any(ch.isdigit() for ch in term):
         return True
     return len(term) > 20 and term.isascii()
+
+
+# Lemmas already sorted into content words and the rest: a text's words are split with set
+# operations in C, and only words never met before run the tests of `is_stop`. The sets only
+# grow (up to a bound, then new words are judged each time), so threads sharing them never see
+# a word vanish between two steps.
+_CONTENT: set[str] = set()
+_NOT_CONTENT: set[str] = set()
+_SORTED_LIMIT = 300_000
+
+
+def content_words(words: set[str]) -> frozenset[str]:
+    """The lemmas of `words` that are not stop words, numbers or debris (`is_stop`)."""
+    new = words.difference(_CONTENT, _NOT_CONTENT)
+    stops = set()
+    if new:
+        room = len(_CONTENT) + len(_NOT_CONTENT) < _SORTED_LIMIT
+        for lm in new:
+            if is_stop(lm):
+                stops.add(lm)
+                if room:
+                    _NOT_CONTENT.add(lm)
+            elif room:
+                _CONTENT.add(lm)
+    return frozenset(words.difference(_NOT_CONTENT, stops))

@@ -20,6 +20,8 @@ from sys import intern
 
 import numpy as np
 
+from multivector.annotate.stopwords import content_words
+
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _LINKS = re.compile(r"https?://\S+|www\.\S+")
 MIN_WORDS = 6  # shorter texts ("Доброе утро!") are not compared at all
@@ -167,20 +169,12 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-@lru_cache(maxsize=500_000)
-def _is_content(lemma: str) -> bool:
-    # is_stop runs a few character tests per call; the same lemmas recur in every post.
-    from multivector.annotate.stopwords import is_stop
-
-    return not is_stop(lemma)
-
-
 def content_lemmas(lemmas: str) -> frozenset[str]:
     """The content words of a lemma string (the full-text index's): no stop words, numbers, debris.
 
     The words are interned: a writer keeps the sets of thousands of recent posts (store/sql.py),
     and one copy of each word serves them all."""
-    return frozenset(intern(w) for w in set(lemmas.split()) if _is_content(w))
+    return frozenset(map(intern, content_words(set(lemmas.split()))))
 
 
 def reword_bucket(actors: Iterable[str], nums: Iterable[str]) -> str:
