@@ -221,3 +221,17 @@ def test_an_interrupted_pool_shuts_down_even_with_half_a_result_in_its_pipe():
     thread.start()
     thread.join(GUARD)
     assert steps == ["first result", "closed"], "close() hung on a half-sent result"
+
+
+def test_a_worker_imports_no_reader_no_store_and_no_scipy():
+    # A spawned worker imports multivector.preparer to run; every module it pulls in is paid
+    # for at each worker's start, so the readers, the store and scipy stay with the main process.
+    code = (
+        "import sys, multivector.preparer\n"
+        "print(sorted(m for m in sys.modules if m.startswith("
+        "('multivector.sources', 'multivector.store', 'scipy', 'sqlite3', 'feedparser', 'pyarrow'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout

@@ -2,7 +2,8 @@
 
 The main process (pipeline.py) reads the sources and writes the database; a worker only
 prepares (normalising, language, lemmas, fingerprints, annotation). This module imports no
-reader and no store, so a worker starts without loading what only the main process needs.
+reader and no store, so a worker starts without loading what only the main process needs
+(tests/test_pipeline_workers.py checks it).
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from pathlib import Path
 from multivector.annotate.tokens import lemma_text
 from multivector.gc_settings import settle_worker
 from multivector.model import Annotation, Post, PreparedPost
-from multivector.prepare.dedup import band_keys, band_rows, fingerprint, reword_print
+from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD, band_keys, band_rows, fingerprint, reword_print
 from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
-from multivector.store.base import DEFAULT_DUP_THRESHOLD
 
 # Posts longer than this are cut for annotation and indexing (the full text is still stored).
 MAX_ANALYSED_CHARS = 100_000

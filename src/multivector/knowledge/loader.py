@@ -255,6 +255,9 @@ class Knowledge:
         cues: dict[str, list[Term]] | None = None,
         regions: dict[str, Region] | None = None,
         channels: Any = None,
+        model_path: Path | None = None,
+        rules_fingerprint: str | None = None,
+        user_files: bool = False,
     ):
         from multivector.knowledge.channels import ChannelRegistry
 
@@ -263,11 +266,11 @@ class Knowledge:
         self.channels: ChannelRegistry = channels if channels is not None else ChannelRegistry()
         self.themes = themes
         self.cues: dict[str, list[Term]] = cues or {k: [] for k in CUE_KINDS}
-        self.model_path: Path | None = None  # a user's aboutness model, else the built-in one
-        self.rules_fingerprint = fingerprint  # of the files without the model (set by the loader)
+        self.model_path = model_path  # a user's aboutness model, else (None) the built-in one
+        self.rules_fingerprint = rules_fingerprint or fingerprint  # of the files without the model
         self.profile_specs = profiles
         self.files = files
-        self.user_files = False  # True when a user's directory adds to the built-in files
+        self.user_files = user_files  # True when a user's directory adds to the built-in files
         self.fingerprint = fingerprint
         self._profiles: dict[str, Profile] = {}
         self._compiled: dict[Any, Any] = {}
@@ -932,11 +935,10 @@ def load_knowledge(extra_dirs: Sequence[Path | str] = ()) -> Knowledge:
     model = _model_path(extra_dirs)
     rules_fingerprint = digest.hexdigest()  # the files alone: what a trained model records
     digest.update(model.read_bytes() if model is not None else _builtin_model_bytes())
-    knowledge = Knowledge(actors, themes, profiles, files, digest.hexdigest(), cues, regions, channels)
-    knowledge.model_path = model
-    knowledge.rules_fingerprint = rules_fingerprint
-    knowledge.user_files = bool(extra_dirs)
-    return knowledge
+    return Knowledge(
+        actors, themes, profiles, files, digest.hexdigest(), cues, regions, channels,
+        model_path=model, rules_fingerprint=rules_fingerprint, user_files=bool(extra_dirs),
+    )  # fmt: skip
 
 
 MODEL_FILE = Path("models") / "about.json.gz"

@@ -25,6 +25,7 @@ from multivector.annotate.stopwords import content_words
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
 _LINKS = re.compile(r"https?://\S+|www\.\S+")
 MIN_WORDS = 6  # shorter texts ("Доброе утро!") are not compared at all
+DEFAULT_DUP_THRESHOLD = 0.6  # MinHash similarity at which two texts are near-duplicates
 NUM_PERM = 64
 _PRIME = np.uint64((1 << 61) - 1)
 _MAX32 = np.uint64(0xFFFFFFFF)

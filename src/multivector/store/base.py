@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # scipy is for the analysis side; an ingest worker never need
 
 EPOCH = date(1970, 1, 1).toordinal()
 CHUNK = 900  # ids per IN (...) list: below SQLite's default limit of bound parameters
-DEFAULT_DUP_THRESHOLD = 0.6  # MinHash similarity at which two texts are near-duplicates
 
 
 def year_range(year: int) -> tuple[str, str]:

@@ -37,8 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from multivector.model import InputError
-from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
-from multivector.store.base import DEFAULT_DUP_THRESHOLD, Content, indicator
+from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD, REWORD_DAYS, REWORD_THRESHOLD
+from multivector.store.base import Content, indicator
 from multivector.store.query import in_bucket, in_buckets, index_tokens, pair_lexeme, to_tsquery, ts_lexeme
 from multivector.store.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION
 from multivector.store.sql import SqlStore

@@ -19,8 +19,8 @@ from urllib.parse import quote
 import numpy as np
 
 from multivector.model import InputError
-from multivector.prepare.dedup import REWORD_DAYS, REWORD_THRESHOLD
-from multivector.store.base import DEFAULT_DUP_THRESHOLD, Coder, Content, day_number, indicator
+from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD, REWORD_DAYS, REWORD_THRESHOLD
+from multivector.store.base import Coder, Content, day_number, indicator
 from multivector.store.query import to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
 from multivector.store.sql import SqlStore
