@@ -405,14 +405,12 @@ class AboutModel:
     def subjects(self, obs: Observation, salience: dict[str, float]) -> list[str]:
         return sorted(a for a, s in salience.items() if s >= self.actor_threshold)
 
-    def theme_logits(
-        self, obs: Observation, about: list[str], ordered: list[str] | None = None
-    ) -> dict[str, float]:
+    def theme_logits(self, obs: Observation, about: list[str], ordered: list[str]) -> dict[str, float]:
         """Logit of every theme the model knows or the patterns saw (`ordered`: the post's
-        lemmas sorted, when the caller has them)."""
+        lemmas, sorted)."""
         # In word order: a set's order changes with the hash seed, and so would the float sums.
         # Without subjects the keys are the lemmas alone, already sorted.
-        keys = sorted(self._theme_keys(obs, about)) if about or ordered is None else ordered
+        keys = sorted(self._theme_keys(obs, about)) if about else ordered
         rows = list(filter(None, map(self._theme_rows.get, keys)))  # rows start at 1: none is falsy
         words = self._theme_matrix[rows].sum(axis=0) if rows else 0.0
         z = dict(zip(self._themes, (self._theme_bias_vec + words).tolist(), strict=True))
@@ -466,7 +464,7 @@ class AboutModel:
         why = {t: self._carried_by(obs, about, t) for t in about_themes}
         return Decision(
             salience=salience, about_actors=about, theme_scores=scores, about_themes=about_themes,
-            scope_score=scope_score, in_scope=in_scope, scope_reason=reason, genre=self.genre(obs, feats, ordered),
+            scope_score=scope_score, in_scope=in_scope, scope_reason=reason, genre=self.genre(feats, ordered),
             why_themes=why,
         )  # fmt: skip
 
@@ -474,9 +472,8 @@ class AboutModel:
     def state_subjects(obs: Observation, about: list[str]) -> list[str]:
         return sorted({obs.families.get(a, a) for a in about})
 
-    def genre(
-        self, obs: Observation, feats: dict[str, float], ordered: list[str] | None = None
-    ) -> str | None:
+    def genre(self, feats: dict[str, float], ordered: list[str]) -> str | None:
+        """The genre from the dense features and the post's lemmas (`ordered`: sorted)."""
         if not self.genre_classes:
             return None
         z = list(self.genre_bias)
@@ -485,9 +482,7 @@ class AboutModel:
             if ws and v:
                 for i, w in enumerate(ws):
                     z[i] += w * v
-        rows = list(
-            filter(None, map(self._genre_rows.get, sorted(obs.lemmas) if ordered is None else ordered))
-        )
+        rows = list(filter(None, map(self._genre_rows.get, ordered)))
         if rows:
             z = (np.array(z) + self._genre_matrix[rows].sum(axis=0)).tolist()
         best = max(range(len(z)), key=lambda i: z[i])

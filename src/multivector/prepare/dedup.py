@@ -104,16 +104,24 @@ def band_rows(threshold: float) -> int:
 _BAND_PERSONS = tuple(band.to_bytes(2, "little") for band in range(NUM_PERM))
 
 
-def band_keys(signature: bytes, rows: int) -> list[int]:
-    """One integer key per band: equal keys mean the two signatures agree on that band."""
-    width = 4 * rows  # bytes of one band: `rows` little-endian uint32 values
+def _band_hashes(signature: bytes, rows: int, persons: tuple[bytes, ...], salt: bytes = b"") -> list[int]:
+    """A 56-bit integer per band of `rows` little-endian uint32 values, each hashed with its
+    band's person (and the salt in front): equal keys mean equal bands."""
+    width = 4 * rows
     return [
         int.from_bytes(
-            hashlib.blake2b(signature[k * width : (k + 1) * width], digest_size=7, person=person).digest(),
+            hashlib.blake2b(
+                salt + signature[k * width : (k + 1) * width], digest_size=7, person=person
+            ).digest(),
             "little",
         )
-        for k, person in enumerate(_BAND_PERSONS[: NUM_PERM // rows])
+        for k, person in enumerate(persons[: len(signature) // width])
     ]
+
+
+def band_keys(signature: bytes, rows: int) -> list[int]:
+    """One integer key per band: equal keys mean the two signatures agree on that band."""
+    return _band_hashes(signature, rows, _BAND_PERSONS)
 
 
 # ---- reworded copies ----------------------------------------------------------------------
@@ -137,6 +145,7 @@ REWORD_BANDS = 16  # candidate with p = 0.96; the buckets below keep the candida
 # (a year) is never glued to the next number.
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
 _HANDLES = re.compile(r"@\w+")
+_REWORD_PERSONS = tuple(b"reword" + band.to_bytes(2, "little") for band in range(REWORD_BANDS))
 _DIGIT = re.compile(r"\d")
 
 
@@ -156,9 +165,9 @@ class RewordPrint:
 
 def numbers(text: str) -> frozenset[str]:
     """The numbers a text states, written one way: no separators, a decimal point, no leading zeros."""
-    found = set()
     if not _DIGIT.search(text):
         return frozenset()
+    found = set()
     for raw in _NUMBER.findall(_HANDLES.sub(" ", _LINKS.sub(" ", text))):
         if raw.isdigit():  # most numbers: no separator, no fraction
             found.add(raw.lstrip("0") or "0")
@@ -200,19 +209,7 @@ def reword_print(
     # so there is no 64-bit division as in the prime-field hashes of `fingerprint`.
     sig = ((a[:, None] * h[None, :] + b[:, None]) >> np.uint64(32)).min(axis=1).astype("<u4")
     salt = hashlib.blake2b(bucket.encode(), digest_size=8).digest()
-    raw = sig.tobytes()
-    width = 4 * REWORD_ROWS
-    bands = [
-        int.from_bytes(
-            hashlib.blake2b(salt + raw[k * width : (k + 1) * width], digest_size=7, person=person).digest(),
-            "little",
-        )
-        for k, person in enumerate(_REWORD_PERSONS)
-    ]
-    return RewordPrint(content, bucket, bands)
-
-
-_REWORD_PERSONS = tuple(b"reword" + band.to_bytes(2, "little") for band in range(REWORD_BANDS))
+    return RewordPrint(content, bucket, _band_hashes(sig.tobytes(), REWORD_ROWS, _REWORD_PERSONS, salt))
 
 
 @lru_cache(maxsize=1)
