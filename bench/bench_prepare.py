@@ -29,14 +29,14 @@ from multivector.sources.base import ReadContext
 
 # The module that defines Preparer: multivector.preparer, or pipeline in older checkouts.
 try:
-    pipeline_module = importlib.import_module("multivector.preparer")
+    preparer_module = importlib.import_module("multivector.preparer")
 except ImportError:
-    pipeline_module = importlib.import_module("multivector.pipeline")
+    preparer_module = importlib.import_module("multivector.pipeline")
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tg_news_ru_nktkln" / "raw"
 # (module, function) pairs timed where prepare calls them: the names each module imported.
 STAGES = [
-    (pipeline_module, "normalize"), (pipeline_module, "cut_repeated_body"), (pipeline_module, "detect_many"),
-    (pipeline_module, "fingerprint"), (pipeline_module, "band_keys"), (pipeline_module, "reword_print"),
+    (preparer_module, "normalize"), (preparer_module, "cut_repeated_body"), (preparer_module, "detect_many"),
+    (preparer_module, "fingerprint"), (preparer_module, "band_keys"), (preparer_module, "reword_print"),
     (annotator_module, "make_stream"), (annotator_module, "link"), (annotator_module, "evidence"),
     (annotator_module, "observe"),
 ]  # fmt: skip
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     posts = posts[:: args.every][: args.limit]
 
     t0 = time.perf_counter()
-    preparer = pipeline_module.Preparer(pipeline_module.AnnotateOptions(ner=False))
+    preparer = preparer_module.Preparer(preparer_module.AnnotateOptions(ner=False))
     print(f"preparer loaded in {time.perf_counter() - t0:.2f} s; {len(posts)} posts")
     spent: Counter = Counter()
     for owner, name in STAGES:

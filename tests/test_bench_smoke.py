@@ -84,6 +84,15 @@ def test_bench_ingest_on_the_sample_corpus():
     assert number(r"search: p50 ([\d.]+) ms", out) >= 0 and "over 200 queries" in out
 
 
+def test_bench_lemmas_on_the_sample_corpus():
+    out = bench("bench_lemmas.py", "--corpus", str(SAMPLE))
+    forms, known, differ = (
+        int(x) for x in re.search(r"(\d+) word forms, (\d+) in the dictionary, (\d+) with", out).groups()
+    )
+    assert 0 < known < forms and differ == 0
+    assert number(r"shortcut ([\d.]+) us a word", out) > 0
+
+
 def test_bench_annotate_on_the_labelled_set():
     out = bench("bench_annotate.py", "--corpus", str(EVAL), "--limit", "200", "--ner-limit", "40")
     assert number(r"(\d+) posts in ", out) > 200
