@@ -1,5 +1,5 @@
 """Count the duplicate links of a database by kind, and print a fixed random sample of the
-reworded-copy links (prepare/dedup.py) for a hand check.
+reworded-copy links (annotate/reworded.py) for a hand check.
 
     .venv/bin/multivector --db /tmp/news.db ingest ../shared/corpora/tg_news_ru_nktkln/raw --no-ner
     .venv/bin/python bench/review_reworded.py /tmp/news.db [--n 30] [--seed 2024] [--cut 500]
@@ -17,7 +17,7 @@ import argparse
 import random
 from pathlib import Path
 
-from multivector.prepare.dedup import content_lemmas, reword_overlap
+from multivector.annotate.reworded import content_lemmas, reword_overlap
 from multivector.store.sqlite import Store, union_groups
 
 

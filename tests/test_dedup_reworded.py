@@ -1,6 +1,6 @@
 """Reworded copies: a retelling joins its original's duplicate group, separate coverage does not.
 
-Real annotation (gazetteer, no NER) and a real SQLite file; prepare/dedup.py holds the rule.
+Real annotation (gazetteer, no NER) and a real SQLite file; annotate/reworded.py holds the rule.
 """
 
 import random
@@ -10,9 +10,7 @@ from itertools import permutations
 import pytest
 
 from helpers import BEFORE_SCHEMA_6
-from multivector.model import SOURCE_TELEGRAM, Annotation, Post, PreparedPost
-from multivector.pipeline import AnnotateOptions, Preparer, revision
-from multivector.prepare.dedup import (
+from multivector.annotate.reworded import (
     REWORD_MIN_LEMMAS,
     content_lemmas,
     is_reworded,
@@ -21,6 +19,8 @@ from multivector.prepare.dedup import (
     reword_overlap,
     reword_print,
 )
+from multivector.model import SOURCE_TELEGRAM, Annotation, Post, PreparedPost
+from multivector.pipeline import AnnotateOptions, Preparer, revision
 from multivector.store import open_store
 from multivector.store.sqlite import Store
 

@@ -185,8 +185,8 @@ def test_minhash_signature_is_the_prime_field_hash_that_stored_signatures_were_m
 
 def test_the_annotators_content_lemmas_are_those_the_reworded_copy_rule_reads_from_the_index():
     # The worker hands the annotator's content lemmas to the reworded-copy signature; the writer
-    # later cuts the same set from the full-text index's lemma string (prepare/dedup.py).
-    from multivector.prepare.dedup import content_lemmas
+    # later cuts the same set from the full-text index's lemma string (annotate/reworded.py).
+    from multivector.annotate.reworded import content_lemmas
     from multivector.preparer import AnnotateOptions, Preparer
 
     preparer = Preparer(AnnotateOptions(ner=False))

@@ -178,7 +178,7 @@ class PreparedPost:
     content_hash: str | None = None
     signature: bytes | None = None  # MinHash signature, None for very short texts
     bands: tuple[int, list[int]] | None = None  # (rows per band, LSH band keys), computed by a worker
-    # Reworded-copy band values (prepare/dedup.py `reword_print`), computed by a worker after
+    # Reworded-copy band values (annotate/reworded.py `reword_print`), computed by a worker after
     # annotation; [] when the text is too short to judge, None when not computed.
     reword_bands: list[int] | None = None
     annotation: Annotation | None = None

@@ -15,10 +15,11 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from multivector.annotate.reworded import reword_print
 from multivector.annotate.tokens import lemma_text
 from multivector.gc_settings import settle_worker
 from multivector.model import Annotation, Post, PreparedPost
-from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD, band_keys, band_rows, fingerprint, reword_print
+from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD, band_keys, band_rows, fingerprint
 from multivector.prepare.language import detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 

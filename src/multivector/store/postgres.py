@@ -36,8 +36,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
+from multivector.annotate.reworded import REWORD_DAYS, REWORD_THRESHOLD
 from multivector.model import InputError
-from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD, REWORD_DAYS, REWORD_THRESHOLD
+from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD
 from multivector.store.base import Content, indicator
 from multivector.store.query import in_bucket, in_buckets, index_tokens, pair_lexeme, to_tsquery, ts_lexeme
 from multivector.store.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION

@@ -24,16 +24,9 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import chain, islice
 from typing import Any, Self
 
+from multivector.annotate.reworded import content_lemmas, is_reworded, reword_print
 from multivector.model import Annotation, PreparedPost
-from multivector.prepare.dedup import (
-    NUM_PERM,
-    band_keys,
-    band_rows,
-    content_lemmas,
-    is_reworded,
-    reword_print,
-    similarity,
-)
+from multivector.prepare.dedup import NUM_PERM, band_keys, band_rows, similarity
 from multivector.store.base import (
     CHUNK,
     CORRECTION_KEYS,
@@ -140,7 +133,7 @@ class SqlStore:
     rank_window = RANK_WINDOW
 
     def _set_dedup(self, dup_threshold: float, reword_days: float, reword_threshold: float) -> None:
-        """The duplicate rules' settings (prepare/dedup.py), for both stores' constructors."""
+        """The duplicate rules' settings (prepare/dedup.py, annotate/reworded.py), for both stores' constructors."""
         self.dup_threshold = dup_threshold
         self._rows = band_rows(dup_threshold)
         self._bands = NUM_PERM // self._rows  # band keys per post
@@ -580,7 +573,7 @@ class SqlStore:
         lemmas: str, known: set[int],
     ) -> list[tuple[int, str | None, str]]:  # fmt: skip
         """Stored posts (rowid, date, "reworded") this post retells or that retell it
-        (prepare/dedup.py: the rule); its band keys are stored too.
+        (annotate/reworded.py: the rule); its band keys are stored too.
 
         Candidates share a band key of the lemma MinHash, which is salted with the actors and
         numbers, so they have those in common; the channels, the date window and the lemma

@@ -18,8 +18,9 @@ from urllib.parse import quote
 
 import numpy as np
 
+from multivector.annotate.reworded import REWORD_DAYS, REWORD_THRESHOLD
 from multivector.model import InputError
-from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD, REWORD_DAYS, REWORD_THRESHOLD
+from multivector.prepare.dedup import DEFAULT_DUP_THRESHOLD
 from multivector.store.base import Coder, Content, day_number, indicator
 from multivector.store.query import to_fts
 from multivector.store.schema import MIGRATIONS, SCHEMA_VERSION
