@@ -118,7 +118,7 @@ MIGRATIONS: dict[int, str] = {
     4: """
     -- Why two posts are in one group: exact (same words), near (MinHash over word pairs) or
     -- reworded (a retelling: same actors and numbers, most content lemmas shared, within days;
-    -- prepare/dedup.py). Links stored before this version are exact or near: their posts'
+    -- annotate/reworded.py). Links stored before this version are exact or near: their posts'
     -- content hashes tell which.
     ALTER TABLE dup_links ADD COLUMN kind TEXT NOT NULL DEFAULT 'near';
     UPDATE dup_links SET kind = 'exact' WHERE EXISTS (

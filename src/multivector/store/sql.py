@@ -256,12 +256,12 @@ class SqlStore:
 
     def _write_batch(self, items: list[PreparedPost], result: WriteResult) -> WriteResult:
         with self.transaction() as conn:
-            known = self.revisions(p.post.id for p in items)
+            ids = [p.post.id for p in items]
+            known = self.revisions(ids)
             fresh: list[PreparedPost] = []
             later: list[PreparedPost] = []  # edits, and a second version of a post in this batch
             fresh_ids: set[str] = set()
-            for item in items:
-                pid = item.post.id
+            for pid, item in zip(ids, items, strict=True):
                 if pid in known:
                     if known[pid] == item.revision:
                         result.unchanged += 1
@@ -321,9 +321,11 @@ class SqlStore:
             row["annotated_with"] = None if ann is None else item.annotated_with
             rows.append(row)
         rowids = self._insert_posts(conn, rows)
-        self._index_lemmas(conn, [(rowids[i.post.id], i.lemmas) for i in items], fresh=True)
-        self._group(conn, [(rowids[item.post.id], item) for item in items])
-        annotated = [(rowids[i.post.id], i.annotation) for i in items if i.annotation is not None]
+        # A post's id is a hash of its source, channel and message id: looked up once here.
+        members = [(rowids[row["id"]], item) for row, item in zip(rows, items, strict=True)]
+        self._index_lemmas(conn, [(r, i.lemmas) for r, i in members], fresh=True)
+        self._group(conn, members)
+        annotated = [(r, i.annotation) for r, i in members if i.annotation is not None]
         self._bulk_insert(
             conn, "mentions", 'post, actor, kind, start, "end", text',
             [(r, m.actor, m.kind, m.start, m.end, m.text) for r, a in annotated for m in a.mentions],
@@ -431,7 +433,9 @@ class SqlStore:
                     item.lemmas,
                     {m[0] for m in matches},
                 )
-            self._join(conn, rowid, item.post.id, posted, item.post.id, matches)
+            if matches:
+                pid = item.post.id
+                self._join(conn, rowid, pid, posted, pid, matches)
         rows = sorted((key, rowid) for rowid, keys in keys_of.items() for key in keys)
         conn.executemany("INSERT INTO lsh_new(key, post) VALUES (?, ?)", rows)
         self._remember_keys(conn, [key for key, _ in rows], max(keys_of, default=0))
