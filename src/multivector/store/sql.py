@@ -592,11 +592,12 @@ class SqlStore:
         if self.reword_days <= 0:
             return []
         # Keys are indexed by (week, key): the lookup reads the weeks of the window only, whatever
-        # the database holds, and a new post's keys are written beside its neighbours'.
+        # the database holds, and a new post's keys are written beside its neighbours'. A post
+        # shares several keys with a close retelling: SQLite keeps one row of each.
         reach = math.ceil(self.reword_days)
         weeks = range((day - reach) // 7, (day + reach) // 7 + 1)
         q = (
-            f"SELECT post FROM reword_lsh WHERE week IN ({','.join('?' * len(weeks))}) "
+            f"SELECT DISTINCT post FROM reword_lsh WHERE week IN ({','.join('?' * len(weeks))}) "
             f"AND key IN ({','.join('?' * len(bands))}) AND day BETWEEN ? AND ?"
         )
         found = {c for (c,) in conn.execute(q, [*weeks, *bands, day - reach, day + reach])}
