@@ -166,3 +166,10 @@ def test_bench_scale_search_times_lists_and_dashboard_pages(tiny_report):
     assert re.search(
         r"20 queries, dashboard pages of 20 with their totals: p50 [\d.]+ ms, p95 [\d.]+ ms", paged
     )
+
+
+def test_bench_templated_groups_a_channel_of_near_copies():
+    out = bench("bench_templated.py", "--posts", "300")
+    assert "posts: 300" in out and re.search(r"ingest: [\d.]+ s, \d+ posts/s", out)
+    groups, links = (int(x) for x in re.search(r"duplicate groups: (\d+), links: (\d+)", out).groups())
+    assert groups <= 15 and links >= 290  # the rates posts are near-copies: a few groups hold them all

@@ -8,7 +8,7 @@ import numpy as np
 
 from helpers import corpus
 from multivector.annotate import tokens
-from multivector.prepare.dedup import fingerprint, similarity
+from multivector.prepare.dedup import fingerprint, similarities, similarity
 from multivector.prepare.language import _by_script, detect, detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 
@@ -162,6 +162,24 @@ def test_dictionary_shortcut_gives_the_lemmas_of_the_full_analysis_on_real_news(
         ]
     words = _cyrillic_words(texts)
     assert _same_lemmas(words) > 0.6 * len(words)
+
+
+def test_similarities_in_one_pass_are_those_of_each_pair():
+    # The writer compares a post with all its candidates at once (a templated channel gives
+    # thousands): the figures must be those of `similarity`, pair by pair, to the last bit.
+    base = "Курсы валют ЦБ на сегодня: доллар 91,25 руб., евро 99,10 руб., юань 12,61 руб. Подписывайтесь"
+    texts = [
+        base,
+        base.replace("91,25", "92,40"),
+        base.replace("евро", "фунт"),
+        "Совсем другой текст о погоде в Алматы и снеге",
+    ]
+    sigs = [fingerprint(t * 3).signature for t in texts]
+    others = sigs * 3
+    expected = [similarity(sigs[0], o) for o in others]
+    assert similarities(sigs[0], others) == expected
+    assert expected[0] == 1.0 and expected[3] == 0.0 and 0.0 < min(expected[1:3]) < 1.0
+    assert similarities(sigs[0], []) == []
 
 
 def test_minhash_signature_is_the_prime_field_hash_that_stored_signatures_were_made_with():

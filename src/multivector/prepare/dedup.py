@@ -87,6 +87,17 @@ def similarity(sig_a: bytes, sig_b: bytes) -> float:
     return float(np.count_nonzero(a == b)) / NUM_PERM
 
 
+def similarities(sig: bytes, others: list[bytes]) -> list[float]:
+    """`similarity(sig, o)` for every o, in one numpy pass: a channel of templated posts (rates,
+    weather) gives each new post thousands of candidates, and one call each made the writer
+    quadratic in Python."""
+    if not others:
+        return []
+    a = np.frombuffer(sig, dtype="<u4")
+    rows = np.frombuffer(b"".join(others), dtype="<u4").reshape(len(others), len(a))
+    return (np.count_nonzero(rows == a, axis=1) / NUM_PERM).tolist()
+
+
 def band_rows(threshold: float) -> int:
     """Rows per LSH band, so that pairs a little below `threshold` still become candidates."""
     best = 1

@@ -21,12 +21,12 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain, islice
+from itertools import islice
 from typing import Any, Self
 
 from multivector.annotate.reworded import content_lemmas, is_reworded, reword_print
 from multivector.model import Annotation, PreparedPost
-from multivector.prepare.dedup import NUM_PERM, band_keys, band_rows, similarity
+from multivector.prepare.dedup import NUM_PERM, band_keys, band_rows, similarities
 from multivector.store.base import (
     CHUNK,
     CORRECTION_KEYS,
@@ -397,7 +397,7 @@ class SqlStore:
         )
         wanted = sorted({k for keys in keys_of.values() for k in keys})
         stored = self._sharing_keys(conn, self._maybe_stored(conn, wanted))
-        earlier: dict[int, list[tuple[int, str | None, bytes]]] = {}  # band key -> this batch's posts so far
+        earlier: dict[int, dict[int, tuple[str | None, bytes]]] = {}  # band key -> this batch's posts so far
         later = {rowid for rowid, _ in members}  # this batch's posts not grouped yet
         for rowid, item in members:
             later.discard(rowid)
@@ -409,15 +409,17 @@ class SqlStore:
                 same = [m for m in exact.get(item.content_hash, ()) if m[0] != rowid and m[0] not in later]
                 matches += [(other, when, "exact") for other, when in same[: LINKS_PER_GROUP * 8]]
             if rowid in keys_of:
-                candidates: dict[int, tuple[str | None, bytes]] = {}
+                candidates: dict[int, tuple[str | None, bytes]] = {}  # rowid -> (date, signature)
                 for key in keys_of[rowid]:
-                    for other, when, sig in chain(stored.get(key, ()), earlier.get(key, ())):
-                        candidates[other] = (when, sig)
-                    earlier.setdefault(key, []).append((rowid, posted, item.signature))
+                    candidates.update(stored.get(key, ()))
+                    candidates.update(earlier.get(key, ()))
+                    earlier.setdefault(key, {})[rowid] = (posted, item.signature)
+                signed = [(other, when, sig) for other, (when, sig) in candidates.items() if sig]
+                near = similarities(item.signature, [sig for _, _, sig in signed])
                 matches += [
                     (other, when, "near")
-                    for other, (when, sig) in candidates.items()
-                    if sig and similarity(item.signature, sig) >= self.dup_threshold
+                    for (other, when, _), sim in zip(signed, near, strict=True)
+                    if sim >= self.dup_threshold
                 ]
             bands = item.reword_bands
             if bands is None and item.annotation is not None:  # prepared by hand, not by a Preparer
@@ -521,14 +523,14 @@ class SqlStore:
                 out.setdefault(content_hash, []).append((rowid, when))
         return out
 
-    def _sharing_keys(self, conn: Any, keys: list[int]) -> dict[int, list[tuple[int, str | None, bytes]]]:
-        """MinHash band key -> the stored posts (rowid, date, signature) that have it."""
-        out: dict[int, list[tuple[int, str | None, bytes]]] = {}
+    def _sharing_keys(self, conn: Any, keys: list[int]) -> dict[int, dict[int, tuple[str | None, bytes]]]:
+        """MinHash band key -> the stored posts that have it: rowid -> (date, signature)."""
+        out: dict[int, dict[int, tuple[str | None, bytes]]] = {}
         for chunk in chunks(keys, CHUNK // 2):  # each key is asked of both tables
             keys_in = stored_keys_where(f"key IN ({','.join('?' * len(chunk))})")
             q = f"SELECT l.key, p.rowid, p.date, p.minhash FROM ({keys_in}) l JOIN posts p ON p.rowid = l.post"
             for key, rowid, when, sig in conn.execute(q, [*chunk, *chunk]):
-                out.setdefault(key, []).append((rowid, when, sig))
+                out.setdefault(key, {})[rowid] = (when, sig)
         return out
 
     def _join(
