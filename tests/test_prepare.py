@@ -8,7 +8,7 @@ import numpy as np
 
 from helpers import corpus
 from multivector.annotate import tokens
-from multivector.prepare.dedup import fingerprint, similarities, similarity
+from multivector.prepare.dedup import NUM_PERM, fingerprint, similarities
 from multivector.prepare.language import _by_script, detect, detect_many
 from multivector.prepare.normalize import cut_repeated_body, normalize
 
@@ -69,8 +69,8 @@ def test_near_duplicates_have_similar_signatures_and_others_do_not():
     b = a.replace("обсудив", "обсуждая") + " Подписано 30 документов."
     c = "В Алматы выпал снег, синоптики обещают морозы до минус двадцати градусов на выходных и гололёд."
     fa, fb, fc = fingerprint(a), fingerprint(b), fingerprint(c)
-    assert similarity(fa.signature, fb.signature) >= 0.6
-    assert similarity(fa.signature, fc.signature) < 0.2
+    near, other = similarities(fa.signature, [fb.signature, fc.signature])
+    assert near >= 0.6 and other < 0.2
     assert fa.content_hash != fb.content_hash
 
 
@@ -164,9 +164,9 @@ def test_dictionary_shortcut_gives_the_lemmas_of_the_full_analysis_on_real_news(
     assert _same_lemmas(words) > 0.6 * len(words)
 
 
-def test_similarities_in_one_pass_are_those_of_each_pair():
+def test_similarities_in_one_pass_are_the_share_of_agreeing_slots_of_each_pair():
     # The writer compares a post with all its candidates at once (a templated channel gives
-    # thousands): the figures must be those of `similarity`, pair by pair, to the last bit.
+    # thousands): each figure must be that pair's share of equal signature slots, to the last bit.
     base = "Курсы валют ЦБ на сегодня: доллар 91,25 руб., евро 99,10 руб., юань 12,61 руб. Подписывайтесь"
     texts = [
         base,
@@ -175,9 +175,9 @@ def test_similarities_in_one_pass_are_those_of_each_pair():
         "Совсем другой текст о погоде в Алматы и снеге",
     ]
     sigs = [fingerprint(t * 3).signature for t in texts]
-    others = sigs * 3
-    expected = [similarity(sigs[0], o) for o in others]
-    assert similarities(sigs[0], others) == expected
+    slots = [np.frombuffer(s, dtype="<u4").tolist() for s in sigs]
+    expected = [sum(x == y for x, y in zip(slots[0], other, strict=True)) / NUM_PERM for other in slots]
+    assert similarities(sigs[0], sigs * 3) == expected * 3
     assert expected[0] == 1.0 and expected[3] == 0.0 and 0.0 < min(expected[1:3]) < 1.0
     assert similarities(sigs[0], []) == []
 

@@ -80,17 +80,10 @@ def fingerprint(text: str) -> Fingerprint:
     return Fingerprint(content_hash, x.min(axis=1).astype("<u4").tobytes())
 
 
-def similarity(sig_a: bytes, sig_b: bytes) -> float:
-    """Estimated Jaccard similarity of the two texts' bigram sets."""
-    a = np.frombuffer(sig_a, dtype="<u4")
-    b = np.frombuffer(sig_b, dtype="<u4")
-    return float(np.count_nonzero(a == b)) / NUM_PERM
-
-
 def similarities(sig: bytes, others: list[bytes]) -> list[float]:
-    """`similarity(sig, o)` for every o, in one numpy pass: a channel of templated posts (rates,
-    weather) gives each new post thousands of candidates, and one call each made the writer
-    quadratic in Python."""
+    """The estimated Jaccard similarity of one text's bigram set with each of the others' (the
+    share of signature slots that agree), in one numpy pass: a channel of templated posts
+    (rates, weather) gives each new post thousands of candidates."""
     if not others:
         return []
     a = np.frombuffer(sig, dtype="<u4")
