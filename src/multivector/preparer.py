@@ -85,14 +85,13 @@ class Preparer:
         else:
             items = [(p.post.text[:MAX_ANALYSED_CHARS], p.post.lang or "und") for p in fresh]
             # The annotator's word pass also yields the lemmas for the index: one pass per post.
-            for prepared, (annotation, lemmas, content) in zip(
-                fresh, self.annotator.annotate_for_index(items), strict=True
+            for prepared, (text, _), (annotation, lemmas, content) in zip(
+                fresh, items, self.annotator.annotate_for_index(items), strict=True
             ):
                 prepared.annotation = annotation
                 prepared.annotated_with = self.knowledge_fingerprint
                 prepared.lemmas = lemmas
                 # The reworded-copy signature needs the actors, so it comes after annotation.
-                text = prepared.post.text[:MAX_ANALYSED_CHARS]
                 found = reword_print(lemmas, text, annotation.actors, content)
                 prepared.reword_bands = found.bands if found else []
         # The same text again (a forward, a repost): the same fingerprint, lemmas and tags.
