@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+from collections import Counter
 from importlib import resources
 
 import numpy as np
@@ -179,3 +180,22 @@ def test_content_words_are_the_non_stop_lemmas_before_and_after_the_cache_is_ful
             lm for lm in distinct if not stopwords.is_stop(lm)
         )
     assert len(stopwords._CONTENT) + len(stopwords._NOT_CONTENT) == len(posts[0])
+
+
+def test_training_can_leave_a_batch_out_or_report_it_apart():
+    # The way a new batch of written posts is judged: the model without it against the model with
+    # it, on the posts both saw (tools/train_about.py --leave-out / --apart).
+    train = _train_module()
+    folder = REPO / "tests" / "data" / "about" / "train"
+    sixth = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("*_sixth.jsonl"))
+    fifth = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("*_fifth.jsonl"))
+    every = Counter(d["source"] for d in train.load_training())
+    some = Counter(
+        d["source"] for d in train.load_training(apart=["*_sixth.jsonl"], leave_out=["*_fifth.jsonl"])
+    )
+    assert sixth and fifth
+    assert some[train.APART] == sixth and train.APART not in every
+    assert some["written"] == every["written"] - sixth - fifth
+    assert (
+        train.SOURCE_WEIGHTS[train.APART] == train.SOURCE_WEIGHTS["written"]
+    )  # reported apart, weighed alike

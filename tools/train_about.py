@@ -2,6 +2,12 @@
 
     .venv/bin/python tools/train_about.py [--out src/multivector/annotate/models/about.json.gz]
                                           [--corrections DB ...] [--report]
+                                          [--apart GLOB ...] [--leave-out GLOB ...]
+
+To judge a new batch of written training posts on the posts both models saw, train twice and
+compare the "target style" rows (written and dev posts outside the batch):
+`--report --leave-out 'ru_sixth.jsonl' ...` is the model before it, `--report --apart '*_sixth.jsonl'`
+the model with it, the batch weighed like any written post but reported on its own row.
 
 Analysts' corrections teach the model too: `--corrections my.db --out MYDIR/models/about.json.gz`
 writes a model that `--knowledge MYDIR` then uses instead of the built-in one (and `multivector
@@ -67,8 +73,10 @@ WEAK_NEGATIVES = 1500
 TARGET_STYLE = ("written", "dev")
 # How much a training post counts, by source: posts labelled by subject in the styles users read
 # count most; the older short theme sets and the weak negatives fill in vocabulary.
+# A batch reported apart (`--apart`) weighs like the other written posts.
+APART = "batch apart"
 SOURCE_WEIGHTS = {
-    "written": 2.0, "dev": 2.0, "news": 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5,
+    "written": 2.0, APART: 2.0, "dev": 2.0, "news": 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5,
     # An analyst's correction is the most direct evidence there is of what they call a subject.
     "corrections": 4.0,
 }  # fmt: skip
@@ -106,8 +114,11 @@ def corrected_posts(db: str) -> list[dict]:
     return out
 
 
-def load_training(corrections: Sequence[str] = ()) -> list[dict]:
-    """Every training post as {text, lang, in_scope, about?, themes, genre?, source}."""
+def load_training(
+    corrections: Sequence[str] = (), apart: Sequence[str] = (), leave_out: Sequence[str] = ()
+) -> list[dict]:
+    """Every training post as {text, lang, in_scope, about?, themes, genre?, source}; written
+    files matching a glob of `leave_out` are skipped, those matching `apart` get source APART."""
     items: list[dict] = []
 
     def add(d: dict, source: str) -> None:
@@ -116,8 +127,12 @@ def load_training(corrections: Sequence[str] = ()) -> list[dict]:
             "themes": d["themes"], "genre": d.get("genre"), "source": source,
         })  # fmt: skip
 
-    for d in load_written(DATA / "about" / "train"):
-        add(d, "written")
+    for path in sorted((DATA / "about" / "train").glob("*.jsonl")):
+        if any(path.match(g) for g in leave_out):
+            continue
+        source = APART if any(path.match(g) for g in apart) else "written"
+        for d in load_written(path):
+            add(d, source)
     # The evaluation set's dev half (its test half is never read here).
     for d in load_written(DATA / "about" / "dev"):
         add(d, "dev")
@@ -263,6 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--dump", type=Path, help="write the cross-validated scope errors of the training posts here"
     )
+    ap.add_argument(
+        "--apart", action="append", default=[], metavar="GLOB",
+        help="written training files (under tests/data/about/train) to report on their own row",
+    )  # fmt: skip
+    ap.add_argument(
+        "--leave-out", action="append", default=[], metavar="GLOB", help="written training files to leave out"
+    )
     args = ap.parse_args(argv)
 
     from multivector.annotate.about import (
@@ -277,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     from multivector.prepare.language import detect_many
     from multivector.prepare.normalize import cut_repeated_body, normalize
 
-    items = load_training(args.corrections)
+    items = load_training(args.corrections, args.apart, args.leave_out)
     print(f"training posts: {Counter(d['source'] for d in items)}", file=sys.stderr)
     knowledge = load_knowledge()
     annotator = Annotator(knowledge, ner=False, model=False)
@@ -501,6 +523,12 @@ def main(argv: list[str] | None = None) -> int:
         report("actor about", ya, actor_oof, actor_threshold, np.array(a_src))
         report("themes", yt, theme_oof, t_cut, t_src)
         report("scope", ys, scope_oof, scope_threshold, np.array(s_src))
+        langs = np.array([items[n]["lang"] or "" for n in t_post])
+        report_by_language(theme_ids, yt, theme_oof, t_cut, post_theme, np.isin(t_src, TARGET_STYLE), langs)
+        a_langs = np.array([items[n]["lang"] or "" for n in a_post])
+        for lang in ("en", "kk", "ru"):
+            rows = np.isin(np.array(a_src), TARGET_STYLE) & (a_langs == lang)
+            report(f"actor about {lang}", ya[rows], actor_oof[rows], actor_threshold, np.array(a_src)[rows])
     return 0
 
 
@@ -523,6 +551,25 @@ def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> Non
         print(
             f"cross-validated {name:<12} {group:<13} P {prec:.3f} R {rec:.3f} F1 {f1:.3f}  (tp {tp}, fp {fp}, fn {fn})"
         )
+
+
+def report_by_language(
+    theme_ids: list[str], y: np.ndarray, p: np.ndarray, cut: np.ndarray, theme_of: np.ndarray,
+    target: np.ndarray, langs: np.ndarray,
+) -> None:  # fmt: skip
+    """Cross-validated F1 of every theme in each language, on posts in the target style (the
+    number of labelled posts in brackets): where a new batch of training posts is most needed."""
+    pred = p >= cut
+    print("cross-validated theme F1 by language, target style:")
+    for theme in theme_ids:
+        cells = []
+        for lang in ("en", "kk", "ru"):
+            rows = target & (theme_of == theme) & (langs == lang)
+            tp = int(np.sum(pred & (y == 1) & rows))
+            fp = int(np.sum(pred & (y == 0) & rows))
+            fn = int(np.sum(~pred & (y == 1) & rows))
+            cells.append(f"{lang} {2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0:.3f} ({tp + fn})")
+        print(f"  {theme:<24} " + "  ".join(cells))
 
 
 if __name__ == "__main__":
