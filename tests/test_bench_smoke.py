@@ -173,3 +173,10 @@ def test_bench_templated_groups_a_channel_of_near_copies():
     assert "posts: 300" in out and re.search(r"ingest: [\d.]+ s, \d+ posts/s", out)
     groups, links = (int(x) for x in re.search(r"duplicate groups: (\d+), links: (\d+)", out).groups())
     assert groups <= 15 and links >= 290  # the rates posts are near-copies: a few groups hold them all
+
+
+def test_bench_write_on_the_sample_corpus():
+    out = bench("bench_write.py", "--corpus", str(SAMPLE), "--repeat", "2", "--workers", "1")
+    prepared = number(r"(\d+) posts prepared", out)
+    assert prepared > 100
+    assert len(re.findall(r"write \d: CPU [\d.]+ s, wall [\d.]+ s, \d+ posts/s", out)) == 2
