@@ -199,3 +199,49 @@ def test_training_can_leave_a_batch_out_or_report_it_apart():
     assert (
         train.SOURCE_WEIGHTS[train.APART] == train.SOURCE_WEIGHTS["written"]
     )  # reported apart, weighed alike
+
+
+def test_news_labels_too_can_be_left_out_or_reported_apart():
+    train = _train_module()
+    folder = REPO / "tests" / "data" / "news_labels"
+    if not (REPO.parent / "shared" / "corpora" / "tg_news_ru_nktkln" / "raw").is_dir():
+        pytest.skip("the real news corpus (../shared/corpora) is not here")
+    batch = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("train_more_[cd].jsonl"))
+    every = Counter(d["source"] for d in train.load_training())
+    apart = Counter(d["source"] for d in train.load_training(apart=["train_more_[cd].jsonl"]))
+    left = Counter(d["source"] for d in train.load_training(leave_out=["train_more_[cd].jsonl"]))
+    assert batch
+    assert apart[train.NEWS_APART] == batch and apart["news"] == every["news"] - batch
+    assert left["news"] == every["news"] - batch and train.NEWS_APART not in left
+
+
+def test_folded_word_vector_weights_add_up_to_what_the_vector_features_give():
+    # Training reads the sum of a post's word vectors; the shipped model holds one figure per
+    # word instead. The two agree for any weights, so the folding loses nothing.
+    train = _train_module()
+    vectors = train.WordVectors()
+    lemmas = frozenset({"ракета", "переговоры", "посольство", "кошка", "несуществующееслово"})
+    w = np.random.default_rng(7).normal(size=vectors.dim)
+    feats = vectors.post(lemmas)
+    direct = sum(v * w[int(k[2:])] for k, v in feats.items())
+    folded = vectors.fold(w, set(lemmas), min_weight=0.0)
+    assert "несуществующееслово" not in folded and len(folded) == 4
+    assert sum(folded.values()) == pytest.approx(direct, abs=1e-3)
+    assert direct != pytest.approx(0.0)
+
+
+def test_word_vector_weights_count_for_posts_of_their_language_only():
+    model = AboutModel.load()
+    table = model.scope_vector_lemmas["ru"]
+    # A word that only its vector weighs (no training post held it as a scope word).
+    word = max((k for k in table if k not in model.scope_lemmas), key=lambda k: abs(table[k]))
+    scores = {}
+    for lang in ("ru", "kk", None):
+        obs = Observation({}, {}, {}, {}, frozenset({word}), [], lang)
+        scores[lang] = model.decide(obs).scope_score
+    assert scores["kk"] == scores[None]
+    assert (scores["ru"] - scores["kk"]) * table[word] > 0
+    without = AboutModel({**builtin_model(), "scope": {**builtin_model()["scope"], "vector_lemmas": {}}})
+    assert (
+        without.decide(Observation({}, {}, {}, {}, frozenset({word}), [], "ru")).scope_score == scores["kk"]
+    )

@@ -7,7 +7,8 @@
 To judge a new batch of written training posts on the posts both models saw, train twice and
 compare the "target style" rows (written and dev posts outside the batch):
 `--report --leave-out 'ru_sixth.jsonl' ...` is the model before it, `--report --apart '*_sixth.jsonl'`
-the model with it, the batch weighed like any written post but reported on its own row.
+the model with it, the batch weighed like any written post but reported on its own row. A batch
+of real news labels is judged the same way (`--apart 'train_more_[cd].jsonl'`: the "news" rows).
 
 Analysts' corrections teach the model too: `--corrections my.db --out MYDIR/models/about.json.gz`
 writes a model that `--knowledge MYDIR` then uses instead of the built-in one (and `multivector
@@ -27,7 +28,14 @@ Training data (labelled by people who had not seen the knowledge files, by subje
   a theme is in scope);
 - weak negatives: posts of the news corpus that its own category field puts in IT, science,
   weather, games, ads, entertainment or personal stories (out of scope, no theme), a seeded
-  sample, never one of the labelled evaluation posts;
+  sample, never one of the labelled evaluation posts.
+
+Word vectors: the scope model also reads the sum of the Russian word vectors of a Russian post's
+content lemmas (navec's news vectors, which natasha's wheel ships: nothing is downloaded). The
+model is linear, so the weight it gives the vectors is folded into one figure per word and
+stored beside the learned word weights (`scope.vector_lemmas`): a word no training post held
+still weighs as its neighbours do, and the annotator needs no vectors at run time.
+
 The held-out sets (`tests/data/about/test`, `tests/data/news_labels/eval.jsonl`,
 `tests/data/kaznerd_labels/eval.jsonl`) are never read.
 
@@ -73,10 +81,11 @@ WEAK_NEGATIVES = 1500
 TARGET_STYLE = ("written", "dev")
 # How much a training post counts, by source: posts labelled by subject in the styles users read
 # count most; the older short theme sets and the weak negatives fill in vocabulary.
-# A batch reported apart (`--apart`) weighs like the other written posts.
+# A batch reported apart (`--apart`) weighs like the other posts of its kind.
 APART = "batch apart"
+NEWS_APART = "news apart"
 SOURCE_WEIGHTS = {
-    "written": 2.0, APART: 2.0, "dev": 2.0, "news": 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5,
+    "written": 2.0, APART: 2.0, "dev": 2.0, "news": 2.0, NEWS_APART: 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5,
     # An analyst's correction is the most direct evidence there is of what they call a subject.
     "corrections": 4.0,
 }  # fmt: skip
@@ -87,6 +96,12 @@ def source_weights(src) -> np.ndarray:
 
 
 SEED = 2026
+# The scope model's word vectors: the language they are for, and how the sum of a post's
+# vectors is scaled beside the 0/1 word features (chosen by cross-validation: 0.03, 0.1, 0.3
+# and 1.0 were tried; 0.3 gave the best real-news F1 with the written posts unchanged).
+VECTOR_LANG = "ru"
+VECTOR_SCALE = 0.3
+VECTOR_MIN_WEIGHT = 0.01  # folded word weights below this are dropped, as other small weights are
 CONTEXT_MIN_ROWS = 5
 REGION = "CENTRAL_ASIA"
 
@@ -117,8 +132,9 @@ def corrected_posts(db: str) -> list[dict]:
 def load_training(
     corrections: Sequence[str] = (), apart: Sequence[str] = (), leave_out: Sequence[str] = ()
 ) -> list[dict]:
-    """Every training post as {text, lang, in_scope, about?, themes, genre?, source}; written
-    files matching a glob of `leave_out` are skipped, those matching `apart` get source APART."""
+    """Every training post as {text, lang, in_scope, about?, themes, genre?, source}; training
+    files (written posts, or real news labels) matching a glob of `leave_out` are skipped, those
+    matching `apart` get source APART (NEWS_APART for news labels)."""
     items: list[dict] = []
 
     def add(d: dict, source: str) -> None:
@@ -143,8 +159,11 @@ def load_training(
         news = {}
     if news:
         for labels in sorted((DATA / "news_labels").glob("train*.jsonl")):
+            if any(labels.match(g) for g in leave_out):
+                continue
+            source = NEWS_APART if any(labels.match(g) for g in apart) else "news"
             for d in load_news(labels, news):
-                add(d, "news")
+                add(d, source)
         labelled = labelled_keys()
         pool = sorted(
             k for k, m in news.items() if m.get("category") in WEAK_NEGATIVE_CATEGORIES and k not in labelled
@@ -169,6 +188,59 @@ def load_training(
 
 # ---------------------------------------------------------------------------------------------
 # Features
+
+
+class WordVectors:
+    """navec's Russian news vectors, from the copy inside natasha's wheel."""
+
+    def __init__(self) -> None:
+        import natasha
+        from navec import Navec
+
+        path = Path(natasha.__file__).parent / "data" / "emb" / "navec_news_v1_1B_250K_300d_100q.tar"
+        self.navec = Navec.load(str(path))
+        self.dim: int = self.navec.pq.dim
+        self._cache: dict[str, np.ndarray | None] = {}
+
+    def get(self, word: str) -> np.ndarray | None:
+        if word not in self._cache:
+            self._cache[word] = self.navec[word].astype(np.float64) if word in self.navec else None
+        return self._cache[word]
+
+    def post(self, lemmas: frozenset[str]) -> dict[str, float]:
+        """The scaled sum of the vectors of a post's lemmas, as features v:0 .. v:299."""
+        found = [v for v in map(self.get, sorted(lemmas)) if v is not None]
+        if not found:
+            return {}
+        total = VECTOR_SCALE * np.sum(found, axis=0)
+        return {f"v:{j}": float(x) for j, x in enumerate(total)}
+
+    def lemma_words(self) -> set[str]:
+        """The vocabulary's lemma-shaped Cyrillic words: those that are their own normal form."""
+        from multivector.annotate.stopwords import is_stop
+        from multivector.annotate.tokens import ru_lemma
+
+        return {
+            x for x in self.navec.vocab.words
+            if x.isalpha() and _cyrillic(x) and ru_lemma(x) == x and not is_stop(x)
+        }  # fmt: skip
+
+    def fold(self, w: np.ndarray, words: set[str], min_weight: float = VECTOR_MIN_WEIGHT) -> dict[str, float]:
+        """Each word's part of the logit, `VECTOR_SCALE * vector . w`: summed over a post's
+        lemmas, the parts give what the vector features `post()` give with weights `w`."""
+        out = {}
+        for x in sorted(words):
+            v = self.get(x)
+            if v is None:
+                continue
+            part = round(float(VECTOR_SCALE * v @ w), 4)
+            if abs(part) >= min_weight:
+                out[x] = part
+        return out
+
+
+def _cyrillic(word: str) -> bool:
+    return all("а" <= c <= "я" or c == "ё" for c in word)
 
 
 class Vocab:
@@ -280,10 +352,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--apart", action="append", default=[], metavar="GLOB",
-        help="written training files (under tests/data/about/train) to report on their own row",
+        help="training files (tests/data/about/train/*.jsonl or news_labels/train*.jsonl) to report on their own row",
     )  # fmt: skip
     ap.add_argument(
-        "--leave-out", action="append", default=[], metavar="GLOB", help="written training files to leave out"
+        "--leave-out",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="training files (as --apart) to leave out",
     )
     args = ap.parse_args(argv)
 
@@ -414,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         theme_prob[n][t] = p
 
     # 3. Scope, from subjects, out-of-fold theme probabilities and words.
+    vectors = WordVectors()
     s_rows, s_y, s_idx = [], [], []
     for n, (d, o, about) in enumerate(zip(items, obs, abouts, strict=True)):
         if d["in_scope"] is None:
@@ -427,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
         feats["s:themes_found"] = float(np.log1p(found))
         for k in o.lemmas & keep:
             feats["w:" + k] = 1.0
+        if o.lang == VECTOR_LANG:
+            feats.update(vectors.post(o.lemmas))
         s_rows.append(feats)
         s_y.append(1 if d["in_scope"] else 0)
         s_idx.append(n)
@@ -453,7 +532,18 @@ def main(argv: list[str] | None = None) -> int:
                         + "\n"
                     )
     sw = weights(scope_model, s_vocab, min_abs=0.01)
-    scope_w = {k: v for k, v in sw.items() if not k.startswith("w:")}
+    scope_w = {k: v for k, v in sw.items() if not k.startswith(("w:", "v:"))}
+    s_names = s_vocab.names()
+    vector_w = np.zeros(vectors.dim)
+    for j, name in enumerate(s_names):
+        if name.startswith("v:"):
+            vector_w[int(name[2:])] = scope_model.coef_[0][j]
+    seen = {k for o in obs if o.lang == VECTOR_LANG for k in o.lemmas}
+    vector_lemmas = {VECTOR_LANG: vectors.fold(vector_w, vectors.lemma_words() | seen)}
+    print(
+        f"scope: {len(vector_lemmas[VECTOR_LANG])} {VECTOR_LANG} words weighed by their vectors",
+        file=sys.stderr,
+    )
     scope_lemmas = {k[2:]: v for k, v in sw.items() if k.startswith("w:")}
     print(f"scope: {len(ys)} posts, C={scope_c}, threshold {scope_threshold}", file=sys.stderr)
 
@@ -506,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         "scope": {
             "w": dict(sorted(scope_w.items())), "bias": round(float(scope_model.intercept_[0]), 4),
             "lemmas": dict(sorted(scope_lemmas.items())), "threshold": scope_threshold,
+            "vector_lemmas": vector_lemmas,
         },
         "genre": genre,
     }  # fmt: skip

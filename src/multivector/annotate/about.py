@@ -100,6 +100,7 @@ class Observation:
     doc_feats: dict[str, float]  # scope and genre dense features (without the ones from decisions)
     lemmas: frozenset[str]  # content lemmas of the post
     rule_themes: list[str]  # what the pattern rules alone decide
+    lang: str | None = None  # the language its lemmas are in (word-vector weights are per language)
 
 
 def _sentence_starts(text: str) -> list[int]:
@@ -145,6 +146,7 @@ def observe(
     ev: ThemeEvidence,
     cues: PhraseIndex,
     knowledge: Knowledge,
+    lang: str | None = None,
 ) -> Observation:
     text = stream.text
     n_chars = max(len(text), 1)
@@ -322,7 +324,7 @@ def observe(
     distinct = set(stream.lemmas)
     doc_feats["d:first_person"] = min(sum(map(_FIRST_PERSON.__contains__, stream.lemmas)), 5) / 5
     lemmas = content_words(distinct)
-    return Observation(actor_feats, families, theme_feats, doc_feats, lemmas, sorted(rule))
+    return Observation(actor_feats, families, theme_feats, doc_feats, lemmas, sorted(rule), lang)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,6 +376,14 @@ class AboutModel:
         self.scope_bias: float = s["bias"]
         self.scope_lemmas: dict[str, float] = s["lemmas"]
         self.scope_threshold: float = s["threshold"]
+        # Per language, the scope weight of words as their word vectors place them
+        # (tools/train_about.py folds the vector weights into one figure per word): a word no
+        # training post held still counts as its neighbours do («беспилотник» as «ракета»).
+        # Merged here with the learned word weights, so a post's words are looked up once.
+        self.scope_vector_lemmas: dict[str, dict[str, float]] = s.get("vector_lemmas", {})
+        self._scope_words = {
+            lang: _merged(self.scope_lemmas, table) for lang, table in self.scope_vector_lemmas.items()
+        }
         g = data.get("genre")
         self.genre_classes: list[str] = g["classes"] if g else []
         self.genre_bias: list[float] = g["bias"] if g else []
@@ -454,8 +464,9 @@ class AboutModel:
         feats["s:theme_max"] = max(scores.values(), default=0.0)
         found = [t for t, p in scores.items() if p >= self.theme_thresholds.get(t, self.theme_threshold)]
         feats["s:themes_found"] = math.log1p(len(found))
-        weighed = list(filter(self.scope_lemmas.__contains__, ordered))
-        word_parts = dict(zip(weighed, map(self.scope_lemmas.__getitem__, weighed), strict=True))
+        words = self._scope_words.get(obs.lang or "", self.scope_lemmas)
+        weighed = list(filter(words.__contains__, ordered))
+        word_parts = dict(zip(weighed, map(words.__getitem__, weighed), strict=True))
         z = self.scope_bias + _dot(self.scope_w, feats) + sum(word_parts.values())
         scope_score = _sigmoid(z)
         in_scope = scope_score >= self.scope_threshold
@@ -511,6 +522,13 @@ class AboutModel:
         if words:
             parts.append(("words " if in_scope else "domestic words ") + ", ".join(words))
         return f"{'in' if in_scope else 'out of'} scope ({score:.2f}): " + "; ".join(parts)
+
+
+def _merged(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    out = dict(a)
+    for k, w in b.items():
+        out[k] = out.get(k, 0.0) + w
+    return out
 
 
 def _word_matrix(

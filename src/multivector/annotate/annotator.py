@@ -152,7 +152,7 @@ class Annotator:
         mentions = link(stream, actors)
         ev = evidence(stream, mentions, themes)
         cues = cue_index(self.knowledge, lang)
-        return mentions, ev, observe(stream, mentions, ev, cues, self.knowledge)
+        return mentions, ev, observe(stream, mentions, ev, cues, self.knowledge, lang)
 
     def observe_many(
         self, items: Sequence[tuple[str, str | None]]
