@@ -320,3 +320,36 @@ def test_duplicate_groups_and_links_do_not_depend_on_how_many_posts_a_batch_hold
     # Each link goes from a post to one stored before it in the batch's order.
     order = [p.id for p in posts]
     assert all(order.index(a) > order.index(b) for a, b, _ in links)
+
+
+def test_a_bot_channel_of_templated_posts_meets_only_the_latest_holders_of_each_band_key(
+    tmp_path, monkeypatch
+):
+    """Every post of a rates bot shares band keys with the channel's earlier posts; a new post
+    meets only the latest KEY_HOLDERS holders of each key (so such a channel stays linear in its size),
+    still joins the channel's one group, and the links do not depend on the batch size."""
+    rates = [
+        post("rates", i, f"Курсы валют ЦБ на {i} марта: доллар {90 + i % 3}, евро {98 + i % 2}. "
+             "Подписывайтесь на наш канал, чтобы первыми узнавать курсы валют и новости экономики.", day=1 + i % 28)
+        for i in range(1, 41)
+    ]  # fmt: skip
+    met: list[int] = []
+    compare = sql.similarities
+    monkeypatch.setattr(
+        sql, "similarities", lambda sig, others: met.append(len(others)) or compare(sig, others)
+    )
+    most = {}
+    for holders in (2, 1000):
+        monkeypatch.setattr(sql, "KEY_HOLDERS", holders)
+        results = []
+        for name, batches in [("one", [rates]), ("sevens", [rates[i : i + 7] for i in range(0, 40, 7)])]:
+            met.clear()
+            with Store.open(tmp_path / f"{name}{holders}.db") as s:
+                for batch in batches:
+                    write(s, *batch)
+                roots = set(dict(s.conn.execute("SELECT id, dup_root FROM posts")).values())
+                results.append(sorted(s.conn.execute("SELECT post, other, kind FROM dup_links")))
+            assert len(roots) == 1
+            most[holders] = max(met)
+        assert results[0] == results[1]
+    assert most[2] <= 16 * 2 < most[1000]  # uncapped, the last posts meet nearly every post before them

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
+from operator import itemgetter
 from typing import Any, Self
 
 from multivector.annotate.reworded import content_lemmas, is_reworded, reword_print
@@ -61,6 +62,11 @@ FILTER_READ_POSTS = 50_000
 # order once it holds this many, 40,000 posts' worth: then each page of the large `lsh` index is
 # written once for many keys instead of once for every few (schema version 6).
 LSH_MERGE_KEYS = 640_000
+# A new post meets at most this many holders of each of its band keys, the latest stored. Copies
+# of one story share a key with a few dozen posts at most (41 on the real news set), but a bot
+# that posts the same text with new numbers all day (rates, weather) puts every post of its
+# channel behind the same keys, and meeting them all made such a channel quadratic in its size.
+KEY_HOLDERS = 100
 
 
 def stored_keys_where(condition: str) -> str:
@@ -148,6 +154,7 @@ class SqlStore:
         self._filter_due = KEY_FILTER_AFTER  # ... when it builds the filter
         self._waiting_keys: int | None = None  # rows in `lsh_new` (read when first needed)
         self._others_mark: int | None = None  # how the database counted other writers' commits
+        self._crowded_keys: set[int] = set()  # band keys seen with more than KEY_HOLDERS holders
 
     def _see_other_writers(self, mark: int) -> None:
         """At the start of a writing transaction: `mark` differs from the last one seen when
@@ -397,7 +404,8 @@ class SqlStore:
         )
         wanted = sorted({k for keys in keys_of.values() for k in keys})
         stored = self._sharing_keys(conn, self._maybe_stored(conn, wanted))
-        earlier: dict[int, dict[int, tuple[str | None, bytes]]] = {}  # band key -> this batch's posts so far
+        # Band key -> this batch's latest posts so far (at most KEY_HOLDERS, oldest first).
+        earlier: dict[int, dict[int, tuple[str | None, bytes]]] = {}
         later = {rowid for rowid, _ in members}  # this batch's posts not grouped yet
         for rowid, item in members:
             later.discard(rowid)
@@ -411,9 +419,16 @@ class SqlStore:
             if rowid in keys_of:
                 candidates: dict[int, tuple[str | None, bytes]] = {}  # rowid -> (date, signature)
                 for key in keys_of[rowid]:
-                    candidates.update(stored.get(key, ()))
-                    candidates.update(earlier.get(key, ()))
-                    earlier.setdefault(key, {})[rowid] = (posted, item.signature)
+                    # The key's latest KEY_HOLDERS posts before this one: the batch's, then
+                    # the latest stored, as if the posts were written one at a time.
+                    ours = earlier.setdefault(key, {})
+                    room = KEY_HOLDERS - len(ours)
+                    if room > 0:
+                        candidates.update(stored.get(key, ())[-room:])
+                    candidates.update(ours)
+                    ours[rowid] = (posted, item.signature)
+                    if len(ours) > KEY_HOLDERS:
+                        del ours[next(iter(ours))]
                 signed = [(other, when, sig) for other, (when, sig) in candidates.items() if sig]
                 near = similarities(item.signature, [sig for _, _, sig in signed])
                 matches += [
@@ -523,14 +538,34 @@ class SqlStore:
                 out.setdefault(content_hash, []).append((rowid, when))
         return out
 
-    def _sharing_keys(self, conn: Any, keys: list[int]) -> dict[int, dict[int, tuple[str | None, bytes]]]:
-        """MinHash band key -> the stored posts that have it: rowid -> (date, signature)."""
-        out: dict[int, dict[int, tuple[str | None, bytes]]] = {}
+    def _sharing_keys(
+        self, conn: Any, keys: list[int]
+    ) -> dict[int, list[tuple[int, tuple[str | None, bytes]]]]:
+        """MinHash band key -> its latest KEY_HOLDERS stored posts, oldest first:
+        (rowid, (date, signature))."""
+        out: dict[int, list[tuple[int, tuple[str | None, bytes]]]] = {}
+        crowded = [k for k in keys if k in self._crowded_keys]
+        keys = [k for k in keys if k not in self._crowded_keys] if crowded else keys
         for chunk in chunks(keys, CHUNK // 2):  # each key is asked of both tables
             keys_in = stored_keys_where(f"key IN ({','.join('?' * len(chunk))})")
             q = f"SELECT l.key, p.rowid, p.date, p.minhash FROM ({keys_in}) l JOIN posts p ON p.rowid = l.post"
             for key, rowid, when, sig in conn.execute(q, [*chunk, *chunk]):
-                out.setdefault(key, {})[rowid] = (when, sig)
+                out.setdefault(key, []).append((rowid, (when, sig)))
+        # A key held by many posts (a bot's template) is read through its index from the latest
+        # holder down, KEY_HOLDERS rows a table, instead of every holder each batch.
+        latest = (
+            "SELECT l.key, p.rowid, p.date, p.minhash FROM (SELECT key, post FROM {table} WHERE key = ? "
+            "ORDER BY post DESC LIMIT ?) l JOIN posts p ON p.rowid = l.post"
+        )
+        for key in crowded:
+            for table in ("lsh", "lsh_new"):
+                for _, rowid, when, sig in conn.execute(latest.format(table=table), (key, KEY_HOLDERS)):
+                    out.setdefault(key, []).append((rowid, (when, sig)))
+        for key, held in out.items():
+            held.sort(key=itemgetter(0))
+            if len(held) > KEY_HOLDERS:
+                del held[:-KEY_HOLDERS]
+                self._crowded_keys.add(key)
         return out
 
     def _join(
