@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_templated.py [--posts 6000]
 
 Bots post the same text with new numbers all day (exchange rates, weather, alerts). Each new
-post is then a near-duplicate candidate of every earlier one, which makes the writer's
-grouping grow with the square of the channel's size. This writes such a channel (a rates
+post then shares its MinHash band keys with every earlier one; the writer meets only the latest
+holders of each key (`KEY_HOLDERS` in store/sql.py), without which its grouping grew with the
+square of the channel's size. This writes such a channel (a rates
 post every two hours, three numbers changing), ingests it with `multivector ingest --no-ner`
 into a fresh SQLite file and prints the time, posts/s, CPU and how the posts were grouped.
 """

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from helpers import REPO
+from helpers import REPO, corpus
 from multivector.annotate.about import CONTEXT_AFTER, CONTEXT_BEFORE, AboutModel, Observation
 from multivector.annotate.annotator import Annotator
 from multivector.knowledge import load_knowledge
@@ -202,10 +202,9 @@ def test_training_can_leave_a_batch_out_or_report_it_apart():
 
 
 def test_news_labels_too_can_be_left_out_or_reported_apart():
+    corpus("tg_news_ru_nktkln", "raw")  # skips when the real news set is not here
     train = _train_module()
     folder = REPO / "tests" / "data" / "news_labels"
-    if not (REPO.parent / "shared" / "corpora" / "tg_news_ru_nktkln" / "raw").is_dir():
-        pytest.skip("the real news corpus (../shared/corpora) is not here")
     batch = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("train_more_[cd].jsonl"))
     every = Counter(d["source"] for d in train.load_training())
     apart = Counter(d["source"] for d in train.load_training(apart=["train_more_[cd].jsonl"]))

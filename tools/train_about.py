@@ -240,7 +240,7 @@ class WordVectors:
 
 
 def _cyrillic(word: str) -> bool:
-    return all("а" <= c <= "я" or c == "ё" for c in word)
+    return all("а" <= c <= "я" for c in word)  # no ё: the lemmas write е (annotate/tokens.py)
 
 
 class Vocab:
@@ -623,6 +623,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _counts(pred: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[int, int, int]:
+    """True positives, false positives and false negatives among `rows`."""
+    return (
+        int(np.sum(pred & (y == 1) & rows)),
+        int(np.sum(pred & (y == 0) & rows)),
+        int(np.sum(~pred & (y == 1) & rows)),
+    )
+
+
 def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> None:
     """Cross-validated precision and recall, overall and per kind of training post: the
     figures to choose a model by (the held-out sets stay unread)."""
@@ -631,9 +640,7 @@ def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> Non
     for source in sorted(set(src) - set(TARGET_STYLE)):
         groups[source] = src == source
     for group, rows in groups.items():
-        tp = int(np.sum(pred & (y == 1) & rows))
-        fp = int(np.sum(pred & (y == 0) & rows))
-        fn = int(np.sum(~pred & (y == 1) & rows))
+        tp, fp, fn = _counts(pred, y, rows)
         if tp + fp + fn == 0:
             continue
         prec = tp / (tp + fp) if tp + fp else 1.0
@@ -655,10 +662,7 @@ def report_by_language(
     for theme in theme_ids:
         cells = []
         for lang in ("en", "kk", "ru"):
-            rows = target & (theme_of == theme) & (langs == lang)
-            tp = int(np.sum(pred & (y == 1) & rows))
-            fp = int(np.sum(pred & (y == 0) & rows))
-            fn = int(np.sum(~pred & (y == 1) & rows))
+            tp, fp, fn = _counts(pred, y, target & (theme_of == theme) & (langs == lang))
             cells.append(f"{lang} {2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0:.3f} ({tp + fn})")
         print(f"  {theme:<24} " + "  ".join(cells))
 

@@ -83,7 +83,7 @@ def fingerprint(text: str) -> Fingerprint:
 def similarities(sig: bytes, others: list[bytes]) -> list[float]:
     """The estimated Jaccard similarity of one text's bigram set with each of the others' (the
     share of signature slots that agree), in one numpy pass: a channel of templated posts
-    (rates, weather) gives each new post thousands of candidates."""
+    (rates, weather) gives each new post hundreds of candidates."""
     if not others:
         return []
     a = np.frombuffer(sig, dtype="<u4")
