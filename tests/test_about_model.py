@@ -93,6 +93,18 @@ def test_training_numbers_feature_columns_the_same_whatever_order_a_row_was_buil
     assert (a != b).nnz == 0
 
 
+def test_training_dump_names_the_decision_the_actor_and_the_post_of_each_error():
+    train = _train_module()
+    item = {"source": "dev", "lang": None, "text": "Тоқаев Бейжіңге барды. " * 30}
+    line = train._error_line("actor", item, "kk", 0, 0.8123, actor="CN")
+    row = json.loads(line)
+    assert line.endswith("\n") and "\n" not in line[:-1]
+    assert row == {
+        "decision": "actor", "source": "dev", "lang": "kk", "gold": 0, "p": 0.812, "actor": "CN",
+        "text": item["text"][:400],
+    }  # fmt: skip
+
+
 def test_cross_validation_never_scores_a_row_with_a_model_that_saw_its_post():
     # Each post gives two rows that share a feature only that post has (as a post's actor rows
     # share its words); labels are random by post. A row scored by a model trained on its twin

@@ -348,7 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         help="a multivector database (file or postgresql:// URL) whose corrected posts join the training",
     )  # fmt: skip
     ap.add_argument(
-        "--dump", type=Path, help="write the cross-validated scope errors of the training posts here"
+        "--dump",
+        type=Path,
+        help="write the cross-validated actor and scope errors of the training posts here",
     )
     ap.add_argument(
         "--apart", action="append", default=[], metavar="GLOB",
@@ -397,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         return {actor_id}
 
     # 1. Actor salience: one row per (post, mentioned actor), labelled by the post's subjects.
-    a_rows, a_y, a_src, a_post = [], [], [], []
+    a_rows, a_y, a_src, a_post, a_ids = [], [], [], [], []
     for n, (d, o) in enumerate(zip(items, obs, strict=True)):
         if d.get("about") is None:
             continue
@@ -409,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             a_y.append(1 if project(actor_id) & gold else 0)
             a_src.append(d["source"])
             a_post.append(n)
+            a_ids.append(actor_id)
     # Context words seen around fewer than CONTEXT_MIN_ROWS actors are dropped: too rare to weigh.
     context_df = Counter(k for r in a_rows for k in r if k.startswith((CONTEXT_BEFORE, CONTEXT_AFTER)))
     a_rows = [
@@ -517,20 +520,12 @@ def main(argv: list[str] | None = None) -> int:
     scope_threshold = best_threshold(ys, scope_oof)
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as fh:
+            for actor_id, n, y, p in zip(a_ids, a_post, ya, actor_oof, strict=True):
+                if (p >= actor_threshold) != bool(y):
+                    fh.write(_error_line("actor", items[n], langs[n], y, p, actor=actor_id))
             for n, y, p in zip(s_idx, ys, scope_oof, strict=True):
                 if (p >= scope_threshold) != bool(y):
-                    fh.write(
-                        json.dumps(
-                            {
-                                "source": items[n]["source"],
-                                "gold": int(y),
-                                "p": round(float(p), 3),
-                                "text": items[n]["text"][:300],
-                            },
-                            ensure_ascii=False,
-                        )
-                        + "\n"
-                    )
+                    fh.write(_error_line("scope", items[n], langs[n], y, p))
     sw = weights(scope_model, s_vocab, min_abs=0.01)
     scope_w = {k: v for k, v in sw.items() if not k.startswith(("w:", "v:"))}
     s_names = s_vocab.names()
@@ -614,13 +609,25 @@ def main(argv: list[str] | None = None) -> int:
         report("actor about", ya, actor_oof, actor_threshold, np.array(a_src))
         report("themes", yt, theme_oof, t_cut, t_src)
         report("scope", ys, scope_oof, scope_threshold, np.array(s_src))
-        langs = np.array([items[n]["lang"] or "" for n in t_post])
-        report_by_language(theme_ids, yt, theme_oof, t_cut, post_theme, np.isin(t_src, TARGET_STYLE), langs)
+        t_langs = np.array([items[n]["lang"] or "" for n in t_post])
+        report_by_language(theme_ids, yt, theme_oof, t_cut, post_theme, np.isin(t_src, TARGET_STYLE), t_langs)
         a_langs = np.array([items[n]["lang"] or "" for n in a_post])
         for lang in ("en", "kk", "ru"):
             rows = np.isin(np.array(a_src), TARGET_STYLE) & (a_langs == lang)
             report(f"actor about {lang}", ya[rows], actor_oof[rows], actor_threshold, np.array(a_src)[rows])
     return 0
+
+
+def _error_line(decision: str, item: dict, lang: str | None, y: int, p: float, **extra: str) -> str:
+    """One cross-validated error of a training post, as a JSON line for `--dump`."""
+    row = {
+        "decision": decision,
+        "source": item["source"],
+        "lang": lang,
+        "gold": int(y),
+        "p": round(float(p), 3),
+    }
+    return json.dumps({**row, **extra, "text": item["text"][:400]}, ensure_ascii=False) + "\n"
 
 
 def _counts(pred: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[int, int, int]:
@@ -637,7 +644,7 @@ def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> Non
     figures to choose a model by (the held-out sets stay unread)."""
     pred = p >= cut
     groups = {"all": np.ones(len(y), bool), "target style": np.isin(src, TARGET_STYLE)}
-    for source in sorted(set(src) - set(TARGET_STYLE)):
+    for source in sorted(set(src)):
         groups[source] = src == source
     for group, rows in groups.items():
         tp, fp, fn = _counts(pred, y, rows)
