@@ -360,6 +360,21 @@ def test_kazakh_endings_of_aliases_are_covered():
     assert "Тоқаевтың" in kk_forms("Тоқаев")  # loan words take back endings too
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The stemmer reads -ден in Байден as an ending (бай, "rich"): the stem alone must not
+        # make every бай- word Biden.
+        ("Елдің бірлігі — ең басты байлығымыз. Бай елдер, байлар.", []),
+        ("Байден Тоқаевпен кездесті. Байденнің сапары, Джо Байденге хат.", ["biden", "tokayev"]),
+        # Names whose stem is the whole name, and a last letter that voices before an ending.
+        ("Үнді мен Үндінің премьері Бішкекке келді; Бішкегі туралы.", ["IN", "KG"]),
+    ],
+)
+def test_kazakh_stem_cut_out_of_a_name_counts_only_for_that_name(ann, text, expected):
+    assert actors(ann, text, "kk") == expected
+
+
 def test_eval_set_is_where_the_scorer_expects_it():
     data = Path(__file__).resolve().parent / "data" / "eval"
     if not data.is_dir():

@@ -50,11 +50,19 @@ class Slot:
     surfaces: frozenset[str] = frozenset()
     case: int = ANY_CASE
     connector: bool = False  # the alias has a dash or plus before this word: the text must too
+    # Stems the Kazakh stemmer cut out of a person's name itself (Байден -> бай, as if -ден
+    # were an ending): they count only for a word written as the name begins, not for every
+    # word of that stem (байлығымыз, "our wealth"). Place names keep their stems whole: the
+    # stem is what joins their spellings and inflected forms (Самарқан, Самарқанд).
+    cut: frozenset[str] = frozenset()
+    head: str = ""
 
     def accepts(self, surface: str, lem: str) -> bool:
         if surface in self.surfaces:
             return True
         if lem in self.lemmas or (self.prefixes and lem.startswith(self.prefixes)):
+            if self.cut and lem in self.cut and not surface.lower().startswith(self.head):
+                return False
             if self.case == ANY_CASE:
                 return True
             if self.case == UPPER:
@@ -318,6 +326,15 @@ def kk_forms(word: str) -> list[str]:
     return [word, *dict.fromkeys(word + e for e in ordered)]
 
 
+def _kk_cut_stems(word: str, stems: set[str]) -> tuple[str, frozenset[str]]:
+    """The alias word as a written word must begin (its last letter left out when it is one
+    that voices before an ending: Бішкек -> Бішкегі), and the stems shorter than that."""
+    head = word.lower()
+    if head[-1:] in "кқп" and len(head) > 3:
+        head = head[:-1]
+    return head, frozenset(s for s in stems if len(s) < len(head))
+
+
 _TO_FRONT = str.maketrans({"а": "е", "ы": "і", "ғ": "г", "қ": "к", "ұ": "ү"})
 
 
@@ -379,17 +396,23 @@ def _alias_slots(mode: str, text: str, kazakh: bool, person: bool) -> tuple[tupl
         base = lemma(w, table_lang)
         lemmas = {base}
         case = _case_of(w) if mode in ("cased", "weak") else ANY_CASE
+        cut: frozenset[str] = frozenset()
+        head = ""
         if reads_as_kazakh(w, table_lang):
             if n == len(words) - 1:  # Kazakh endings go on the last word of a phrase
                 lemmas.update(lemma(f, table_lang) for f in kk_forms(w))
+            if person and mode != "exclude":
+                head, cut = _kk_cut_stems(w, lemmas)
+                if case == ANY_CASE:
+                    case = _case_of(w)  # a person's name is written with its capital, as in Russian
         elif _CYRILLIC.search(w) and w[:1].isupper():
             if not w.isupper():
                 forms = ru_name_forms(w) if person else _ru_lexeme(w)
                 lemmas.update(lemma(f, table_lang) for f in forms)
             if case == ANY_CASE and (person or _common_word(w)) and mode != "exclude":
                 case = _case_of(w)  # a name that is also a word keeps its capital (Песков/песок)
-        slots.append(Slot(lemmas=frozenset(lemmas), case=case, connector=connector))
-        key.append(("L", base, case, connector))
+        slots.append(Slot(lemmas=frozenset(lemmas), case=case, connector=connector, cut=cut, head=head))
+        key.append(("L", base, case, connector, head if cut else ""))
     return tuple(slots), tuple(key)
 
 
