@@ -375,6 +375,17 @@ def test_kazakh_stem_cut_out_of_a_name_counts_only_for_that_name(ann, text, expe
     assert actors(ann, text, "kk") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Stack: AWS (eu-central-1, Frankfurt region), Docker, Kubernetes.", []),
+        ("The EU's envoy and the UN's agency; UK-Kazakh trade.", ["EU", "GB", "KZ", "UN"]),
+    ],
+)
+def test_two_letter_abbreviations_count_in_capitals_with_or_without_an_ending(ann, text, expected):
+    assert actors(ann, text, "en") == expected
+
+
 def test_eval_set_is_where_the_scorer_expects_it():
     data = Path(__file__).resolve().parent / "data" / "eval"
     if not data.is_dir():

@@ -65,8 +65,8 @@ class Slot:
                 return False
             if self.case == ANY_CASE:
                 return True
-            if self.case == UPPER:
-                head = surface.split("-", 1)[0]
+            if self.case == UPPER:  # the word before its ending: АҚШ-тың, EU's
+                head = surface.split("-", 1)[0].split("'", 1)[0].split("’", 1)[0]
                 return head.isupper() and len(head) > 1
             return surface[:1].isupper()
         return False
@@ -396,6 +396,10 @@ def _alias_slots(mode: str, text: str, kazakh: bool, person: bool) -> tuple[tupl
         base = lemma(w, table_lang)
         lemmas = {base}
         case = _case_of(w) if mode in ("cased", "weak") else ANY_CASE
+        if case == ANY_CASE and len(w) <= 2 and w.isascii() and w.isupper() and mode != "exclude":
+            # A two-letter abbreviation in lower case is another word or a code (eu-central-1,
+            # a .uk address): EU and UK count as written.
+            case = _case_of(w)
         cut: frozenset[str] = frozenset()
         head = ""
         if reads_as_kazakh(w, table_lang):
