@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--dump",
         type=Path,
-        help="write the cross-validated actor and scope errors of the training posts here",
+        help="write the cross-validated actor, theme and scope errors of the training posts here",
     )
     ap.add_argument(
         "--apart", action="append", default=[], metavar="GLOB",
@@ -526,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
             for actor_id, n, y, p in zip(a_ids, a_post, ya, actor_oof, strict=True):
                 if (p >= actor_threshold) != bool(y):
                     fh.write(_error_line("actor", items[n], langs[n], y, p, actor=actor_id))
+            for n, theme, y, p in zip(t_post, post_theme, yt, theme_oof, strict=True):
+                if (p >= theme_threshold) != bool(y):
+                    fh.write(_error_line("theme", items[n], langs[n], y, p, theme=str(theme)))
             for n, y, p in zip(s_idx, ys, scope_oof, strict=True):
                 if (p >= scope_threshold) != bool(y):
                     fh.write(_error_line("scope", items[n], langs[n], y, p))
