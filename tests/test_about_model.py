@@ -12,6 +12,7 @@ from importlib import resources
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
 
 from helpers import REPO, corpus
 from multivector.annotate.about import CONTEXT_AFTER, CONTEXT_BEFORE, AboutModel, Observation
@@ -91,6 +92,24 @@ def test_training_numbers_feature_columns_the_same_whatever_order_a_row_was_buil
     b = train.matrix([{"w:договор": 2.0, "a:bias": 1.0, "w:мир": 1.0}], second)
     assert first.names() == second.names()
     assert (a != b).nnz == 0
+
+
+def test_theme_word_weights_add_up_at_run_time_to_what_the_trained_model_gives():
+    # Word features are THEME_WORD_SCALE in training, and a post's words simply add their
+    # exported weights at run time: the export must carry the scale, or every word would
+    # count for less than the model learnt.
+    train = _train_module()
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(12)]
+    posts = [set(rng.choice(words, 4, replace=False)) for _ in range(300)]
+    y = np.array([1 if {"w1", "w2"} & p else 0 for p in posts])
+    vocab = train.Vocab()
+    x = train.matrix([train.theme_word_features("trade", p) for p in posts], vocab)
+    model = LogisticRegression(C=1.0, solver="liblinear", random_state=0).fit(x, y)
+    table = train.theme_word_weights(train.weights(model, vocab))
+    for post, z in zip(posts[:20], model.decision_function(x[:20]), strict=True):
+        at_run_time = model.intercept_[0] + sum(table[w].get("trade", 0.0) for w in post)
+        assert at_run_time == pytest.approx(z, abs=1e-3)
 
 
 def test_training_dump_names_the_decision_the_actor_and_the_post_of_each_error():
