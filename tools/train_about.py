@@ -671,10 +671,12 @@ def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> Non
     groups = {"all": np.ones(len(y), bool), "target style": np.isin(src, TARGET_STYLE)}
     for source in sorted(set(src)):
         groups[source] = src == source
+    shown: list[np.ndarray] = []
     for group, rows in groups.items():
         tp, fp, fn = _counts(pred, y, rows)
-        if tp + fp + fn == 0:
-            continue
+        if tp + fp + fn == 0 or any(np.array_equal(rows, other) for other in shown):
+            continue  # nothing to count, or the same posts as a row above ("all" = "target style")
+        shown.append(rows)
         prec = tp / (tp + fp) if tp + fp else 1.0
         rec = tp / (tp + fn) if tp + fn else 1.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
