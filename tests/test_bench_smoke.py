@@ -8,6 +8,7 @@ databases made by bench/make_corpus.py.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -180,3 +181,20 @@ def test_bench_write_on_the_sample_corpus():
     prepared = number(r"(\d+) posts prepared", out)
     assert prepared > 100
     assert len(re.findall(r"write \d: CPU [\d.]+ s, wall [\d.]+ s, \d+ posts/s", out)) == 2
+
+
+def test_diff_mentions_counts_a_checkout_and_lists_what_changed(tmp_path):
+    sys.path.insert(0, str(BENCH))
+    try:
+        import diff_mentions
+    finally:
+        sys.path.remove(str(BENCH))
+    found = diff_mentions.count([("Байден Тоқаевпен кездесті.", "kk"), ("The EU's envoy in Astana.", "en")])
+    assert found["biden\tБайден"] == 1 and found["EU\tEU's"] == 1 and found["KZ\tAstana"] == 1
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    before.write_text(json.dumps({"biden\tбайлығымыз": 1, "KZ\tAstana": 2}), encoding="utf-8")
+    after.write_text(json.dumps({"KZ\tAstana": 2, "UN\tUN's": 1}), encoding="utf-8")
+    out = bench("diff_mentions.py", "--compare", str(before), str(after))
+    assert "3 before, 3 after; 2 (actor, surface) pairs changed" in out
+    assert re.search(r"biden\s+'байлығымыз'\s+1 -> 0", out) and re.search(r"UN\s+\"UN's\"\s+0 -> 1", out)
+    assert "Astana" not in out  # unchanged pairs are not listed
