@@ -26,7 +26,12 @@ from labelled import DATA, MissingCorpus, kaznerd_sentences, load_written, news_
 
 def texts() -> list[tuple[str, str | None]]:
     out = []
-    for folder in [DATA / "about" / "train", DATA / "about" / "dev", *sorted(DATA.glob("eval*"))]:
+    for folder in [
+        DATA / "about" / "train",
+        DATA / "about" / "dev",
+        DATA / "about" / "dev2",
+        *sorted(DATA.glob("eval*")),
+    ]:
         out += [(d["text"], d.get("lang")) for d in load_written(folder)]
     try:
         news = news_posts()

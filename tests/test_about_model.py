@@ -112,6 +112,22 @@ def test_theme_word_weights_add_up_at_run_time_to_what_the_trained_model_gives()
         assert at_run_time == pytest.approx(z, abs=1e-3)
 
 
+def test_a_new_label_file_swaps_out_only_the_weak_negatives_it_labels():
+    # The weak negatives must not reshuffle when posts are labelled by hand: a held-out set's
+    # posts leave the sample and nothing else changes, so models before and after trained on
+    # the same weak posts but those.
+    train = _train_module()
+    news = {("it", n): {"category": "it"} for n in range(4000)}
+    news |= {("world", n): {"category": "political"} for n in range(500)}
+    before = train.weak_negatives(news, set())
+    assert len(before) == train.WEAK_NEGATIVES and all(k[0] == "it" for k in before)
+    labelled = set(before[::10]) | {("world", 3)}
+    after = train.weak_negatives(news, labelled)
+    assert len(after) == train.WEAK_NEGATIVES and not labelled & set(after)
+    assert set(before) - set(after) == set(before[::10])
+    assert len(set(after) - set(before)) == len(before[::10])
+
+
 def test_training_dump_names_the_decision_the_actor_and_the_post_of_each_error():
     train = _train_module()
     item = {"source": "dev", "lang": None, "text": "Тоқаев Бейжіңге барды. " * 30}
