@@ -66,6 +66,8 @@ def test_russian(ann, text, expected):
         ("Тоқаев Ақордада Мирзиёевпен кездесті.", ["KZ", "mirziyoyev", "tokayev"]),
         ("Бейжіңде және Мәскеуде, Үнділік тарап.", ["CN", "IN", "RU"]),
         ("ҚХР-дың және ҚР-дың өкілдері.", ["CN", "KZ"]),
+        ("Ресей мен Беларусьтан келген компаниялар; Беларусьтің мүшелігі.", ["BY", "RU"]),
+        ("Рим Папасы Астанаға келді.", ["KZ", "VA"]),  # the Pope, not Rome's Italy
     ],
 )
 def test_kazakh(ann, text, expected):
@@ -346,6 +348,12 @@ def test_ner_runs_on_russian_only(ner_ann):
         ("серіктесі", "серіктес"),  # root-final с + -і, not серікте + -сі
         ("Кеңесінің", "кеңес"),
         ("қаласы", "қала"),  # -сы after a vowel is still the possessive
+        # A loanword's final soft sign takes the endings of the consonant before it.
+        ("Беларусьтан", "беларусь"),
+        ("Беларусьтің", "беларусь"),
+        ("Беларусьте", "беларусь"),
+        ("Беларуське", "беларусь"),
+        ("автомобильдер", "автомобиль"),
     ],
 )
 def test_kazakh_stems(word, stem):

@@ -62,8 +62,9 @@ def _ok(stem: str) -> bool:
 def _fits(stem: str, suffix: str) -> bool:
     """Kazakh suffixes agree with the sound before them: -ты after a voiceless consonant,
     -ды after a voiced one, -ны after a vowel. A cut that breaks the rule is a wrong cut
-    (саясат-ы is a possessive, not саяса-ты)."""
-    last = stem[-1]
+    (саясат-ы is a possessive, not саяса-ты). A soft sign is not a sound: a loanword ending in
+    one takes the endings of the consonant before it (Беларусь-тан, Беларусь-те)."""
+    last = stem[-2] if stem.endswith("ь") and len(stem) > 1 else stem[-1]
     first = suffix[0]
     if first in "тқкп":
         return last in _VOICELESS
