@@ -419,21 +419,3 @@ def test_a_users_knowledge_is_compiled_at_start(tmp_path):
     knowledge = load_knowledge([tmp_path])
     Annotator(knowledge, profile="kz", ner=False)
     assert {key[1] for key in knowledge._compiled if key[0] == "actors"} == {"ru", "kk", "en", None}
-
-
-def test_a_phrase_index_finds_phrase_starts_whatever_it_has_classified_before(monkeypatch):
-    # The index remembers which lemmas start a phrase; a phrase added later, or a memory
-    # cleared when full, must not hide a start.
-    from multivector.annotate import link as link_module
-    from multivector.annotate.link import Phrase, PhraseIndex, Slot, make_stream
-
-    index = PhraseIndex()
-    index.add(Phrase((Slot(lemmas=frozenset({"visit"})),), "visit"))
-    stream = make_stream("The visit and the summit", "en", frozenset())
-    assert [stream.lemmas[i] for i in index.candidates(stream)] == ["visit"]
-    index.add(Phrase((Slot(prefixes=("summ",)),), "summit"))
-    assert [stream.lemmas[i] for i in index.candidates(stream)] == ["visit", "summit"]
-    monkeypatch.setattr(link_module, "_SEEN_LIMIT", 2)
-    other = make_stream("A summit after the visit", "en", frozenset())
-    assert [other.lemmas[i] for i in index.candidates(other)] == ["summit", "visit"]
-    assert [stream.lemmas[i] for i in index.candidates(stream)] == ["visit", "summit"]

@@ -168,8 +168,6 @@ class PhraseIndex:
 
     def add(self, phrase: Phrase) -> None:
         first = phrase.slots[0]
-        self._seen.clear()  # a lemma classified before may start this phrase
-        self._starts.clear()
         for lem_ in first.lemmas:
             self.by_lemma[lem_].append(phrase)
         for s in first.surfaces:
