@@ -394,12 +394,6 @@ class AboutModel:
         self._themes = sorted(self.theme_bias)
         self._theme_bias_vec = np.array([self.theme_bias[t] for t in self._themes])
         self._theme_rows, self._theme_matrix = _word_matrix(self.theme_lemmas, self._themes)
-        # The dense features' genre weights as one matrix too (a row per feature name).
-        self._genre_dense_names = sorted(self.genre_w)
-        self._genre_dense = np.array([self.genre_w[k] for k in self._genre_dense_names]).reshape(
-            len(self._genre_dense_names), len(self.genre_classes)
-        )
-        self._genre_bias_vec = np.array(self.genre_bias, dtype=float)
         self._genre_rows, self._genre_matrix = _word_matrix(
             {k: dict(enumerate(ws)) for k, ws in self.genre_lemmas.items()}, range(len(self.genre_classes))
         )
@@ -493,12 +487,17 @@ class AboutModel:
         """The genre from the dense features and the post's lemmas (`ordered`: sorted)."""
         if not self.genre_classes:
             return None
-        dense = np.array([feats.get(k, 0.0) for k in self._genre_dense_names])
-        z = self._genre_bias_vec + dense @ self._genre_dense
+        z = list(self.genre_bias)
+        for k, v in feats.items():
+            ws = self.genre_w.get(k)
+            if ws and v:
+                for i, w in enumerate(ws):
+                    z[i] += w * v
         rows = list(filter(None, map(self._genre_rows.get, ordered)))
         if rows:
-            z = z + self._genre_matrix[rows].sum(axis=0)
-        return self.genre_classes[int(np.argmax(z))]  # the first best, as max() would take
+            z = (np.array(z) + self._genre_matrix[rows].sum(axis=0)).tolist()
+        best = max(range(len(z)), key=lambda i: z[i])
+        return self.genre_classes[best]
 
     @staticmethod
     def _reason(
@@ -517,9 +516,9 @@ class AboutModel:
         if themes:
             parts.append(f"themes {', '.join(themes[:4])}")
         sign = 1 if in_scope else -1
-        # Only words that weigh enough are ranked: most of a post's words weigh next to nothing.
-        strong = [(-sign * w, k) for k, w in word_parts.items() if sign * w > 0.05]
-        words = [k for _, k in sorted(strong)[:4]]
+        words = [
+            k for k, w in sorted(word_parts.items(), key=lambda kw: (-sign * kw[1], kw[0])) if sign * w > 0.05
+        ][:4]
         if words:
             parts.append(("words " if in_scope else "domestic words ") + ", ".join(words))
         return f"{'in' if in_scope else 'out of'} scope ({score:.2f}): " + "; ".join(parts)

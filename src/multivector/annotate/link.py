@@ -150,9 +150,6 @@ def make_stream(text: str, lang: str | None, vocab: frozenset[str] | set[str]) -
     return Stream(text, starts, ends, surfaces, lemmas)
 
 
-_SEEN_LIMIT = 1_000_000  # classified lemmas a phrase index keeps (as many as the lemma caches)
-
-
 class PhraseIndex:
     """Phrases indexed by what their first word accepts: lemma, surface or lemma prefix."""
 
@@ -161,10 +158,6 @@ class PhraseIndex:
         self.by_surface: dict[str, list[Phrase]] = defaultdict(list)
         self.by_prefix: dict[str, list[Phrase]] = defaultdict(list)  # keyed by the prefix's first 3 letters
         self.vocab: set[str] = set()  # every whole lemma any slot accepts
-        # Lemmas already classified, and those of them some phrase may start with: a post's
-        # words are then tested with one set lookup each (the same words recur in every post).
-        self._seen: set[str] = set()
-        self._starts: set[str] = set()
 
     def add(self, phrase: Phrase) -> None:
         first = phrase.slots[0]
@@ -188,19 +181,14 @@ class PhraseIndex:
         """Positions where some phrase could start: a cheap set test per word, so that
         `matches_at` runs only where the first word is known."""
         by_lemma, by_surface, by_prefix = self.by_lemma, self.by_surface, self.by_prefix
-        seen, starts = self._seen, self._starts
-        unseen = set(s.lemmas).difference(seen)
-        if unseen:
-            if len(seen) + len(unseen) > _SEEN_LIMIT:
-                seen.clear()
-                starts.clear()
-                unseen = set(s.lemmas)
-            seen.update(unseen)
-            starts.update(lm for lm in unseen if lm in by_lemma or lm[:3] in by_prefix)
-        if by_surface:
-            pairs = zip(s.lemmas, s.surfaces, strict=True)
-            return [i for i, (lm, sf) in enumerate(pairs) if lm in starts or sf in by_surface]
-        return [i for i, lm in enumerate(s.lemmas) if lm in starts]
+        pairs = zip(s.lemmas, s.surfaces, strict=True)
+        if by_prefix:
+            return [
+                i
+                for i, (lm, sf) in enumerate(pairs)
+                if lm in by_lemma or sf in by_surface or lm[:3] in by_prefix
+            ]
+        return [i for i, (lm, sf) in enumerate(pairs) if lm in by_lemma or sf in by_surface]
 
     def matches_at(self, s: Stream, i: int) -> list[tuple[Phrase, int]]:
         """Every phrase that matches the words from i on, with the index after its last word."""
