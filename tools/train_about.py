@@ -16,8 +16,8 @@ annotate --knowledge MYDIR` re-tags the posts with it).
 
 Training data (labelled by people who had not seen the knowledge files, by subject):
 - `tests/data/about/train/*.jsonl`: written posts in ru/kk/en with scope, subject actors,
-  themes and genre, and `tests/data/about/dev/*.jsonl`, the half of the evaluation set that
-  was opened for tuning after its blind measurement;
+  themes and genre, and `tests/data/about/dev/*.jsonl` and `dev2/*.jsonl`, the halves of the
+  two evaluation sets that were opened for tuning after their blind measurement;
 - `tests/data/news_labels/train*.jsonl`: real posts of ../shared/corpora/tg_news_ru_nktkln
   labelled for scope, subject actors and themes (texts read from the corpus, skipped if absent);
 - `tests/data/kaznerd_labels/train.jsonl`: real Kazakh TV-news sentences of
@@ -27,8 +27,8 @@ Training data (labelled by people who had not seen the knowledge files, by subje
 - `tests/data/eval*/`: the older theme sets written for the project (themes only; a post with
   a theme is in scope);
 - weak negatives: posts of the news corpus that its own category field puts in IT, science,
-  weather, games, ads, entertainment or personal stories (out of scope, no theme), a seeded
-  sample, never one of the labelled evaluation posts.
+  weather, games, ads, entertainment or personal stories (out of scope, no theme), taken in a
+  seeded order (`weak_negatives`), never a post that any label file names.
 
 Word vectors: the scope model also reads the sum of the Russian word vectors of a Russian post's
 content lemmas (navec's news vectors, which natasha's wheel ships: nothing is downloaded). The
@@ -36,8 +36,8 @@ model is linear, so the weight it gives the vectors is folded into one figure pe
 stored beside the learned word weights (`scope.vector_lemmas`): a word no training post held
 still weighs as its neighbours do, and the annotator needs no vectors at run time.
 
-The held-out sets (`tests/data/about/test`, `tests/data/news_labels/eval.jsonl`,
-`tests/data/kaznerd_labels/eval.jsonl`) are never read.
+The held-out sets (`tests/data/about/test`, `test2`, `tests/data/news_labels/eval.jsonl`,
+`eval2.jsonl`, `tests/data/kaznerd_labels/eval.jsonl`) are never read.
 
 Every model is a logistic regression (liblinear, deterministic); C and the decision thresholds
 are chosen by 5-fold cross-validation on the training data only, folded by post (a post that
