@@ -198,6 +198,16 @@ def test_an_actor_named_in_one_item_of_a_digest_is_a_subject_of_the_post(tmp_pat
     assert "AZ" not in Annotator(load_knowledge([tmp_path]), ner=False).annotate(DIGEST, "ru").about_actors
 
 
+def test_items_numbered_with_keycap_digits_are_digest_items_too():
+    # Telegram digests number their items 1️⃣ 2️⃣ 3️⃣: those lines are items like bulleted ones.
+    keycaps = (
+        DIGEST.replace("• ", "1\ufe0f\u20e3 ", 1).replace("• ", "2\ufe0f\u20e3 ", 1).replace("• ", "3\u20e3 ")
+    )
+    ((_, _, obs),) = Annotator(load_knowledge(), ner=False).observe_many([(keycaps, "ru")])
+    assert obs.actor_feats["AZ"]["a:bullet"] == 1.0 and obs.actor_feats["RU"]["a:bullet"] == 0.0
+    assert obs.doc_feats["d:bullets"] == 3 / 5
+
+
 def test_the_salience_model_reads_the_words_around_each_mention_within_its_sentence():
     annotator = Annotator(load_knowledge(), ner=False)
     text = "Переговоры с Китаем прошли в Астане. Погода была хорошей."

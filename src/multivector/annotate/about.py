@@ -53,7 +53,9 @@ CONTEXT_REACH = 5  # words each side of a mention that the salience model reads
 CONTEXT_BEFORE, CONTEXT_AFTER = "a:cL:", "a:cR:"  # the feature names' prefixes: a:cL:переговоры
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"»”)\]]*\s+|\n\s*")
-_BULLET = re.compile(r"^\s*(?:[-–—•▪►✅🔹🔸📌⚡️❗️]|\d{1,2}[.)]|[^\w\s]{1,2}\s)", re.UNICODE)
+# A line that opens an item: a dash or bullet sign, "1." or "2)", a keycap digit (1️⃣, as Telegram
+# digests number their items), or an emoji or two before a space.
+_BULLET = re.compile(r"^\s*(?:[-–—•▪►✅🔹🔸📌⚡️❗️]|\d{1,2}[.)]|\d\ufe0f?\u20e3|[^\w\s]{1,2}\s)", re.UNICODE)
 _URL = re.compile(r"https?://|t\.me/|www\.", re.IGNORECASE)
 _LINE = re.compile(r"[^\n]+")
 _DIGIT = re.compile(r"\d")
