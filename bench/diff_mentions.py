@@ -5,9 +5,10 @@ texts the project may read, before and after.
     PYTHONPATH=/tmp/old/src .venv/bin/python bench/diff_mentions.py --out /tmp/old.json  # a worktree
     .venv/bin/python bench/diff_mentions.py --compare /tmp/old.json /tmp/new.json
 
-The texts: the written training posts and the dev half (`tests/data/about/train`, `dev`), the
-older theme sets (`tests/data/eval*`), every post of the real news set and every KazNERD
-sentence (../shared/corpora; skipped when absent). The held-out written test half is not read.
+The texts: the written training posts and the evaluation sets' dev halves (`tests/data/about/train`,
+`dev`, `dev2`), the older theme sets (`tests/data/eval*`), every post of the real news set and
+every KazNERD sentence (../shared/corpora; skipped when absent). The held-out written halves
+(`test`, `test2`) are not read.
 Mentions come from the annotator without NER and without the aboutness model, each text in its
 labelled language (news posts: detected), so only the linker and its tables matter.
 """
@@ -21,17 +22,17 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from labelled import DATA, MissingCorpus, kaznerd_sentences, load_written, news_posts  # noqa: E402
+from labelled import DATA, DEV_FOLDERS, MissingCorpus, kaznerd_sentences, load_written, news_posts  # noqa: E402
 
 
 def texts() -> list[tuple[str, str | None]]:
     out = []
-    for folder in [
+    folders = [
         DATA / "about" / "train",
-        DATA / "about" / "dev",
-        DATA / "about" / "dev2",
+        *(DATA / "about" / f for f in DEV_FOLDERS),
         *sorted(DATA.glob("eval*")),
-    ]:
+    ]
+    for folder in folders:
         out += [(d["text"], d.get("lang")) for d in load_written(folder)]
     try:
         news = news_posts()

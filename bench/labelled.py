@@ -18,6 +18,9 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 NEWS = CORPORA / "tg_news_ru_nktkln" / "raw"
 KAZNERD = CORPORA / "kaznerd_kk" / "IOB2_valid.txt"
 DATA = ROOT / "tests" / "data"
+# The halves of the written evaluation sets opened for tuning after their blind measurement
+# (`tests/data/about/<folder>`); their other halves, `test` and `test2`, are held out.
+DEV_FOLDERS = ("dev", "dev2")
 
 
 class MissingCorpus(Exception):

@@ -65,6 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from labelled import (  # noqa: E402
     DATA,
+    DEV_FOLDERS,
     MissingCorpus,
     kaznerd_sentences,
     labelled_keys,
@@ -173,9 +174,8 @@ def load_training(
         source = APART if any(path.match(g) for g in apart) else "written"
         for d in load_written(path):
             add(d, source)
-    # The evaluation sets' dev halves (their test halves are never read here): `dev` of the
-    # first set, `dev2` of the second.
-    for folder in ("dev", "dev2"):
+    # The evaluation sets' dev halves (their test halves are never read here).
+    for folder in DEV_FOLDERS:
         for d in load_written(DATA / "about" / folder):
             add(d, folder)
     try:
