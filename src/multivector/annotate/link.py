@@ -37,6 +37,7 @@ ANY_CASE, TITLE, UPPER = 0, 1, 2
 
 _BREAK = re.compile(r"[!?;…\n\r]|\.\s")
 _CONNECTOR = re.compile(r"[-–—+/]")
+_ENDING_MARK = re.compile(r"[-'’]")  # what sets an ending off an abbreviation: АҚШ-тың, EU's
 _CYRILLIC = re.compile(r"[а-яёәғқңөұүһі]", re.IGNORECASE)
 _KAZAKH_ONLY = re.compile(r"[әғқңөұүһі]", re.IGNORECASE)
 
@@ -66,7 +67,7 @@ class Slot:
             if self.case == ANY_CASE:
                 return True
             if self.case == UPPER:  # the word before its ending: АҚШ-тың, EU's
-                head = surface.split("-", 1)[0].split("'", 1)[0].split("’", 1)[0]
+                head = _ENDING_MARK.split(surface, 1)[0]
                 return head.isupper() and len(head) > 1
             return surface[:1].isupper()
         return False
