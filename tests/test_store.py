@@ -10,6 +10,7 @@ import pytest
 from helpers import BEFORE_SCHEMA_6
 from multivector.model import SOURCE_TELEGRAM, InputError, Post
 from multivector.pipeline import AnnotateOptions, Preparer, revision
+from multivector.prepare.dedup import NUM_PERM, band_rows
 from multivector.store import open_store, sql
 from multivector.store.base import SearchFilters
 from multivector.store.query import QueryError
@@ -346,7 +347,7 @@ def test_a_bot_channel_of_templated_posts_meets_only_the_latest_holders_of_each_
         for name, batches in [("one", [rates]), ("sevens", [rates[i : i + 7] for i in range(0, 40, 7)])]:
             met.clear()
             with Store.open(tmp_path / f"{name}{holders}.db") as s:
-                bands = s._bands  # band keys a post has
+                bands = NUM_PERM // band_rows(s.dup_threshold)  # band keys a post has
                 for batch in batches:
                     write(s, *batch)
                 roots = set(dict(s.conn.execute("SELECT id, dup_root FROM posts")).values())

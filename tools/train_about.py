@@ -555,16 +555,16 @@ def main(argv: list[str] | None = None) -> int:
     scope_model, scope_c, scope_oof = fit(xs, ys, w=source_weights([items[n]["source"] for n in s_idx]))
     scope_threshold = best_threshold(ys, scope_oof)
     if args.dump:
+        decisions = [  # (decision, its rows as (post, gold, probability, what), threshold)
+            ("actor", zip(a_post, ya, actor_oof, ({"actor": a} for a in a_ids), strict=True), actor_threshold),
+            ("theme", zip(t_post, yt, theme_oof, ({"theme": str(t)} for t in post_theme), strict=True), theme_threshold),
+            ("scope", zip(s_idx, ys, scope_oof, ({} for _ in s_idx), strict=True), scope_threshold),
+        ]  # fmt: skip
         with open(args.dump, "w", encoding="utf-8") as fh:
-            for actor_id, n, y, p in zip(a_ids, a_post, ya, actor_oof, strict=True):
-                if (p >= actor_threshold) != bool(y):
-                    fh.write(_error_line("actor", items[n], langs[n], y, p, actor=actor_id))
-            for n, theme, y, p in zip(t_post, post_theme, yt, theme_oof, strict=True):
-                if (p >= theme_threshold) != bool(y):
-                    fh.write(_error_line("theme", items[n], langs[n], y, p, theme=str(theme)))
-            for n, y, p in zip(s_idx, ys, scope_oof, strict=True):
-                if (p >= scope_threshold) != bool(y):
-                    fh.write(_error_line("scope", items[n], langs[n], y, p))
+            for decision, rows, cut in decisions:
+                for n, y, p, what in rows:
+                    if (p >= cut) != bool(y):
+                        fh.write(_error_line(decision, items[n], langs[n], y, p, **what))
     sw = weights(scope_model, s_vocab, min_abs=0.01)
     scope_w = {k: v for k, v in sw.items() if not k.startswith(("w:", "v:"))}
     s_names = s_vocab.names()

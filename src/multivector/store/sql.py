@@ -62,6 +62,7 @@ FILTER_READ_POSTS = 50_000
 # order once it holds this many, 40,000 posts' worth: then each page of the large `lsh` index is
 # written once for many keys instead of once for every few (schema version 6).
 LSH_MERGE_KEYS = 640_000
+KEY_TABLES = ("lsh", "lsh_new")  # every stored band key is in one of them
 # A new post meets at most this many holders of each of its band keys, the latest stored. Copies
 # of one story share a key with a few dozen posts at most (41 on the real news set), but a bot
 # that posts the same text with new numbers all day (rates, weather) puts every post of its
@@ -72,7 +73,7 @@ KEY_HOLDERS = 100
 def stored_keys_where(condition: str) -> str:
     """(key, post) rows of both band-key tables that meet `condition`, each table through its
     own index (the condition's parameters are given twice)."""
-    return f"SELECT key, post FROM lsh WHERE {condition} UNION ALL SELECT key, post FROM lsh_new WHERE {condition}"
+    return " UNION ALL ".join(f"SELECT key, post FROM {table} WHERE {condition}" for table in KEY_TABLES)
 
 
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
@@ -364,9 +365,8 @@ class SqlStore:
         conn.execute(f"UPDATE posts SET {sets} WHERE id=:id", row)
         self._index_lemmas(conn, [(rowid, item.lemmas)])
         # The text changed: leave the old group and find the post's place again.
-        conn.execute("DELETE FROM lsh WHERE post=?", (rowid,))
-        conn.execute("DELETE FROM lsh_new WHERE post=?", (rowid,))
-        conn.execute("DELETE FROM reword_lsh WHERE post=?", (rowid,))
+        for table in (*KEY_TABLES, "reword_lsh"):
+            conn.execute(f"DELETE FROM {table} WHERE post=?", (rowid,))
         self._recent.pop(rowid, None)
         conn.execute("DELETE FROM dup_links WHERE post=? OR other=?", (rowid, rowid))
         conn.execute("UPDATE posts SET dup_root=id WHERE rowid=?", (rowid,))
@@ -504,7 +504,8 @@ class SqlStore:
                 self._filter_due = stored // 8
 
     def _newest_keyed_post(self, conn: Any) -> int:
-        q = "SELECT max(m) FROM (SELECT max(post) AS m FROM lsh UNION ALL SELECT max(post) FROM lsh_new) t"
+        newest = " UNION ALL ".join(f"SELECT max(post) AS m FROM {table}" for table in KEY_TABLES)
+        q = f"SELECT max(m) FROM ({newest}) t"
         return conn.execute(q).fetchone()[0] or 0
 
     def _build_key_filter(self, conn: Any) -> None:
@@ -558,7 +559,7 @@ class SqlStore:
             "ORDER BY post DESC LIMIT ?) l JOIN posts p ON p.rowid = l.post"
         )
         for key in crowded:
-            for table in ("lsh", "lsh_new"):
+            for table in KEY_TABLES:
                 for _, rowid, when, sig in conn.execute(latest.format(table=table), (key, KEY_HOLDERS)):
                     out.setdefault(key, []).append((rowid, (when, sig)))
         for key, held in out.items():
