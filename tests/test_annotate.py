@@ -51,6 +51,8 @@ def themes(ann, text, lang="ru"):
         ("Переговоры с Токаевым, Путиным и Си Цзиньпином.", ["putin", "tokayev", "xi_jinping"]),
         ("Президент РК встретился с послом РФ и ФРГ.", ["DE", "KZ", "RU"]),
         ("Мажилис ратифицировал соглашение.", ["KZ"]),
+        # officials whom news names by surname alone
+        ("Белоусов прибыл с визитом в КНДР, Рютте ответил.", ["KP", "belousov", "rutte"]),
     ],
 )
 def test_russian(ann, text, expected):
