@@ -271,6 +271,27 @@ def test_news_labels_too_can_be_left_out_or_reported_apart():
     assert left["news"] == every["news"] - batch and train.NEWS_APART not in left
 
 
+def test_news_posts_drawn_for_the_models_doubt_train_it_but_choose_no_threshold():
+    # Posts labelled because the model of the time was unsure of them teach it most, but they are
+    # not a sample of what users read: a threshold chosen on them would be chosen for them.
+    corpus("tg_news_ru_nktkln", "raw")
+    train = _train_module()
+    folder = REPO / "tests" / "data" / "news_labels"
+    unsure = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("train_unsure_*.jsonl"))
+    every = Counter(d["source"] for d in train.load_training())
+    apart = Counter(d["source"] for d in train.load_training(apart=["train_unsure_*.jsonl"]))
+    assert unsure and every[train.UNSURE] == unsure and apart[train.UNSURE_APART] == unsure
+    assert apart["news"] == every["news"]  # a random news batch is never taken for a doubtful one
+    assert train.SOURCE_WEIGHTS[train.UNSURE] == train.SOURCE_WEIGHTS["news"]
+    # Ten sampled posts are cut best at 0.5; ten doubtful ones, all positives at 0.25, would pull
+    # the cut down to 0.25 if they counted.
+    y = np.array([1] * 5 + [0] * 5 + [1] * 10)
+    p = np.array([0.6] * 5 + [0.3] * 5 + [0.25] * 10)
+    src = ["news"] * 5 + ["written"] * 5 + [train.UNSURE] * 5 + [train.UNSURE_APART] * 5
+    assert train.best_threshold(y, p) <= 0.25
+    assert 0.3 < train.sampled_threshold(y, p, src) <= 0.6
+
+
 def test_folded_word_vector_weights_add_up_to_what_the_vector_features_give():
     # Training reads the sum of a post's word vectors; the shipped model holds one figure per
     # word instead. The two agree for any weights, so the folding loses nothing.

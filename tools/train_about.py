@@ -85,8 +85,13 @@ TARGET_STYLE = ("written", "dev", "dev2")
 # A batch reported apart (`--apart`) weighs like the other posts of its kind.
 APART = "batch apart"
 NEWS_APART = "news apart"
+# Real news posts drawn where the model of the time was unsure of their scope
+# (`news_labels/train_unsure_*.jsonl`): the most telling posts to learn from, but not a sample of
+# what users read, so no decision threshold is chosen on them.
+UNSURE = "news unsure"
+UNSURE_APART = "news unsure apart"
 SOURCE_WEIGHTS = {
-    "written": 2.0, APART: 2.0, "dev": 2.0, "dev2": 2.0, "news": 2.0, NEWS_APART: 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5,
+    "written": 2.0, APART: 2.0, "dev": 2.0, "dev2": 2.0, "news": 2.0, NEWS_APART: 2.0, UNSURE: 2.0, UNSURE_APART: 2.0, "kaznerd": 1.0, "themes": 0.5, "weak": 0.5,
     # An analyst's correction is the most direct evidence there is of what they call a subject.
     "corrections": 4.0,
 }  # fmt: skip
@@ -159,7 +164,7 @@ def load_training(
 ) -> list[dict]:
     """Every training post as {text, lang, in_scope, about?, themes, genre?, source}; training
     files (written posts, or real news labels) matching a glob of `leave_out` are skipped, those
-    matching `apart` get source APART (NEWS_APART for news labels)."""
+    matching `apart` get source APART (NEWS_APART, or UNSURE_APART, for news labels)."""
     items: list[dict] = []
 
     def add(d: dict, source: str) -> None:
@@ -187,7 +192,11 @@ def load_training(
         for labels in sorted((DATA / "news_labels").glob("train*.jsonl")):
             if any(labels.match(g) for g in leave_out):
                 continue
-            source = NEWS_APART if any(labels.match(g) for g in apart) else "news"
+            set_apart = any(labels.match(g) for g in apart)
+            if labels.name.startswith("train_unsure"):
+                source = UNSURE_APART if set_apart else UNSURE
+            else:
+                source = NEWS_APART if set_apart else "news"
             for d in load_news(labels, news):
                 add(d, source)
         for k in weak_negatives(news, labelled_keys()):
@@ -350,6 +359,12 @@ def oof_proba(
     return out
 
 
+def sampled_threshold(y: np.ndarray, p: np.ndarray, src, balanced: bool = False) -> float:
+    """best_threshold on the rows of posts that were not chosen for the model's doubt."""
+    rows = ~np.isin(np.array(src), (UNSURE, UNSURE_APART))
+    return best_threshold(y[rows], p[rows], balanced)
+
+
 def best_threshold(y: np.ndarray, p: np.ndarray, balanced: bool = False) -> float:
     """The threshold with the best F1, or (`balanced`) with the best min(precision, recall)."""
     best = (0.0, 0.5)
@@ -467,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     actor_w = weights(actor_model, a_vocab)
     actor_w["a:bias"] = round(actor_w.get("a:bias", 0.0) + float(actor_model.intercept_[0]), 4)
     # A subject list should be as exact as it is complete: precision and recall balanced.
-    actor_threshold = best_threshold(ya, actor_oof, balanced=True)
+    actor_threshold = sampled_threshold(ya, actor_oof, a_src, balanced=True)
     print(f"actors: {len(ya)} rows, C={actor_c}, threshold {actor_threshold}", file=sys.stderr)
 
     provisional = AboutModel({
@@ -500,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     yt = np.array(t_y)
     t_weight = source_weights([items[n]["source"] for n in t_post])
     theme_model, theme_c, theme_oof = fit(xt, yt, grid=(0.3, 1.0, 3.0), w=t_weight, posts=t_post)
-    theme_threshold = best_threshold(yt, theme_oof)
+    t_src = np.array([items[n]["source"] for n in t_post])
+    theme_threshold = sampled_threshold(yt, theme_oof, t_src)
     # Themes differ in how sure their evidence is: each with enough examples gets its own cut,
     # for the scope model's count of themes found. A post's themes take the one threshold:
     # cuts chosen per theme did no better when chosen on one half of the posts and scored on
@@ -510,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     for t in theme_ids:
         rows = post_theme == t
         if yt[rows].sum() >= 20:
-            theme_thresholds[t] = best_threshold(yt[rows], theme_oof[rows])
+            theme_thresholds[t] = sampled_threshold(yt[rows], theme_oof[rows], t_src[rows])
     raw = weights(theme_model, t_vocab, min_abs=0.02)
     theme_w = {k: v for k, v in raw.items() if k.startswith("t:")}
     theme_bias = {
@@ -553,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     xs = matrix(s_rows, s_vocab)
     ys = np.array(s_y)
     scope_model, scope_c, scope_oof = fit(xs, ys, w=source_weights([items[n]["source"] for n in s_idx]))
-    scope_threshold = best_threshold(ys, scope_oof)
+    scope_threshold = sampled_threshold(ys, scope_oof, s_src)
     if args.dump:
         decisions = [  # (decision, its rows as (post, gold, probability, what), threshold)
             ("actor", zip(a_post, ya, actor_oof, ({"actor": a} for a in a_ids), strict=True), actor_threshold),
@@ -643,7 +659,6 @@ def main(argv: list[str] | None = None) -> int:
         gz.write(payload)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB)", file=sys.stderr)
     if args.report:
-        t_src = np.array([items[n]["source"] for n in t_post])
         # A post's themes are those at or above the one threshold (AboutModel.decide); the
         # per-theme cuts only count the themes found for the scope model.
         t_cut = theme_threshold
