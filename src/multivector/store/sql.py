@@ -70,10 +70,11 @@ KEY_TABLES = ("lsh", "lsh_new")  # every stored band key is in one of them
 KEY_HOLDERS = 100
 
 
-def stored_keys_where(condition: str) -> str:
-    """(key, post) rows of both band-key tables that meet `condition`, each table through its
-    own index (the condition's parameters are given twice)."""
-    return " UNION ALL ".join(f"SELECT key, post FROM {table} WHERE {condition}" for table in KEY_TABLES)
+def stored_keys_where(condition: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """The query for the (key, post) rows of every band-key table that meet `condition`, each
+    table through its own index, and its parameters (`params`, once per table)."""
+    sql = " UNION ALL ".join(f"SELECT key, post FROM {table} WHERE {condition}" for table in KEY_TABLES)
+    return sql, list(params) * len(KEY_TABLES)
 
 
 _CORRECTION_COLUMNS = ", ".join(CORRECTION_KEYS)
@@ -481,7 +482,7 @@ class SqlStore:
         # written again under a rowid below the mark) is seen at the next rebuild only: until
         # then a copy of the edited text may go unlinked.
         mark = self._filter_mark
-        rows = conn.execute(stored_keys_where("post > ?"), (mark, mark)).fetchall()
+        rows = conn.execute(*stored_keys_where("post > ?", [mark])).fetchall()
         if rows:
             found.add([key for key, _ in rows])
             self._filter_mark = max(post for _, post in rows)
@@ -513,9 +514,7 @@ class SqlStore:
         found = KeyFilter(top * self._bands)
         for low in range(0, top, FILTER_READ_POSTS):
             high = low + FILTER_READ_POSTS
-            rows = conn.execute(
-                stored_keys_where("post > ? AND post <= ?"), (low, high, low, high)
-            ).fetchall()
+            rows = conn.execute(*stored_keys_where("post > ? AND post <= ?", [low, high])).fetchall()
             found.add([key for key, _ in rows])
         self._key_filter, self._filter_mark = found, top
 
@@ -547,10 +546,10 @@ class SqlStore:
         out: dict[int, list[tuple[int, tuple[str | None, bytes]]]] = {}
         crowded = [k for k in keys if k in self._crowded_keys]
         keys = [k for k in keys if k not in self._crowded_keys] if crowded else keys
-        for chunk in chunks(keys, CHUNK // 2):  # each key is asked of both tables
-            keys_in = stored_keys_where(f"key IN ({','.join('?' * len(chunk))})")
+        for chunk in chunks(keys, CHUNK // len(KEY_TABLES)):  # each key is asked of every table
+            keys_in, params = stored_keys_where(f"key IN ({','.join('?' * len(chunk))})", chunk)
             q = f"SELECT l.key, p.rowid, p.date, p.minhash FROM ({keys_in}) l JOIN posts p ON p.rowid = l.post"
-            for key, rowid, when, sig in conn.execute(q, [*chunk, *chunk]):
+            for key, rowid, when, sig in conn.execute(q, params):
                 out.setdefault(key, []).append((rowid, (when, sig)))
         # A key held by many posts (a bot's template) is read through its index from the latest
         # holder down, KEY_HOLDERS rows a table, instead of every holder each batch.
