@@ -277,9 +277,9 @@ def test_news_posts_drawn_for_the_models_doubt_train_it_but_choose_no_threshold(
     corpus("tg_news_ru_nktkln", "raw")
     train = _train_module()
     folder = REPO / "tests" / "data" / "news_labels"
-    unsure = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("train_unsure_*.jsonl"))
+    unsure = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob(train.UNSURE_FILES))
     every = Counter(d["source"] for d in train.load_training())
-    apart = Counter(d["source"] for d in train.load_training(apart=["train_unsure_*.jsonl"]))
+    apart = Counter(d["source"] for d in train.load_training(apart=[train.UNSURE_FILES]))
     assert unsure and every[train.UNSURE] == unsure and apart[train.UNSURE_APART] == unsure
     assert apart["news"] == every["news"]  # a random news batch is never taken for a doubtful one
     assert train.SOURCE_WEIGHTS[train.UNSURE] == train.SOURCE_WEIGHTS["news"]

@@ -20,6 +20,8 @@ Training data (labelled by people who had not seen the knowledge files, by subje
   two evaluation sets that were opened for tuning after their blind measurement;
 - `tests/data/news_labels/train*.jsonl`: real posts of ../shared/corpora/tg_news_ru_nktkln
   labelled for scope, subject actors and themes (texts read from the corpus, skipped if absent);
+  those of `train_unsure_*.jsonl` were drawn where an earlier model was unsure of their scope,
+  so they train the models but no threshold is chosen on them (`sampled_threshold`);
 - `tests/data/kaznerd_labels/train.jsonl`: real Kazakh TV-news sentences of
   ../shared/corpora/kaznerd_kk, labelled the same way;
 - `--corrections DB`: the posts analysts corrected in a multivector database, with their tags as
@@ -36,8 +38,8 @@ model is linear, so the weight it gives the vectors is folded into one figure pe
 stored beside the learned word weights (`scope.vector_lemmas`): a word no training post held
 still weighs as its neighbours do, and the annotator needs no vectors at run time.
 
-The held-out sets (`tests/data/about/test`, `test2`, `tests/data/news_labels/eval.jsonl`,
-`eval2.jsonl`, `tests/data/kaznerd_labels/eval.jsonl`) are never read.
+The held-out sets (`tests/data/about/test`, `test2`, `test3`, `tests/data/news_labels/eval*.jsonl`,
+`tests/data/kaznerd_labels/eval.jsonl`) are never read.
 
 Every model is a logistic regression (liblinear, deterministic); C and the decision thresholds
 are chosen by 5-fold cross-validation on the training data only, folded by post (a post that
@@ -85,9 +87,10 @@ TARGET_STYLE = ("written", "dev", "dev2")
 # A batch reported apart (`--apart`) weighs like the other posts of its kind.
 APART = "batch apart"
 NEWS_APART = "news apart"
-# Real news posts drawn where the model of the time was unsure of their scope
-# (`news_labels/train_unsure_*.jsonl`): the most telling posts to learn from, but not a sample of
-# what users read, so no decision threshold is chosen on them.
+# Real news posts drawn where the model of the time was unsure of their scope: the most telling
+# posts to learn from, but not a sample of what users read, so no decision threshold is chosen
+# on them.
+UNSURE_FILES = "train_unsure_*.jsonl"  # in tests/data/news_labels
 UNSURE = "news unsure"
 UNSURE_APART = "news unsure apart"
 SOURCE_WEIGHTS = {
@@ -193,7 +196,7 @@ def load_training(
             if any(labels.match(g) for g in leave_out):
                 continue
             set_apart = any(labels.match(g) for g in apart)
-            if labels.name.startswith("train_unsure"):
+            if labels.match(UNSURE_FILES):
                 source = UNSURE_APART if set_apart else UNSURE
             else:
                 source = NEWS_APART if set_apart else "news"
@@ -359,7 +362,7 @@ def oof_proba(
     return out
 
 
-def sampled_threshold(y: np.ndarray, p: np.ndarray, src, balanced: bool = False) -> float:
+def sampled_threshold(y: np.ndarray, p: np.ndarray, src: Sequence[str], balanced: bool = False) -> float:
     """best_threshold on the rows of posts that were not chosen for the model's doubt."""
     rows = ~np.isin(np.array(src), (UNSURE, UNSURE_APART))
     return best_threshold(y[rows], p[rows], balanced)
