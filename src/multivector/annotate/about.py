@@ -497,9 +497,8 @@ class AboutModel:
                     z[i] += w * v
         rows = list(filter(None, map(self._genre_rows.get, ordered)))
         if rows:
-            z = (np.array(z) + self._genre_matrix[rows].sum(axis=0)).tolist()
-        best = max(range(len(z)), key=lambda i: z[i])
-        return self.genre_classes[best]
+            z = np.array(z) + self._genre_matrix[rows].sum(axis=0)
+        return self.genre_classes[int(np.argmax(z))]  # the first best, as max() would take
 
     @staticmethod
     def _reason(
