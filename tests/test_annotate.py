@@ -53,6 +53,9 @@ def themes(ann, text, lang="ru"):
         ("Мажилис ратифицировал соглашение.", ["KZ"]),
         # officials whom news names by surname alone
         ("Белоусов прибыл с визитом в КНДР, Рютте ответил.", ["KP", "belousov", "rutte"]),
+        # a region, a border crossing or a field is its country; a company stands for its own
+        ("Завод в Восточно-Казахстанской области, грузы через Алтынколь.", ["KZ"]),
+        ("Бои под Донецком; Starlink и Казахтелеком.", ["KAZAKHTELECOM", "SPACEX", "UA"]),
     ],
 )
 def test_russian(ann, text, expected):
@@ -70,6 +73,9 @@ def test_russian(ann, text, expected):
         ("ҚХР-дың және ҚР-дың өкілдері.", ["CN", "KZ"]),
         ("Ресей мен Беларусьтан келген компаниялар; Беларусьтің мүшелігі.", ["BY", "RU"]),
         ("Рим Папасы Астанаға келді.", ["KZ", "VA"]),  # the Pope, not Rome's Italy
+        # both spellings of Turkmenistan; «түркі» (Turkic) is not a Turkmen stem
+        ("Түркіменстанның Түркі мемлекеттері ұйымындағы мәртебесі.", ["OTS", "TM"]),
+        ("ОА елдерінің министрлері Жамбыл облысында кездесті.", ["CENTRAL_ASIA", "KZ"]),
     ],
 )
 def test_kazakh(ann, text, expected):
