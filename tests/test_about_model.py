@@ -292,6 +292,19 @@ def test_news_posts_drawn_for_the_models_doubt_train_it_but_choose_no_threshold(
     assert 0.3 < train.sampled_threshold(y, p, src) <= 0.6
 
 
+def test_a_flat_curve_gives_the_middle_of_its_plateau_not_its_first_best_point():
+    # F1 is 1.0 for every cut from 0.325 to 0.6 and a hair less at 0.3 (one negative at 0.31):
+    # the first best cut, 0.325, would sit at the plateau's edge; its middle is 0.45.
+    train = _train_module()
+    y = np.array([1] * 5000 + [0] * 5000)
+    p = np.array([0.61] * 5000 + [0.29] * 4999 + [0.31])
+    assert train.best_threshold(y, p) == 0.45  # the middle of 0.3 ... 0.6
+    # A peaked curve keeps its peak: one cut is clearly best.
+    y = np.array([1] * 10 + [0] * 10)
+    p = np.array([0.5] * 10 + [0.45] * 10)
+    assert train.best_threshold(y, p) == 0.475
+
+
 def test_folded_word_vector_weights_add_up_to_what_the_vector_features_give():
     # Training reads the sum of a post's word vectors; the shipped model holds one figure per
     # word instead. The two agree for any weights, so the folding loses nothing.
