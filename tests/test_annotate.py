@@ -56,6 +56,8 @@ def themes(ann, text, lang="ru"):
         # a region, a border crossing or a field is its country; a company stands for its own
         ("Завод в Восточно-Казахстанской области, грузы через Алтынколь.", ["KZ"]),
         ("Бои под Донецком; Starlink и Казахтелеком.", ["KAZAKHTELECOM", "SPACEX", "UA"]),
+        ("ДТП в Курской области и в подмосковном Подольске.", ["RU"]),
+        ("Автор разработал чит для игры в Чите.", ["RU"]),  # «чит» (a cheat) is not the city
     ],
 )
 def test_russian(ann, text, expected):
@@ -76,6 +78,7 @@ def test_russian(ann, text, expected):
         # both spellings of Turkmenistan; «түркі» (Turkic) is not a Turkmen stem
         ("Түркіменстанның Түркі мемлекеттері ұйымындағы мәртебесі.", ["OTS", "TM"]),
         ("ОА елдерінің министрлері Жамбыл облысында кездесті.", ["CENTRAL_ASIA", "KZ"]),
+        ("Ауылда сібір жарасының ошағы анықталды.", []),  # anthrax, not Siberia
     ],
 )
 def test_kazakh(ann, text, expected):
