@@ -189,6 +189,37 @@ def test_the_band_key_filter_skips_lookups_and_still_sees_every_writers_keys(db_
         assert len(set(roots.values())) == len(roots) - 2
 
 
+def test_a_writer_that_starts_on_an_empty_database_keeps_its_filter_without_reading_keys_back(
+    tmp_path, monkeypatch
+):
+    rng = random.Random(6)
+    builds: list[int] = []
+    build = sql.SqlStore._build_key_filter
+    monkeypatch.setattr(
+        sql.SqlStore, "_build_key_filter", lambda self, conn: builds.append(1) or build(self, conn)
+    )
+    with open_store(tmp_path / "t.db") as first:
+        asked: list[int] = []
+        lookup = first._sharing_keys
+        monkeypatch.setattr(
+            first, "_sharing_keys", lambda conn, keys: asked.extend(keys) or lookup(conn, keys)
+        )
+        mine = post("a", 1, _wordy(rng))
+        write(first, mine, *(post("a", i, _wordy(rng)) for i in range(2, 30)))
+        asked.clear()
+        write(first, *(post("b", i, _wordy(rng)) for i in range(40)))
+        assert len(asked) < 64  # the filter worked from the first batch on (640 keys otherwise)
+        copy = post("c", 1, _near_copy(mine.text))
+        write(first, copy)
+        roots = dict(first.conn.execute("SELECT id, dup_root FROM posts"))
+        assert roots[copy.id] == roots[mine.id]
+    assert builds == []  # no key was read back to build it
+    with open_store(tmp_path / "t.db") as later:
+        # Keys it did not write are stored already: this writer asks the database about every key.
+        write(later, post("d", 1, _wordy(rng)))
+        assert later._key_filter is None
+
+
 def test_new_band_keys_wait_in_lsh_new_and_move_into_lsh_in_bulk(db_target, monkeypatch):
     monkeypatch.setattr(sql, "LSH_MERGE_KEYS", 5 * 16)  # five posts' keys
     rng = random.Random(5)

@@ -475,6 +475,12 @@ class SqlStore:
         """The band keys worth looking up: every one, or those the filter may hold, once it has
         taken in the keys other writers stored since this one last wrote."""
         found = self._key_filter
+        if found is None and self._keys_written == 0 and self._newest_keyed_post(conn) == 0:
+            # The database holds no band key yet: every key it will hold is one this writer
+            # writes (or reads below, from another writer), so the filter can start empty now
+            # instead of reading back, later, every key written until then.
+            found = self._key_filter = KeyFilter(KEY_FILTER_AFTER)
+            self._filter_mark = 0
         if found is None or not keys:
             return keys
         # Writers take turns (one write transaction at a time) and rowids only grow, so another
