@@ -235,3 +235,39 @@ def test_a_worker_imports_no_reader_no_store_and_no_scipy():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_worker_ends_at_once_once_its_work_is_sent():
+    # A pool worker's exit skips the object-by-object teardown of its tables and caches (the
+    # writer joins its workers at the end of every run); what it printed still gets out.
+    code = (
+        "import atexit, os, multivector.preparer as p\n"
+        "atexit.register(os.write, 1, b'finalised\\n')\n"
+        "p._init_worker(p.AnnotateOptions(enabled=False))\n"
+        "print('prepared')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["prepared"]
+
+
+def test_workers_spawned_under_the_console_script_do_not_import_the_cli(tmp_path):
+    # A spawned worker re-runs its parent's main module; under the `multivector` script that
+    # would be the whole CLI. A probe command, added to the CLI here, asks a spawned process.
+    script = tmp_path / "console_script.py"
+    script.write_text(
+        "import multiprocessing, sys\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from multivector import cli\n"
+        "def probe():\n"
+        "    ctx = multiprocessing.get_context('spawn')\n"
+        "    with ProcessPoolExecutor(1, mp_context=ctx) as pool:\n"
+        "        print(pool.submit(eval, \"'multivector.cli' in __import__('sys').modules\").result())\n"
+        "cli.app.command('probe')(probe)\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv = ['multivector', 'probe']\n"
+        "    cli.main()\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr[-2000:]
