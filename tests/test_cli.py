@@ -212,3 +212,17 @@ def test_broken_knowledge_file_is_one_line_naming_the_line(tmp_path):
     )
     assert r.returncode == 2
     assert "themes.yaml" in r.stderr and "line 3" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_command_on_an_sqlite_file_never_loads_the_server_driver(tmp_path):
+    # The CLI's `except` clauses run for the SystemExit every command ends with: naming the
+    # server driver's errors there must not import it (a tenth of a second a command).
+    write_table(tmp_path / "in.jsonl", 5)
+    code = (
+        "import sys, multivector.cli as cli\n"
+        f"sys.argv = ['multivector', '--db', {str(tmp_path / 't.db')!r}, 'ingest', {str(tmp_path / 'in.jsonl')!r}, '--no-ner']\n"
+        "try:\n    cli.main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "print('exit', code, 'psycopg' in sys.modules, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stderr.strip().splitlines()[-1] == "exit 0 False", out.stderr[-2000:]

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from multivector.store.base import Content, SearchFilters, Store, WriteResult
@@ -35,17 +36,23 @@ def open_store(target: str | Path, *, create: bool = True, read_only: bool = Fal
 
 def database_errors() -> tuple[type[BaseException], ...]:
     """The exception classes of the database drivers in use: callers that must let a database
-    failure through (it concerns every source, not one) catch these without importing a driver."""
+    failure through (it concerns every source, not one) catch these without importing a driver.
+
+    A driver that was never imported raised nothing, and importing it here cost every command
+    a tenth of a second at its end (the CLI's `except` clauses are evaluated for its SystemExit).
+    """
     import sqlite3
 
     errors: list[type[BaseException]] = [sqlite3.Error]
-    try:
-        import psycopg
-    except ImportError:
-        pass
-    else:
+    psycopg = _imported_driver()
+    if psycopg is not None:
         errors.append(psycopg.Error)
     return tuple(errors)
+
+
+def _imported_driver():
+    """The psycopg module if this process has imported it (opened a server), else None."""
+    return sys.modules.get("psycopg")
 
 
 def storage_failure(exc: BaseException) -> bool:
@@ -55,9 +62,8 @@ def storage_failure(exc: BaseException) -> bool:
 
     if sqlite_failure(exc):
         return True
-    try:
-        import psycopg
-    except ImportError:
+    psycopg = _imported_driver()
+    if psycopg is None:
         return False
     return isinstance(
         exc, psycopg.OperationalError | psycopg.errors.DiskFull | psycopg.errors.ReadOnlySqlTransaction
