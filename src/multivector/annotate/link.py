@@ -52,9 +52,10 @@ class Slot:
     case: int = ANY_CASE
     connector: bool = False  # the alias has a dash or plus before this word: the text must too
     # Stems the Kazakh stemmer cut out of a person's name itself (Байден -> бай, as if -ден
-    # were an ending): they count only for a word written as the name begins, not for every
-    # word of that stem (байлығымыз, "our wealth"). Place names keep their stems whole: the
-    # stem is what joins their spellings and inflected forms (Самарқан, Самарқанд).
+    # were an ending), or out of a name written in another language (Нарын -> нар): they count
+    # only for a word written as the name begins, not for every word of that stem (байлығымыз,
+    # "our wealth"; нар, a camel). Kazakh spellings of places keep their stems whole: the stem
+    # is what joins their spellings and inflected forms (Самарқан, Самарқанд).
     cut: frozenset[str] = frozenset()
     head: str = ""
 
@@ -327,13 +328,17 @@ def kk_forms(word: str) -> list[str]:
     return [word, *dict.fromkeys(word + e for e in ordered)]
 
 
-def _kk_cut_stems(word: str, stems: set[str]) -> tuple[str, frozenset[str]]:
+def _kk_cut_stems(word: str, stems: set[str], foreign: bool = False) -> tuple[str, frozenset[str]]:
     """The alias word as a written word must begin (its last letter left out when it is one
-    that voices before an ending: Бішкек -> Бішкегі), and the stems shorter than that."""
+    that voices before an ending: Бішкек -> Бішкегі; for a Russian spelling, also a last
+    vowel, which Kazakh words drop: Эмираты -> эмираттық), and the stems shorter than that."""
     head = word.lower()
-    if head[-1:] in "кқп" and len(head) > 3:
+    if len(head) > 3 and (head[-1] in "кқп" or (foreign and head[-1] in _RU_FINAL_VOWELS)):
         head = head[:-1]
     return head, frozenset(s for s in stems if len(s) < len(head))
+
+
+_RU_FINAL_VOWELS = frozenset("аеиоуыэюя")
 
 
 _TO_FRONT = str.maketrans({"а": "е", "ы": "і", "ғ": "г", "қ": "к", "ұ": "ү"})
@@ -369,14 +374,21 @@ def _common_word(word: str) -> bool:
     return not (_PROPER & set(m.parse(low)[0].tag.grammemes))
 
 
-def _slots(mode: str, text: str, table_lang: str | None, person: bool) -> tuple[tuple[Slot, ...], tuple]:
+def _slots(
+    mode: str, text: str, table_lang: str | None, person: bool, term_lang: str = "any"
+) -> tuple[tuple[Slot, ...], tuple]:
     # Lemmas differ only between Kazakh and the rest (tokens.lemma), so the ru, en and
     # other-language tables share one reading of each alias.
-    return _alias_slots(mode, text, table_lang == "kk", person)
+    kazakh = table_lang == "kk"
+    return _alias_slots(mode, text, kazakh, person, kazakh and term_lang not in ("kk", "any"))
 
 
 @lru_cache(maxsize=50_000)
-def _alias_slots(mode: str, text: str, kazakh: bool, person: bool) -> tuple[tuple[Slot, ...], tuple]:
+def _alias_slots(
+    mode: str, text: str, kazakh: bool, person: bool, foreign: bool = False
+) -> tuple[tuple[Slot, ...], tuple]:
+    """The slots of one alias, and its key in the table. `foreign`: an alias written in another
+    language than the table's Kazakh (Russian «Нарын» read in Kazakh posts)."""
     table_lang = "kk" if kazakh else None
     slots = []
     key = []
@@ -406,9 +418,11 @@ def _alias_slots(mode: str, text: str, kazakh: bool, person: bool) -> tuple[tupl
         if reads_as_kazakh(w, table_lang):
             if n == len(words) - 1:  # Kazakh endings go on the last word of a phrase
                 lemmas.update(lemma(f, table_lang) for f in kk_forms(w))
-            if person and mode != "exclude":
-                head, cut = _kk_cut_stems(w, lemmas)
-                if case == ANY_CASE:
+            if (person or foreign) and mode != "exclude":
+                # The Kazakh stemmer reads a Russian spelling as if it were Kazakh: what it cuts
+                # off (Нарын -> нар, a Kazakh word) is no form of the name.
+                head, cut = _kk_cut_stems(w, lemmas, foreign and not person)
+                if person and case == ANY_CASE:
                     case = _case_of(w)  # a person's name is written with its capital, as in Russian
         elif _CYRILLIC.search(w) and w[:1].isupper():
             if not w.isupper():
@@ -417,7 +431,9 @@ def _alias_slots(mode: str, text: str, kazakh: bool, person: bool) -> tuple[tupl
             if case == ANY_CASE and (person or _common_word(w)) and mode != "exclude":
                 case = _case_of(w)  # a name that is also a word keeps its capital (Песков/песок)
         slots.append(Slot(lemmas=frozenset(lemmas), case=case, connector=connector, cut=cut, head=head))
-        key.append(("L", base, case, connector, head if cut else ""))
+        # A foreign alias keeps the key of the same words written in Kazakh: the table then
+        # holds one of them, the Kazakh one when both are listed (see build_actor_index).
+        key.append(("L", base, case, connector, head if cut and person else ""))
     return tuple(slots), tuple(key)
 
 
@@ -432,7 +448,7 @@ def build_actor_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
         person = actor.kind == "person"
         context = frozenset(x for x in (actor.id, actor.country, *actor.partners) if x)
         for mode, term in _actor_terms(actor):
-            slots, key = _slots(mode, term.text, lang, person)
+            slots, key = _slots(mode, term.text, lang, person, term.lang)
             if not slots:
                 continue
             if mode == "exclude":
