@@ -55,7 +55,8 @@ RECENT_POSTS = 60_000
 LINK_KINDS = ("exact", "near", "reworded")  # why two posts are in one group, strongest first
 # A writer builds its band-key filter (store/key_filter.py) once it has written this many keys,
 # and not before an eighth of the keys the database holds: reading them all back must cost less
-# than the lookups it saves. Posts are read back this many at a time.
+# than the lookups it saves (a writer that starts on a database without keys keeps one from its
+# first batch, sized for this many keys). Posts are read back this many at a time.
 KEY_FILTER_AFTER = 320_000  # 20,000 posts' keys
 FILTER_READ_POSTS = 50_000
 # New band keys wait in `lsh_new` (small: its index pages stay cached) and move into `lsh` in key
