@@ -165,21 +165,27 @@ def _near_copy(text: str) -> str:
     return text.replace(text.split()[5], "вставка", 1)
 
 
+def _keys_asked_after_fresh_posts(store, rng: random.Random, monkeypatch) -> tuple[Post, int]:
+    """Write 29 posts, then 40 unrelated ones: the first post, and how many band keys the 40
+    made `store` look up in the database (their 640 keys without a filter)."""
+    asked: list[int] = []
+    lookup = store._sharing_keys
+    monkeypatch.setattr(store, "_sharing_keys", lambda conn, keys: asked.extend(keys) or lookup(conn, keys))
+    mine = post("a", 1, _wordy(rng))
+    write(store, mine, *(post("a", i, _wordy(rng)) for i in range(2, 30)))
+    asked.clear()
+    write(store, *(post("b", i, _wordy(rng)) for i in range(40)))
+    return mine, len(asked)
+
+
 def test_the_band_key_filter_skips_lookups_and_still_sees_every_writers_keys(db_target, monkeypatch):
     monkeypatch.setattr(sql, "KEY_FILTER_AFTER", 16)  # one post's keys: built after the first batch
     rng = random.Random(3)
     with open_store(db_target) as first, open_store(db_target) as second:
-        asked: list[int] = []
-        lookup = first._sharing_keys
-        monkeypatch.setattr(
-            first, "_sharing_keys", lambda conn, keys: asked.extend(keys) or lookup(conn, keys)
-        )
-        mine = post("a", 1, _wordy(rng))
-        write(first, mine, *(post("a", i, _wordy(rng)) for i in range(2, 30)))
-        asked.clear()
-        write(first, *(post("b", i, _wordy(rng)) for i in range(40)))
-        # 40 new unrelated posts have 640 band keys; the filter lets a handful through.
-        assert len(asked) < 64
+        # Another writer's key is stored first: `first` builds its filter by reading keys back.
+        write(second, post("s", 1, _wordy(rng)))
+        mine, asked = _keys_asked_after_fresh_posts(first, rng, monkeypatch)
+        assert asked < 64  # the filter lets a handful through
         theirs = post("c", 1, _wordy(rng))
         write(second, theirs)  # another writer's post, which the first writer's filter never saw
         copies = [post("d", 1, _near_copy(theirs.text)), post("d", 2, _near_copy(mine.text))]
@@ -199,16 +205,8 @@ def test_a_writer_that_starts_on_an_empty_database_keeps_its_filter_without_read
         sql.SqlStore, "_build_key_filter", lambda self, conn: builds.append(1) or build(self, conn)
     )
     with open_store(tmp_path / "t.db") as first:
-        asked: list[int] = []
-        lookup = first._sharing_keys
-        monkeypatch.setattr(
-            first, "_sharing_keys", lambda conn, keys: asked.extend(keys) or lookup(conn, keys)
-        )
-        mine = post("a", 1, _wordy(rng))
-        write(first, mine, *(post("a", i, _wordy(rng)) for i in range(2, 30)))
-        asked.clear()
-        write(first, *(post("b", i, _wordy(rng)) for i in range(40)))
-        assert len(asked) < 64  # the filter worked from the first batch on (640 keys otherwise)
+        mine, asked = _keys_asked_after_fresh_posts(first, rng, monkeypatch)
+        assert asked < 64  # the filter worked from the first batch on
         copy = post("c", 1, _near_copy(mine.text))
         write(first, copy)
         roots = dict(first.conn.execute("SELECT id, dup_root FROM posts"))
