@@ -314,6 +314,8 @@ def kk_forms(word: str) -> list[str]:
     last = low[-1]
     if last in _BACK or last in _FRONT:
         ends = ["ның", "ға", "да", "дан", "ны", "мен", "лық", "лар", "сы", "дағы"]
+        if last == "у":  # also read as the consonant it is in оқу -> оқудың: Бакудың, Нетаньяхуды
+            ends += ["дың", "ды"]
     elif last in "мнң":
         ends = ["ның", "ға", "да", "нан", "ды", "мен", "дық", "дар", "ы", "дағы"]
     elif last in _KK_VOICELESS:
