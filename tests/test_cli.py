@@ -226,3 +226,10 @@ def test_a_command_on_an_sqlite_file_never_loads_the_server_driver(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.stderr.strip().splitlines()[-1] == "exit 0 False", out.stderr[-2000:]
+
+
+def test_python_dash_m_runs_the_same_command():
+    r = subprocess.run(
+        [sys.executable, "-m", "multivector", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0 and "ingest" in r.stdout and "Usage:" in r.stdout, r.stderr[-2000:]
