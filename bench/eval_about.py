@@ -94,6 +94,7 @@ def score(items: list[dict], predictions: list[dict], by: str = "lang") -> dict:
     theme_all: dict[str, Score] = defaultdict(Score)
     themes_lang: dict[str, Score] = defaultdict(Score)
     genre_ok = genre_n = 0
+    unlinked = 0  # subjects the gazetteer never found: no salience model can recover them
     for d, p in zip(items, predictions, strict=True):
         group = d.get(by) or "all"
         gold_s, found_s = ({1} if d["in_scope"] else set()), ({1} if p["in_scope"] else set())
@@ -102,6 +103,8 @@ def score(items: list[dict], predictions: list[dict], by: str = "lang") -> dict:
         gold_a, found_a = set(d["about_actors"]), set(p["about_actors"])
         actors.add(gold_a, found_a)
         actors_by[group].add(gold_a, found_a)
+        if "mentioned" in p:
+            unlinked += len(gold_a - p["mentioned"])
         gold_t = set(d["themes"]) if d["in_scope"] else set()
         found_t = set(p["themes"]) if p["in_scope"] else set()
         themes.add(gold_t, found_t)
@@ -115,7 +118,7 @@ def score(items: list[dict], predictions: list[dict], by: str = "lang") -> dict:
     return {
         "scope": scope, "scope_by": dict(scope_by), "actors": actors, "actors_by": dict(actors_by), "themes": themes,
         "themes_by": dict(themes_by), "theme_all": dict(theme_all), "themes_lang": dict(themes_lang),
-        "genre": (genre_ok, genre_n),
+        "genre": (genre_ok, genre_n), "unlinked": unlinked,
     }  # fmt: skip
 
 
@@ -127,6 +130,11 @@ def print_scores(s: dict, title: str) -> None:
     print(s["actors"].row("about-actors, all"))
     for g in sorted(s["actors_by"]):
         print(s["actors_by"][g].row(f"about-actors {g}"))
+    if s["unlinked"] or s["actors"].fn:
+        passing = s["actors"].fn - s["unlinked"]
+        print(
+            f"    missed subjects: {s['unlinked']} never found in the text, {passing} found but judged passing"
+        )
     print(s["themes"].row("themes, micro"))
     for g in sorted(s["themes_lang"]):
         print(s["themes_lang"][g].row(f"themes {g}"))
@@ -166,6 +174,7 @@ def predict(items: list[dict], mentions_as_about: bool, profile: str, ner: bool)
         out.append({
             "in_scope": ann.in_scope, "about_actors": sorted(project(actors, knowledge)),
             "themes": themes, "genre": getattr(ann, "genre", None), "ann": ann,
+            "mentioned": project(ann.actors, knowledge),
         })  # fmt: skip
     return out
 
