@@ -30,6 +30,8 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import machine_probe  # noqa: E402
 from multivector.annotate.annotator import Annotator  # noqa: E402
 from multivector.knowledge import load_knowledge  # noqa: E402
 
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     natasha(slow[:50])
     nat = timed("natasha Doc (segment, morph, NER, lemmas)", len(slow), lambda: natasha(slow))
     print(f"  ratio to natasha: no NER x{no_ner / nat:.1f}, with NER x{ner / nat:.1f}")
+    print(f"  machine probe: {machine_probe():.0f} ms (measure.py; lower is faster, for comparing sessions)")
     return 0
 
 

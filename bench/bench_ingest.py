@@ -5,7 +5,9 @@
 
 Prints posts/s, peak RSS and CPU time (the main process apart from its workers) of `multivector
 ingest` (a subprocess, workers included), and
-search latency p50/p95 over 200 queries run through the library on the same database. The
+search latency p50/p95 over 200 queries run through the library on the same database, and the
+machine probe of `measure.py` just before and after the ingest: this VM's speed moves by a factor
+of two between minutes and sessions, and the probe says how fast the machine was around the run. The
 database is a fresh SQLite file, or with `--db URL` a PostgreSQL database that must be empty
 (it is made when missing, and left in place afterwards for a look).
 """
@@ -22,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import run  # noqa: E402
+from measure import machine_probe, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "tg_news_ru_nktkln" / "raw"
@@ -58,7 +60,9 @@ def main() -> None:
         cmd = [exe, "--db", str(db), "ingest", str(args.corpus), "--workers", str(args.workers)]
         if not args.ner:
             cmd.append("--no-ner")
+        probe_before = machine_probe()
         m = run(cmd)
+        probe_after = machine_probe()
         if m.returncode != 0:
             sys.exit(f"ingest failed ({m.returncode}): {m.stderr[-2000:]}")
         with open_store(db, create=False) as store:
@@ -84,6 +88,9 @@ def main() -> None:
             f"CPU {m.cpu_seconds:.1f} s ({m.cpu_seconds / (m.seconds * (os.cpu_count() or 1)):.0%} of the cores): "
             f"the main process (reading, writing) {m.own_cpu_seconds:.1f} s, "
             f"the workers {max(m.cpu_seconds - m.own_cpu_seconds, 0.0):.1f} s"
+        )
+        print(
+            f"machine probe: {probe_before:.0f} ms before, {probe_after:.0f} ms after (measure.py; lower is faster)"
         )
         print(
             f"search: p50 {statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms over {len(times)} queries"

@@ -73,3 +73,24 @@ def run(cmd: list[str], env: dict | None = None) -> Measurement:
     return Measurement(
         seconds, peak / 1024, proc.returncode, proc.stderr.read() if proc.stderr else "", cpu, own
     )
+
+
+def machine_probe(rounds: int = 5) -> float:
+    """Milliseconds this machine takes for a fixed pure-Python workload of the kind the
+    annotator does (splitting words, folding case, dict look-ups and counts), the median of
+    `rounds`. The machines these benchmarks run on differ by a factor of two or more between
+    sessions; a figure printed beside this one can be compared with another session's."""
+    words = [f"слово{i % 997}" if i % 3 else f"Word{i % 211}" for i in range(20_000)]
+    text = " ".join(words)
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(10):
+            counts: dict[str, int] = {}
+            for w in text.split():
+                k = w.lower()
+                counts[k] = counts.get(k, 0) + 1
+            sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return 1000 * times[len(times) // 2]
