@@ -399,6 +399,11 @@ class AboutModel:
         self._genre_rows, self._genre_matrix = _word_matrix(
             {k: dict(enumerate(ws)) for k, ws in self.genre_lemmas.items()}, range(len(self.genre_classes))
         )
+        # The genre's few dense features as one matrix too: a post's values meet it in one dot.
+        self._genre_dense = sorted(self.genre_w)
+        self._genre_dense_matrix = np.array([self.genre_w[k] for k in self._genre_dense]).reshape(
+            len(self._genre_dense), len(self.genre_classes)
+        )
 
     @classmethod
     def load(cls, path: Path | None = None) -> AboutModel:
@@ -489,15 +494,11 @@ class AboutModel:
         """The genre from the dense features and the post's lemmas (`ordered`: sorted)."""
         if not self.genre_classes:
             return None
-        z = list(self.genre_bias)
-        for k, v in feats.items():
-            ws = self.genre_w.get(k)
-            if ws and v:
-                for i, w in enumerate(ws):
-                    z[i] += w * v
+        values = [feats.get(k, 0.0) for k in self._genre_dense]
+        z = np.array(self.genre_bias) + np.dot(values, self._genre_dense_matrix)
         rows = list(filter(None, map(self._genre_rows.get, ordered)))
         if rows:
-            z = np.array(z) + self._genre_matrix[rows].sum(axis=0)
+            z += self._genre_matrix[rows].sum(axis=0)
         return self.genre_classes[int(np.argmax(z))]  # the first best, as max() would take
 
     @staticmethod
@@ -517,9 +518,9 @@ class AboutModel:
         if themes:
             parts.append(f"themes {', '.join(themes[:4])}")
         sign = 1 if in_scope else -1
-        words = [
-            k for k, w in sorted(word_parts.items(), key=lambda kw: (-sign * kw[1], kw[0])) if sign * w > 0.05
-        ][:4]
+        # Only the words that pushed the decision its way are sorted: a post has dozens of words.
+        pushed = [(k, w) for k, w in word_parts.items() if sign * w > 0.05]
+        words = [k for k, _ in sorted(pushed, key=lambda kw: (-sign * kw[1], kw[0]))[:4]]
         if words:
             parts.append(("words " if in_scope else "domestic words ") + ", ".join(words))
         return f"{'in' if in_scope else 'out of'} scope ({score:.2f}): " + "; ".join(parts)
