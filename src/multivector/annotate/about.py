@@ -400,6 +400,7 @@ class AboutModel:
             {k: dict(enumerate(ws)) for k, ws in self.genre_lemmas.items()}, range(len(self.genre_classes))
         )
         # The genre's few dense features as one matrix too: a post's values meet it in one dot.
+        self._genre_bias_vec = np.array(self.genre_bias, dtype=float)
         self._genre_dense = sorted(self.genre_w)
         self._genre_dense_matrix = np.array([self.genre_w[k] for k in self._genre_dense]).reshape(
             len(self._genre_dense), len(self.genre_classes)
@@ -495,7 +496,7 @@ class AboutModel:
         if not self.genre_classes:
             return None
         values = [feats.get(k, 0.0) for k in self._genre_dense]
-        z = np.array(self.genre_bias) + np.dot(values, self._genre_dense_matrix)
+        z = self._genre_bias_vec + np.dot(values, self._genre_dense_matrix)
         rows = list(filter(None, map(self._genre_rows.get, ordered)))
         if rows:
             z += self._genre_matrix[rows].sum(axis=0)
