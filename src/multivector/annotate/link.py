@@ -155,13 +155,17 @@ def make_stream(text: str, lang: str | None, vocab: frozenset[str] | set[str]) -
 class PhraseIndex:
     """Phrases indexed by what their first word accepts: lemma, surface or lemma prefix."""
 
+    STARTING_LIMIT = 100_000  # word forms whose starting phrases are remembered
+
     def __init__(self) -> None:
         self.by_lemma: dict[str, list[Phrase]] = defaultdict(list)
         self.by_surface: dict[str, list[Phrase]] = defaultdict(list)
         self.by_prefix: dict[str, list[Phrase]] = defaultdict(list)  # keyed by the prefix's first 3 letters
         self.vocab: set[str] = set()  # every whole lemma any slot accepts
+        self._starting: dict[tuple[str, str], tuple[Phrase, ...]] = {}
 
     def add(self, phrase: Phrase) -> None:
+        self._starting.clear()
         first = phrase.slots[0]
         for lem_ in first.lemmas:
             self.by_lemma[lem_].append(phrase)
@@ -192,26 +196,30 @@ class PhraseIndex:
             ]
         return [i for i, (lm, sf) in enumerate(pairs) if lm in by_lemma or sf in by_surface]
 
+    def starting(self, surface: str, lem_: str) -> tuple[Phrase, ...]:
+        """The phrases whose first word accepts this word, remembered per (lemma, surface):
+        a phrase list is filtered once per word form, not at every occurrence."""
+        key = (lem_, surface)
+        found = self._starting.get(key)
+        if found is None:
+            cands = self.by_lemma.get(lem_, [])
+            cands = cands + self.by_surface.get(surface, [])
+            if self.by_prefix:
+                cands = cands + self.by_prefix.get(lem_[:3], [])
+            found = tuple(ph for ph in cands if ph.slots[0].accepts(surface, lem_))
+            if len(self._starting) >= self.STARTING_LIMIT:
+                self._starting.clear()
+            self._starting[key] = found
+        return found
+
     def matches_at(self, s: Stream, i: int) -> list[tuple[Phrase, int]]:
         """Every phrase that matches the words from i on, with the index after its last word."""
-        surface = s.surfaces[i]
-        lem_ = s.lemmas[i]
-        cands = self.by_lemma.get(lem_)
-        more = self.by_surface.get(surface)
-        if more:
-            cands = cands + more if cands else more
-        if self.by_prefix:
-            more = self.by_prefix.get(lem_[:3])
-            if more:
-                cands = cands + more if cands else more
-        if not cands:
-            return []
         out = []
         n = len(s.lemmas)
-        for ph in cands:
+        for ph in self.starting(s.surfaces[i], s.lemmas[i]):
             slots = ph.slots
             end = i + len(slots)
-            if end > n or not slots[0].accepts(surface, lem_):
+            if end > n:
                 continue
             for k in range(1, len(slots)):
                 j = i + k
