@@ -145,6 +145,17 @@ def test_format_name_hides_its_partner_but_not_other_mentions(ann):
         ("Шведский стол и сокращение штата; в вене тромб.", "ru", []),  # SE, US (Штаты), AT (Вена)
         ("Читайте https://www.bbc.com/russian/x и t.me/russia_today.", "ru", []),  # links
         ("Ол ағылшын және неміс тілін үйренеді.", "kk", []),  # language names
+        ("ФК Астана обыграл соперника; урок японского языка.", "ru", []),  # a club, a language
+        ("Kazakh-language papers praised FC Astana; the Uzbek language is taught.", "en", []),
+        ("Қытай тілі мен жапон тілін оқиды.", "kk", []),
+        ("Kazakhstan's language policy.", "en", ["KZ"]),  # the state's own policy
+        ("Для Москвы язык — канал влияния.", "ru", ["RU"]),  # the capital, not an adjective
+        ("Бұл жолы Астана тіл саясатын өзгертпеді.", "kk", ["KZ"]),
+        # Universities named after two states or a city; a plural is the countries' universities.
+        ("Студенты казахско-турецкого университета и китайских университетов.", "ru", ["CN"]),
+        ("Kazakh-British Technical University and the UK's Cardiff University.", "en", ["GB"]),
+        ("Қазақ-неміс университеті келісімге қол қойды.", "kk", []),
+        ("Astana Medical University hosted a forum.", "en", []),
         ("Сердцу милей дом, милые дети. Дуда играет.", "ru", []),  # «милей» (dearer), a bagpipe
         ("Elephant tusks are ivory.", "en", []),
         ("Польша и Дуда; Милей в Аргентине.", "ru", ["AR", "PL", "duda", "milei"]),

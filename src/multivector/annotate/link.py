@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from multivector.annotate.stopwords import is_stop
 from multivector.annotate.tokens import WORD_RE, lemma, lemma_cache
 from multivector.knowledge.loader import Actor, Knowledge, Term
 from multivector.model import InputError, Mention
@@ -499,13 +500,64 @@ def actor_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
 
 OPEN_QUOTES = frozenset("«\"“„'")
 CLOSE_QUOTES = frozenset("»\"”“'")
+# A state's name or adjective right before a language noun names the language (казахский
+# язык, қазақ тілі, Kazakh-language press), and right after a sports club's abbreviation it
+# names the club (ФК Астана, FC Astana): in neither is the state a party. Lemmas, as
+# `tokens.lemma` gives them.
+LANGUAGE_AFTER = frozenset({"язык", "тіл", "language"})
+CLUB_BEFORE = frozenset({"фк", "fc", "хк", "hc"})
+# A university named after states or a city: the joint ones by a compound of two states
+# (казахско-турецкий университет, Kazakh-British Technical University), and in English any
+# capitalised name that ends in University (Astana Medical University).
+UNIVERSITY = frozenset({"университет", "university"})
+
+
+def _names_a_language(s: Stream, i: int, end: int) -> bool:
+    """Words i..end-1, an actor's alias, name a language: a language noun follows.
+
+    Only where the alias reads as the language's adjective: Russian and Kazakh write that in
+    lower case, so a capital inside a sentence is the state or its capital (Для Москвы язык —
+    главный канал; Астана тіл саясатын ...); English capitalises both, and only a possessive
+    is the state (Kazakhstan's language policy)."""
+    if end >= len(s) or s.lemmas[end] not in LANGUAGE_AFTER or not s.joined(end):
+        return False
+    first = s.surfaces[i]
+    if _CYRILLIC.search(first):
+        # A capital opening a sentence or what follows a colon says nothing.
+        return first[:1].islower() or i == 0 or not s.joined(i) or ":" in s.text[s.ends[i - 1] : s.starts[i]]
+    return not _possessive(s.surfaces[end - 1])
+
+
+def _possessive(word: str) -> bool:
+    return word.endswith(("'s", "’s"))
+
+
+def _names_a_university(s: Stream, i: int, end: int) -> bool:
+    """Words i..end-1, an actor's alias, begin the name of a university (`UNIVERSITY`)."""
+    j = end  # past the compound's other parts: казахско-турецкий, Kazakh-British
+    while j < len(s) and s.text[s.ends[j - 1] : s.starts[j]] == "-":
+        j += 1
+    compound = j > end or (i > 0 and s.text[s.ends[i - 1] : s.starts[i]] == "-")
+    if not compound and _possessive(s.surfaces[end - 1]):
+        return False  # the UK's Cardiff University: the state, then the university
+    for k in range(j, min(j + 3, len(s))):  # then at most two words before the noun
+        if not s.joined(k):
+            return False
+        word = s.surfaces[k]
+        if s.lemmas[k] in UNIVERSITY:
+            return compound or word == "University"
+        if not (word[:1].isupper() or compound) or (compound and is_stop(s.lemmas[k])):
+            return False
+    return False
 
 
 def link(s: Stream, index: PhraseIndex) -> list[Mention]:
     """Leftmost-longest matching of the actor index over a stream.
 
-    Two rules on top of the tables: a country named alone inside quotes is the name of
-    something else («Астана» the football club, «Казахстан» the TV channel), and a `weak`
+    Rules on top of the tables: a country named alone inside quotes is the name of something
+    else («Астана» the football club, «Казахстан» the TV channel), and so is one before a
+    language noun, after a club's abbreviation or at the head of a university's name
+    (`LANGUAGE_AFTER`, `CLUB_BEFORE`, `UNIVERSITY`); a `weak`
     alias counts only when the post names the actor, its country or its partner otherwise.
     """
     out: list[Mention] = []
@@ -525,11 +577,15 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
         if best.payload is not None:
             start, stop = s.starts[i], s.ends[end - 1]
             actor_id, kind, context = best.payload
-            if (
-                kind == "country"
-                and end == i + 1
-                and text[start - 1 : start] in OPEN_QUOTES
-                and text[stop : stop + 1] in CLOSE_QUOTES
+            if kind == "country" and (
+                (
+                    end == i + 1
+                    and text[start - 1 : start] in OPEN_QUOTES
+                    and text[stop : stop + 1] in CLOSE_QUOTES
+                )
+                or _names_a_language(s, i, end)
+                or _names_a_university(s, i, end)
+                or (i > 0 and s.lemmas[i - 1] in CLUB_BEFORE and s.joined(i))
             ):
                 next_free = end
                 continue
