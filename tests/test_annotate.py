@@ -156,6 +156,9 @@ def test_format_name_hides_its_partner_but_not_other_mentions(ann):
         ("Kazakh-British Technical University and the UK's Cardiff University.", "en", ["GB"]),
         ("Қазақ-неміс университеті келісімге қол қойды.", "kk", []),
         ("Astana Medical University hosted a forum.", "en", []),
+        # Another first name before a surname: a relative or a namesake, not the listed person.
+        ("Иван Бортников возглавил банк; Ахмату Кадырову поставили памятник.", "ru", []),
+        ("Даниил Медведев выиграл турнир, Дмитрий Медведев промолчал.", "ru", ["medvedev"]),
         ("Сердцу милей дом, милые дети. Дуда играет.", "ru", []),  # «милей» (dearer), a bagpipe
         ("Elephant tusks are ivory.", "en", []),
         ("Польша и Дуда; Милей в Аргентине.", "ru", ["AR", "PL", "duda", "milei"]),

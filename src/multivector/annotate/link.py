@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from multivector.annotate.stopwords import is_stop
-from multivector.annotate.tokens import WORD_RE, lemma, lemma_cache
+from multivector.annotate.tokens import WORD_RE, lemma, lemma_cache, ru_given_name, ru_known_word
 from multivector.knowledge.loader import Actor, Knowledge, Term
 from multivector.model import InputError, Mention
 
@@ -278,7 +278,7 @@ def ru_name_forms(word: str) -> list[str]:
 
 @dataclass(slots=True)
 class _Entry:
-    payload: Any  # (actor id, kind, context ids or None) or None for an exclusion
+    payload: Any  # (actor id, kind, context ids or None, given names or None) or None for an exclusion
     term: Term
     own: bool  # written in the table's language (or "any")
 
@@ -458,6 +458,7 @@ def build_actor_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
     for actor in knowledge.actors.values():
         person = actor.kind == "person"
         context = frozenset(x for x in (actor.id, actor.country, *actor.partners) if x)
+        given = _given_names(actor) if person else None
         for mode, term in _actor_terms(actor):
             slots, key = _slots(mode, term.text, lang, person, term.lang)
             if not slots:
@@ -465,7 +466,7 @@ def build_actor_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
             if mode == "exclude":
                 payload = None
             else:
-                payload = (actor.id, actor.kind, context if mode == "weak" else None)
+                payload = (actor.id, actor.kind, context if mode == "weak" else None, given)
             own = term.lang == "any" or term.lang == lang or lang is None
             new = _Entry(payload, term, own)
             old = entries.get(key)
@@ -551,6 +552,30 @@ def _names_a_university(s: Stream, i: int, end: int) -> bool:
     return False
 
 
+def _given_names(actor: Actor) -> frozenset[str]:
+    """The first names a person's names and aliases give (Дмитрий, Dmitry), lower case."""
+    words = set()
+    for mode, term in _actor_terms(actor):
+        parts = term.text.split()
+        if mode != "exclude" and len(parts) > 1:
+            words.update(ru_given_name(p) or p.lower() for p in parts[:-1])
+    return frozenset(words)
+
+
+def _someone_else(s: Stream, i: int, given: frozenset[str]) -> bool:
+    """A person's surname, named alone, right after another first name: a namesake or a relative
+    (Иван Бортников, the director's son; Ахмат Кадыров, the father; Джилл Байден). Russian
+    first names only: pymorphy3 knows them; a short form of the person's own (Тони for
+    Энтони) is the person."""
+    if i == 0 or s.text[s.ends[i - 1] : s.starts[i]] != " " or not s.surfaces[i - 1][:1].isupper():
+        return False
+    before = s.surfaces[i - 2] if i > 1 and s.text[s.ends[i - 2] : s.starts[i - 1]] == " " else ""
+    if before.istitle() and (not ru_known_word(before) or ru_given_name(before)):
+        return False  # the end of another full name (Эмомали Рахмон Путинге ...)
+    first = ru_given_name(s.surfaces[i - 1])
+    return first is not None and not any(g.endswith(first) for g in given)
+
+
 def link(s: Stream, index: PhraseIndex) -> list[Mention]:
     """Leftmost-longest matching of the actor index over a stream.
 
@@ -576,7 +601,7 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
                 best, end = ph, e
         if best.payload is not None:
             start, stop = s.starts[i], s.ends[end - 1]
-            actor_id, kind, context = best.payload
+            actor_id, kind, context, given = best.payload
             if kind == "country" and (
                 (
                     end == i + 1
@@ -587,6 +612,9 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
                 or _names_a_university(s, i, end)
                 or (i > 0 and s.lemmas[i - 1] in CLUB_BEFORE and s.joined(i))
             ):
+                next_free = end
+                continue
+            if given is not None and end == i + 1 and _someone_else(s, i, given):
                 next_free = end
                 continue
             mention = Mention(start, stop, text[start:stop], actor_id, kind)

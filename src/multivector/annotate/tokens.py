@@ -96,6 +96,25 @@ def _known_word_lemma(word: str) -> str | None:
     return d.build_normal_form(*best) if best is not None else None
 
 
+@lru_cache(maxsize=20_000)
+def ru_known_word(word: str) -> bool:
+    """A Russian word of pymorphy3's dictionary (in any case), not a guess at an unknown one."""
+    if not _CYRILLIC.search(word) or _KAZAKH_ONLY.search(word):
+        return False
+    return _morph().word_is_known(word.lower())
+
+
+@lru_cache(maxsize=20_000)
+def ru_given_name(word: str) -> str | None:
+    """The normal form of a Russian first name («Ивана» -> 'иван'), None for any other word:
+    a word of pymorphy3's dictionary whose most probable reading carries the Name tag (a guess
+    at an unknown word would take Kazakh words such as «Астанада» for names)."""
+    if not ru_known_word(word):
+        return None
+    parse = _morph().parse(word.lower())[0]
+    return parse.normal_form.replace("ё", "е") if "Name" in parse.tag else None
+
+
 @lru_cache(maxsize=200_000)
 def en_stem(word: str) -> str:
     """Light English stemming: possessives and plurals only ('sanctions' -> 'sanction')."""
