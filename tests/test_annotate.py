@@ -246,6 +246,30 @@ def test_theme_rules(ann, text, lang, expected):
     assert themes(ann, text, lang) == expected
 
 
+def _theme_words(ann, text: str, lang: str) -> set[str]:
+    """Every word any theme pattern (strong or weak) hits, found theme or not."""
+    from multivector.annotate.link import link, make_stream
+    from multivector.annotate.themes import evidence
+
+    lang, actor_index, theme_tables, vocab = ann._tables(lang)
+    stream = make_stream(text, lang, vocab)
+    raw = evidence(stream, link(stream, actor_index), theme_tables).raw
+    return {text[a:b] for hits in raw.values() for a, b, _, _ in hits}
+
+
+def test_english_words_that_only_begin_like_a_theme_word_are_no_evidence(ann):
+    # import* once took "important", invest* "investigators", drill* "drilling" (of wells).
+    text = (
+        "It is important, investigators say, that drilling stops. The trade-offs are dramatic: "
+        "training was blocked and the matter dealt with."
+    )
+    assert _theme_words(ann, text, "en") == set()
+    kept = "Kazakhstan imports cars, invested in a plant; army drills; a bloc; a deal; a train; a drama."
+    assert {"imports", "invested", "drills", "bloc", "deal", "train", "drama"} <= _theme_words(
+        ann, kept, "en"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # in_scope: international relations as the subject, whoever reads the post
 
