@@ -270,6 +270,17 @@ def test_english_words_that_only_begin_like_a_theme_word_are_no_evidence(ann):
     )
 
 
+def test_russian_and_kazakh_words_that_only_begin_like_a_theme_word_are_no_evidence(ann):
+    # балансир* took IT load balancing, телеком* «телекомпания», өнер* (art) «өнеркәсіп» (industry).
+    ru = "Балансировка нагрузки и балансировщик; телекомпания «Мир»; он заводит машину."
+    assert _theme_words(ann, ru, "ru") == set()
+    assert {"балансировать", "телекоммуникаций", "завода"} <= _theme_words(
+        ann, "Астана продолжит балансировать; рынок телекоммуникаций; сборка завода.", "ru"
+    )
+    assert "өнеркәсібі" not in _theme_words(ann, "Қазақстанның өнеркәсібі өсті.", "kk")
+    assert "өнері" in _theme_words(ann, "Корей өнері мен мәдениеті.", "kk")
+
+
 # ---------------------------------------------------------------------------------------------
 # in_scope: international relations as the subject, whoever reads the post
 
