@@ -535,6 +535,8 @@ def _possessive(word: str) -> bool:
 
 def _names_a_university(s: Stream, i: int, end: int) -> bool:
     """Words i..end-1, an actor's alias, begin the name of a university (`UNIVERSITY`)."""
+    if UNIVERSITY.isdisjoint(s.lemmas[end : end + 5]):
+        return False  # the common case, decided without a look at the words between
     j = end  # past the compound's other parts: казахско-турецкий, Kazakh-British
     while j < len(s) and s.text[s.ends[j - 1] : s.starts[j]] == "-":
         j += 1
