@@ -566,8 +566,8 @@ def _given_names(actor: Actor) -> frozenset[str]:
 
 def _someone_else(s: Stream, i: int, given: frozenset[str]) -> bool:
     """A person's surname, named alone, right after another first name: a namesake or a relative
-    (Иван Бортников, the director's son; Ахмат Кадыров, the father; Джилл Байден). Russian
-    first names only: pymorphy3 knows them; a short form of the person's own (Тони for
+    (Иван Бортников, the director's son; Ахмат Кадыров, the father; Даниил Медведев). Russian
+    first names of pymorphy3's dictionary only; a short form of the person's own (Тони for
     Энтони) is the person."""
     if i == 0 or s.text[s.ends[i - 1] : s.starts[i]] != " " or not s.surfaces[i - 1][:1].isupper():
         return False
@@ -584,8 +584,9 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
     Rules on top of the tables: a country named alone inside quotes is the name of something
     else («Астана» the football club, «Казахстан» the TV channel), and so is one before a
     language noun, after a club's abbreviation or at the head of a university's name
-    (`LANGUAGE_AFTER`, `CLUB_BEFORE`, `UNIVERSITY`); a `weak`
-    alias counts only when the post names the actor, its country or its partner otherwise.
+    (`LANGUAGE_AFTER`, `CLUB_BEFORE`, `UNIVERSITY`); a person's surname alone after another
+    first name is someone else (`_someone_else`); a `weak` alias counts only when the post
+    names the actor, its country or its partner otherwise.
     """
     out: list[Mention] = []
     weak: list[tuple[Mention, frozenset[str]]] = []
