@@ -98,10 +98,14 @@ class Stream:
     def __len__(self) -> int:
         return len(self.lemmas)
 
+    def gap(self, j: int) -> str:
+        """The text between word j-1 and word j."""
+        return self.text[self.ends[j - 1] : self.starts[j]]
+
     def joined(self, j: int, connector: bool = False) -> bool:
         """True when word j continues the phrase of word j-1: no sentence break between them
         and, if `connector`, a dash or plus (Центральная Азия – Китай, C5+1)."""
-        gap = self.text[self.ends[j - 1] : self.starts[j]]
+        gap = self.gap(j)
         if connector:
             return bool(_CONNECTOR.search(gap)) and not _BREAK.search(gap)
         if gap == " " or gap == "-":
@@ -525,7 +529,7 @@ def _names_a_language(s: Stream, i: int, end: int) -> bool:
     first = s.surfaces[i]
     if _CYRILLIC.search(first):
         # A capital opening a sentence or what follows a colon says nothing.
-        return first[:1].islower() or i == 0 or not s.joined(i) or ":" in s.text[s.ends[i - 1] : s.starts[i]]
+        return first[:1].islower() or i == 0 or not s.joined(i) or ":" in s.gap(i)
     return not _possessive(s.surfaces[end - 1])
 
 
@@ -538,9 +542,9 @@ def _names_a_university(s: Stream, i: int, end: int) -> bool:
     if UNIVERSITY.isdisjoint(s.lemmas[end : end + 5]):
         return False  # the common case, decided without a look at the words between
     j = end  # past the compound's other parts: казахско-турецкий, Kazakh-British
-    while j < len(s) and s.text[s.ends[j - 1] : s.starts[j]] == "-":
+    while j < len(s) and s.gap(j) == "-":
         j += 1
-    compound = j > end or (i > 0 and s.text[s.ends[i - 1] : s.starts[i]] == "-")
+    compound = j > end or (i > 0 and s.gap(i) == "-")
     if not compound and _possessive(s.surfaces[end - 1]):
         return False  # the UK's Cardiff University: the state, then the university
     for k in range(j, min(j + 3, len(s))):  # then at most two words before the noun
@@ -549,7 +553,8 @@ def _names_a_university(s: Stream, i: int, end: int) -> bool:
         word = s.surfaces[k]
         if s.lemmas[k] in UNIVERSITY:
             return compound or word == "University"
-        if not (word[:1].isupper() or compound) or (compound and is_stop(s.lemmas[k])):
+        # Between them: words of the name (технический, Technical), not a conjunction or the like.
+        if is_stop(s.lemmas[k]) if compound else not word[:1].isupper():
             return False
     return False
 
@@ -569,9 +574,9 @@ def _someone_else(s: Stream, i: int, given: frozenset[str]) -> bool:
     (Иван Бортников, the director's son; Ахмат Кадыров, the father; Даниил Медведев). Russian
     first names of pymorphy3's dictionary only; a short form of the person's own (Тони for
     Энтони) is the person."""
-    if i == 0 or s.text[s.ends[i - 1] : s.starts[i]] != " " or not s.surfaces[i - 1][:1].isupper():
+    if i == 0 or s.gap(i) != " " or not s.surfaces[i - 1][:1].isupper():
         return False
-    before = s.surfaces[i - 2] if i > 1 and s.text[s.ends[i - 2] : s.starts[i - 1]] == " " else ""
+    before = s.surfaces[i - 2] if i > 1 and s.gap(i - 1) == " " else ""
     if before.istitle() and (not ru_known_word(before) or ru_given_name(before)):
         return False  # the end of another full name (Эмомали Рахмон Путинге ...)
     first = ru_given_name(s.surfaces[i - 1])
