@@ -233,6 +233,28 @@ def test_cli_commands_print_tables_and_json(sample_db):
     assert weeks["periods"][0] == "2024-W01"
 
 
+def test_trend_tables_fit_an_80_column_terminal_without_breaking_ids_or_figures(sample_db, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from multivector import cli
+
+    result = json.loads(_cli("--db", str(sample_db), "trends", "--year", "2024", "--json").stdout)
+    assert result["trends"]
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=screen, width=80, highlight=False))
+    cli.print_trends(result)
+    lines = screen.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    text = "\n".join(lines)
+    for tr in result["trends"]:
+        # A theme id, a score and a share change are read whole, never folded over two lines.
+        assert tr["theme"] in text
+        assert f"{tr['score']:.3f}" in text
+        assert f"{cli._pct(tr['share_prev'])} → {cli._pct(tr['share'])}" in text
+
+
 def test_cli_bad_options_are_usage_errors(sample_db):
     from multivector.cli import main
 

@@ -25,6 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from multivector import __version__
 from multivector.model import InputError, Problem, one_line
@@ -752,44 +753,61 @@ def trends(
     print_trends(result)
 
 
+# The score components' column heads in the "why" table: short, so that the table fits an
+# 80-column terminal beside the longest theme id; the caption spells them out.
+COMPONENT_HEADS = {
+    "salience": "sal.", "persistence": "pers.", "breadth": "breadth", "reflection": "refl.",
+    "concentration": "conc.", "change": "chg.",
+}  # fmt: skip
+
+
 def print_trends(result: dict, _year: int | None = None) -> None:
-    """The trends of a report (or of `build_trends`) as two Rich tables: ranking, then why."""
+    """The trends of a report (or of `build_trends`) as Rich tables: the ranking, why each trend
+    scored as it did, and its key terms. Figures never wrap: the words take what width is left."""
     y, y0 = _labels(result)
     if not result["trends"]:
         err.print(f"no trends for {y}: no in-scope posts with themes in that period", markup=False)
         return
     unit = (result.get("period") or {}).get("unit") or "month"
     table = Table(title=f"Key trends of {y} ({result['country']}), against {y0}")
-    for col, justify in (("#", "right"), ("trend", "left"), ("score", "right"), ("posts", "right"),
-                         (f"share {y0} → {y}", "right"), ("channels", "right"), (f"{unit}s", "right"),
-                         ("partners", "left")):  # fmt: skip
-        table.add_column(col, justify=justify, overflow="fold")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("trend (partners)")
+    for col in ("score", "posts", f"share {y0}\n→ {y}", "channels", f"{unit}s"):
+        table.add_column(col, justify="right", no_wrap=True)
     for tr in result["trends"]:
         partners = ", ".join(f"{p['vector']} {100 * p['share']:.0f}%" for p in tr["partners"][:3])
+        label = Text(tr["label"])
+        if partners:
+            label.append("\n" + partners, style="dim")
         table.add_row(
             str(tr["rank"]),
-            tr["label"],
+            label,
             f"{tr['score']:.3f}",
             str(tr["posts"]),
             f"{_pct(tr['share_prev'])} → {_pct(tr['share'])}",
             str(tr["sources"]),
             f"{tr['months']}/{tr['months_total']}",
-            partners,
         )
     out.print(table)
+    names = [k for k in COMPONENT_HEADS if k in result["trends"][0]["components"]]
+    legend = ", ".join(f"{COMPONENT_HEADS[k]} {k}" for k in names if COMPONENT_HEADS[k] != k)
     parts = Table(
-        title="Why: score components (concentration enters the score as 1 − concentration), key terms"
+        title="Why: the score's components",
+        caption=f"{legend}; concentration enters the score as 1 − concentration",
     )
-    names = [k for k in ("salience", "persistence", "breadth", "reflection", "concentration", "change")
-             if k in result["trends"][0]["components"]]  # fmt: skip
-    for col in ("#", "id", *names, "terms"):
-        parts.add_column(col, justify="left" if col in ("id", "terms") else "right", overflow="fold")
+    parts.add_column("#", justify="right", no_wrap=True)
+    parts.add_column("id", no_wrap=True)
+    for k in names:
+        parts.add_column(COMPONENT_HEADS[k], justify="right", no_wrap=True)
+    terms = Table(title="Key terms")
+    terms.add_column("#", justify="right", no_wrap=True)
+    terms.add_column("terms")
     for tr in result["trends"]:
         c = tr["components"]
-        parts.add_row(
-            str(tr["rank"]), tr["theme"], *(f"{c[k]:.2f}" for k in names), ", ".join(tr["terms"][:4])
-        )
+        parts.add_row(str(tr["rank"]), tr["theme"], *(f"{c[k]:.2f}" for k in names))
+        terms.add_row(str(tr["rank"]), ", ".join(tr["terms"][:4]))
     out.print(parts)
+    out.print(terms)
     if result["bursts"]:
         out.print(
             "[dim]single bursts, left to the events list: "
