@@ -96,7 +96,7 @@ def score(items: list[dict], predictions: list[dict], by: str = "lang") -> dict:
     genre_ok = genre_n = 0
     unlinked = 0  # subjects the gazetteer never found: no salience model can recover them
     for d, p in zip(items, predictions, strict=True):
-        group = d.get(by) or "all"
+        group = "all" if d.get(by) in (None, "") else str(d[by])  # a bool field too (--by in_scope)
         gold_s, found_s = ({1} if d["in_scope"] else set()), ({1} if p["in_scope"] else set())
         scope.add(gold_s, found_s)
         scope_by[group].add(gold_s, found_s)
