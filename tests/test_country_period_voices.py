@@ -168,6 +168,28 @@ def test_thin_volumes_warn(db):
     assert ("gap", None) in kinds  # months with no posts at all inside the data's span
 
 
+def test_a_comparison_period_with_posts_but_none_in_scope_is_named(db):
+    """Posts were collected in 2023 (an IT channel before the foreign-policy ones came), none in
+    scope: every share of 2023 is empty, so the report says that no change can be measured, and
+    a month of 2024 with posts but none in scope is thin like a month with one."""
+    with Store.open(db) as store:
+        c = Corpus(store)
+        for m in range(1, 13):
+            c.add("it", date(2023, m, 5), in_scope=False)
+            c.add("it", date(2024, m, 5), in_scope=False)
+            if m > 1:
+                for d in (3, 10, 17, 24, 28):
+                    c.add("alpha", date(2024, m, d), themes={"trade": "товарооборот"}, actors=["CN"])
+        c.flush()
+        report = build_events(store, lexicon(), 2024)
+    issues = report["coverage"]["issues"]
+    (none,) = [i for i in issues if i["kind"] == "none_in_scope"]
+    assert (none["which"], none["label"], none["posts"]) == ("comparison", "2023", 12)
+    (thin,) = [i for i in issues if i["kind"] == "thin_months"]
+    assert thin["months"] == ["2024-01"]
+    assert any("12 posts, none of them in scope" in w for w in report["coverage"]["warnings"])
+
+
 # ---- any period ---------------------------------------------------------------------------------
 
 

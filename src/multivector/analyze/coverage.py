@@ -13,8 +13,11 @@ posts the figures count, it finds what a reader must know before trusting a comp
   well before its last: "well" is the slack, or three of the channel's usual gaps between
   posts when that is longer. Shares then compare different sets of sources.
 - **thin**: fewer than `min_posts` in-scope content posts in the period or the comparison
-  period (shares and scores rest on few posts), or months of the period with fewer than
-  `min_unit_posts` (their monthly figures are noise).
+  period (shares and scores rest on few posts), or months of the period with posts but fewer
+  than `min_unit_posts` in scope (their monthly figures are noise).
+- **none in scope**: the period or the comparison period holds posts, none of them in scope (a
+  channel of IT news before the foreign-policy channels were added): its shares are empty, so a
+  change against it is no change at all.
 
 Each finding is an issue `{kind, ...}`; report/labels.py words them in the report's language.
 """
@@ -92,6 +95,10 @@ def coverage(
             issues.append({"kind": "gap", "months": gaps})
         issues += _channels(chans, total, first_date, last_date, slack_days(period), opt)
     n_cur, n_prev = len(cur), (len(before) if before is not None else 0)
+    for which, p, n in (("period", period, n_cur), ("comparison", prev, n_prev)):
+        collected = sum(v for m, v in per_month.items() if p.start[:7] <= m <= p.last.isoformat()[:7])
+        if collected and not n:
+            issues.append({"kind": "none_in_scope", "which": which, "label": p.label, "posts": collected})
     if 0 < n_cur < opt.min_posts:
         issues.append({"kind": "thin", "which": "period", "label": period.label, "posts": n_cur})
     if 0 < n_prev < opt.min_posts:
@@ -99,7 +106,12 @@ def coverage(
     if len(cur) >= opt.min_posts:
         units = period_span(period.start, period.end, "month")
         counts = np.bincount(period_index(cur.day, units, "month") + 1, minlength=len(units) + 1)[1:]
-        thin = [u for u, n in zip(units, counts, strict=True) if 0 < n < opt.min_unit_posts]
+        # A month with posts but none in scope is as thin as one with a single post in scope.
+        thin = [
+            u
+            for u, n in zip(units, counts, strict=True)
+            if n < opt.min_unit_posts and (n or per_month.get(u))
+        ]
         if thin:
             issues.append({"kind": "thin_months", "months": thin, "min": opt.min_unit_posts})
     channels = [

@@ -844,6 +844,8 @@ COVERAGE_TEXT: dict[str, dict[str, str]] = {
         "thin_period": "Only {posts} in scope in {label}: shares and scores rest on few posts.",
         "thin_comparison": "Only {posts} in scope in {label}, the comparison period: changes against it are rough.",
         "thin_months": "Fewer than {min} in-scope posts in {months}: the monthly figures there are noise.",
+        "none_in_scope_period": "{label} holds {posts}, none of them in scope: the report has nothing to stand on.",
+        "none_in_scope_comparison": "{label}, the period it is compared with, holds {posts}, none of them in scope: its shares are empty, and changes against it cannot be measured.",
     },
     "ru": {
         "empty_period": "За {label} нет ни одного поста: отчёту не на что опереться.",
@@ -856,6 +858,8 @@ COVERAGE_TEXT: dict[str, dict[str, str]] = {
         "thin_period": "За {label} всего {posts} по теме: доли и баллы опираются на немногие посты.",
         "thin_comparison": "За {label} — период сравнения — всего {posts} по теме: изменения приблизительны.",
         "thin_months": "Меньше {min} постов по теме за {months}: помесячные цифры там — шум.",
+        "none_in_scope_period": "За {label} собрано {posts}, но ни одного по теме: отчёту не на что опереться.",
+        "none_in_scope_comparison": "За {label} — период сравнения — собрано {posts}, но ни одного по теме: его доли пусты, изменения измерить нельзя.",
     },
     "kk": {
         "empty_period": "{label} бойынша бірде-бір жазба жоқ: есептің сүйенері жоқ.",
@@ -868,6 +872,8 @@ COVERAGE_TEXT: dict[str, dict[str, str]] = {
         "thin_period": "{label} бойынша тақырыпқа қатысты небәрі {posts}: үлестер мен балдар аз жазбаға сүйенеді.",
         "thin_comparison": "Салыстыру кезеңі ({label}) бойынша тақырыпқа қатысты небәрі {posts}: өзгерістер шамамен ғана.",
         "thin_months": "{months} бойынша тақырыпқа қатысты жазбалар {min}-ден аз: ол айлардағы цифрлар — шу.",
+        "none_in_scope_period": "{label} бойынша {posts} жиналды, бірақ тақырыпқа қатыстысы жоқ: есептің сүйенері жоқ.",
+        "none_in_scope_comparison": "Салыстыру кезеңі ({label}) бойынша {posts} жиналды, бірақ тақырыпқа қатыстысы жоқ: оның үлестері бос, өзгерісті өлшеу мүмкін емес.",
     },
 }
 
@@ -884,7 +890,7 @@ def _month_list(months: list[str], lang: str) -> str:
 def coverage_warning(issue: dict, lang: str) -> str:
     """One coverage issue (analyze/coverage.py) as a sentence in the report's language."""
     kind = str(issue.get("kind"))
-    key = f"{kind}_{issue['which']}" if kind in ("empty", "partial", "thin") else kind
+    key = f"{kind}_{issue['which']}" if kind in ("empty", "partial", "thin", "none_in_scope") else kind
     text = COVERAGE_TEXT[lang].get(key)
     if text is None:
         return kind
