@@ -154,6 +154,27 @@ def test_a_channel_that_starts_mid_year_warns(db):
     assert "posts posts" not in line and re.search(r"\(\d+ posts\)", line), line  # the count is worded once
 
 
+def test_many_channels_that_start_mid_year_make_one_warning(db):
+    """A folder of channels collected at different times: each start stays an issue, and the
+    warnings name them in one sentence, the largest first, instead of one line each."""
+    with Store.open(db) as store:
+        c = Corpus(store)
+        _full_years(c)
+        late = [f"late{k}" for k in range(8)]
+        for k, channel in enumerate(late):
+            monthly(
+                c, 2024, 6 + k % 3, [channel], months=range(7 + k % 3, 13), themes={"trade": "товарооборот"}
+            )
+        c.flush()
+        report = build_trends(store, lexicon(), 2024, options=NO_TOPICS)
+    issues = report["coverage"]["issues"]
+    assert sorted(i["channel"] for i in issues if i["kind"] == "channel_starts") == late
+    warnings = [w for w in report["coverage"]["warnings"] if "late" in w]
+    assert len(warnings) == 1 and warnings[0].startswith("8 channels begin only after")
+    assert warnings[0].count("“late") == 6 and "and 2 more" in warnings[0]
+    assert "“late2”" not in warnings[0] and "“late5”" not in warnings[0]  # the two smallest
+
+
 def test_thin_volumes_warn(db):
     with Store.open(db) as store:
         c = Corpus(store)

@@ -505,7 +505,7 @@ def _period_fields(data: YearData, opt: ReportOptions) -> dict:
 def _coverage(store, data: YearData, opt: ReportOptions, rows: list[tuple] | None = None) -> dict:
     """Posts per month and channel over both periods, and the warnings, in the report's language;
     `rows` are the store's `channel_months` of both periods when already read."""
-    from multivector.report.labels import coverage_warning
+    from multivector.report.labels import coverage_warnings
 
     assert data.period is not None and data.prev_period is not None
     if rows is None:
@@ -521,7 +521,7 @@ def _coverage(store, data: YearData, opt: ReportOptions, rows: list[tuple] | Non
         "first_date": cov["first_date"],
         "last_date": cov["last_date"],
         "months": cov["months"],
-        "warnings": [coverage_warning(issue, opt.lang) for issue in cov["issues"]],
+        "warnings": coverage_warnings(cov["issues"], opt.lang),
         "channels": cov["channels"],
         "issues": cov["issues"],
     }

@@ -846,6 +846,9 @@ COVERAGE_TEXT: dict[str, dict[str, str]] = {
         "thin_months": "Fewer than {min} in-scope posts in {months}: the monthly figures there are noise.",
         "none_in_scope_period": "{label} holds {posts}, none of them in scope: the report has nothing to stand on.",
         "none_in_scope_comparison": "{label}, the period it is compared with, holds {posts}, none of them in scope: its shares are empty, and changes against it cannot be measured.",
+        "channels_start": "{count} begin only after the data's first day: {list}: earlier months lack their voice, so changes partly reflect who was collected.",
+        "channels_stop": "{count} stop before the data's last day: {list}: later months lack their voice, so changes partly reflect who was collected.",
+        "more": "and {n} more",
     },
     "ru": {
         "empty_period": "За {label} нет ни одного поста: отчёту не на что опереться.",
@@ -860,6 +863,9 @@ COVERAGE_TEXT: dict[str, dict[str, str]] = {
         "thin_months": "Меньше {min} постов по теме за {months}: помесячные цифры там — шум.",
         "none_in_scope_period": "За {label} собрано {posts}, но ни одного по теме: отчёту не на что опереться.",
         "none_in_scope_comparison": "За {label} — период сравнения — собрано {posts}, но ни одного по теме: его доли пусты, изменения измерить нельзя.",
+        "channels_start": "{count} появляются только после начала данных: {list}; в более ранних месяцах их голоса нет, и изменения отчасти отражают состав собранных каналов.",
+        "channels_stop": "{count} обрываются до конца данных: {list}; в более поздних месяцах их голоса нет, и изменения отчасти отражают состав собранных каналов.",
+        "more": "и ещё {n}",
     },
     "kk": {
         "empty_period": "{label} бойынша бірде-бір жазба жоқ: есептің сүйенері жоқ.",
@@ -874,6 +880,9 @@ COVERAGE_TEXT: dict[str, dict[str, str]] = {
         "thin_months": "{months} бойынша тақырыпқа қатысты жазбалар {min}-ден аз: ол айлардағы цифрлар — шу.",
         "none_in_scope_period": "{label} бойынша {posts} жиналды, бірақ тақырыпқа қатыстысы жоқ: есептің сүйенері жоқ.",
         "none_in_scope_comparison": "Салыстыру кезеңі ({label}) бойынша {posts} жиналды, бірақ тақырыпқа қатыстысы жоқ: оның үлестері бос, өзгерісті өлшеу мүмкін емес.",
+        "channels_start": "{count} деректердің басынан кейін ғана жаза бастайды: {list}; ертерек айларда олардың үні жоқ, сондықтан өзгерістер ішінара жиналған арналардың құрамын көрсетеді.",
+        "channels_stop": "{count} деректердің соңына дейін тоқтайды: {list}; кейінгі айларда олардың үні жоқ, сондықтан өзгерістер ішінара жиналған арналардың құрамын көрсетеді.",
+        "more": "тағы {n}",
     },
 }
 
@@ -885,6 +894,41 @@ def _month_list(months: list[str], lang: str) -> str:
         name = MONTHS_NOMINATIVE[lang][mm - 1]
         names.append(f"{y} жылғы {name}" if lang == "kk" else f"{name} {y}")
     return ", ".join(names)
+
+
+# Channels that start (or stop) mid-way are worded one by one up to this many; more are one
+# sentence naming the largest of them, so that a folder of twenty channels collected at different
+# times does not open its report with twenty warnings (`issues` keeps every one).
+CHANNELS_ONE_BY_ONE = 3
+CHANNELS_NAMED = 6
+
+
+def coverage_warnings(issues: list[dict], lang: str) -> list[str]:
+    """Every coverage issue as a sentence in the report's language, channels that start or stop
+    mid-way gathered into one sentence each when there are more than CHANNELS_ONE_BY_ONE."""
+    out: list[str] = []
+    grouped = {
+        kind: [i for i in issues if i.get("kind") == kind] for kind in ("channel_starts", "channel_stops")
+    }
+    for issue in issues:
+        kind = issue.get("kind")
+        group = grouped.get(str(kind))
+        if group is None or len(group) <= CHANNELS_ONE_BY_ONE:
+            out.append(coverage_warning(issue, lang))
+        elif issue is group[0]:
+            out.append(_channels_warning(group, lang))
+    return out
+
+
+def _channels_warning(group: list[dict], lang: str) -> str:
+    texts = COVERAGE_TEXT[lang]
+    largest = sorted(group, key=lambda i: (-int(i.get("posts") or 0), str(i.get("channel"))))
+    named = [f"«{i['channel']}» ({i.get('date', '')})" if lang != "en" else f"“{i['channel']}” ({i.get('date', '')})"
+             for i in largest[:CHANNELS_NAMED]]  # fmt: skip
+    if len(group) > CHANNELS_NAMED:
+        named.append(texts["more"].format(n=len(group) - CHANNELS_NAMED))
+    key = "channels_start" if group[0]["kind"] == "channel_starts" else "channels_stop"
+    return texts[key].format(count=count_noun(len(group), "channel", lang), list=", ".join(named))
 
 
 def coverage_warning(issue: dict, lang: str) -> str:
