@@ -154,6 +154,25 @@ def test_a_channel_that_starts_mid_year_warns(db):
     assert "posts posts" not in line and re.search(r"\(\d+ posts\)", line), line  # the count is worded once
 
 
+def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db):
+    """Every share of the comparison period is 0 when none of its posts is in scope: the note
+    then calls no trend "new this year" and names no partner's shift, in any language."""
+    with Store.open(db) as store:
+        c = Corpus(store)
+        for m in range(1, 13):
+            c.add("it", date(2023, m, 5), in_scope=False)
+            for d in (3, 10, 17, 24):
+                c.add("alpha", date(2024, m, d), themes={"trade": "товарооборот"}, actors=["CN"])
+        c.flush()
+        report = build_report(store, lexicon(), 2024, events=0, options=NO_TOPICS)
+    assert report["trends"] and report["trends"][0]["share_prev"] == 0
+    md = render_markdown(report, "en")
+    assert "new this year" not in md and "largest shift" not in md
+    assert "2023: no post in scope to compare with" in md
+    ru = render_markdown(report, "ru")
+    assert "новая тема года" not in ru and "за 2023 нет постов по теме для сравнения" in ru
+
+
 def test_many_channels_that_start_mid_year_make_one_warning(db):
     """A folder of channels collected at different times: each start stays an issue, and the
     warnings name them in one sentence, the largest first, instead of one line each."""

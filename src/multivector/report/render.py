@@ -252,14 +252,21 @@ def _period_view(report: dict, lang: str) -> dict:
     year = report.get("year")
     period = report.get("period") if isinstance(report.get("period"), dict) else None
     prev = report.get("period_prev") if isinstance(report.get("period_prev"), dict) else None
+    # A comparison period with no post in scope (or none at all) gives every share 0 there: no
+    # trend is "new" and no partner "shifted" against it, and the note does not say so.
+    issues = (report.get("coverage") or {}).get("issues") or []
+    baseline = not any(
+        i.get("which") == "comparison" and i.get("kind") in ("empty", "none_in_scope") for i in issues
+    )
     if period is None or period.get("kind") == "year":
         return {"cur": year if year is not None else "", "prev": int(year) - 1 if year is not None else "",
-                "is_year": True, "unit": (period or {}).get("unit") or "month"}  # fmt: skip
+                "is_year": True, "unit": (period or {}).get("unit") or "month", "baseline": baseline}  # fmt: skip
     return {
         "cur": labels.period_name(period, lang, fmt_range) or period.get("label") or "",
         "prev": labels.period_name(prev, lang, fmt_range) or (prev or {}).get("label") or "",
         "is_year": False,
         "unit": period.get("unit") or "month",
+        "baseline": baseline,
     }
 
 
@@ -271,7 +278,8 @@ def tp(key: str, lang: str, pv: dict) -> str:
 
 
 def _share_change(share: Any, prev: Any, pv: dict, lang: str) -> str:
-    return tp("share_change", lang, pv).format(
+    key = "share_change" if pv.get("baseline", True) else "share_alone"
+    return tp(key, lang, pv).format(
         prev=fmt_pct(prev, lang), cur=fmt_pct(share, lang), prev_year=pv["prev"], year=pv["cur"]
     )
 
@@ -292,7 +300,9 @@ def _trend_view(trend: dict, pv: dict, lang: str, vector_colors: dict[str, str],
     share, prev = trend.get("share"), trend.get("share_prev")
     diff = None if share is None or prev is None else float(share) - float(prev)
     # The multiplier is taken from the two shares themselves, so it cannot disagree with them.
-    if share is not None and prev is not None and float(prev) > 0:
+    if not pv.get("baseline", True):
+        diff, growth_text = None, ""
+    elif share is not None and prev is not None and float(prev) > 0:
         growth_text = t("growth", lang).format(g=fmt_ratio(float(share) / float(prev), lang))
     elif share and not prev:
         growth_text = tp("new", lang, pv)
@@ -444,7 +454,9 @@ def _summary(report: dict, lang: str) -> str:
     items = []
     for trend in (report.get("trends") or [])[:3]:
         share, prev = trend.get("share"), trend.get("share_prev")
-        if not prev:
+        if not pv["baseline"]:
+            change = ""
+        elif not prev:
             change = tp("summary_trend_new", lang, pv)
         elif share is not None and abs(float(share) - float(prev)) < 0.0005:
             change = tp("summary_trend_flat", lang, pv).format(prev_year=prev_year)
@@ -453,7 +465,7 @@ def _summary(report: dict, lang: str) -> str:
         else:
             change = tp("summary_trend_change", lang, pv).format(prev=fmt_pct(prev, lang))
         items.append(
-            t("summary_trend_item", lang).format(
+            t("summary_trend_item" if change else "summary_trend_item_alone", lang).format(
                 label=_inner(_trend_label(trend, lang, names), lang), cur=fmt_pct(share, lang), change=change
             )
         )
@@ -479,6 +491,8 @@ def _summary(report: dict, lang: str) -> str:
             )
         )
     balance = report.get("balance") or {}
+    if not pv["baseline"]:
+        return " ".join(sentences)  # shifts and spread against an empty period are no change
     partners = [p for p in balance.get("partners") or [] if _shift(p) is not None]
     if partners:
         biggest = max(partners, key=lambda p: (abs(_shift(p) or 0), str(p.get("vector"))))
