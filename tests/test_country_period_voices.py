@@ -154,7 +154,7 @@ def test_a_channel_that_starts_mid_year_warns(db):
     assert "posts posts" not in line and re.search(r"\(\d+ posts\)", line), line  # the count is worded once
 
 
-def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db):
+def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db, monkeypatch):
     """Every share of the comparison period is 0 when none of its posts is in scope: the note
     then calls no trend "new this year" and names no partner's shift, in any language."""
     with Store.open(db) as store:
@@ -171,6 +171,16 @@ def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db):
     assert "2023: no post in scope to compare with" in md
     ru = render_markdown(report, "ru")
     assert "новая тема года" not in ru and "за 2023 нет постов по теме для сравнения" in ru
+    import io
+
+    from rich.console import Console
+
+    from multivector import cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=screen, width=100))
+    cli.print_trends(report)
+    assert "– → " in screen.getvalue() and "0.0% → " not in screen.getvalue()
 
 
 def test_many_channels_that_start_mid_year_make_one_warning(db):

@@ -764,11 +764,15 @@ COMPONENT_HEADS = {
 def print_trends(result: dict, _year: int | None = None) -> None:
     """The trends of a report (or of `build_trends`) as Rich tables: the ranking, why each trend
     scored as it did, and its key terms. Figures never wrap: the words take what width is left."""
+    from multivector.analyze.coverage import nothing_to_compare
+
     y, y0 = _labels(result)
     if not result["trends"]:
         err.print(f"no trends for {y}: no in-scope posts with themes in that period", markup=False)
         return
     unit = (result.get("period") or {}).get("unit") or "month"
+    # Against a comparison period with nothing in scope every earlier share is an empty 0%.
+    no_baseline = nothing_to_compare((result.get("coverage") or {}).get("issues") or [])
     table = Table(title=f"Key trends of {y} ({result['country']}), against {y0}")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("trend (partners)")
@@ -784,7 +788,7 @@ def print_trends(result: dict, _year: int | None = None) -> None:
             label,
             f"{tr['score']:.3f}",
             str(tr["posts"]),
-            f"{_pct(tr['share_prev'])} → {_pct(tr['share'])}",
+            f"{'–' if no_baseline else _pct(tr['share_prev'])} → {_pct(tr['share'])}",
             str(tr["sources"]),
             f"{tr['months']}/{tr['months_total']}",
         )

@@ -128,6 +128,12 @@ def coverage(
     }
 
 
+def nothing_to_compare(issues: Iterable[dict]) -> bool:
+    """True when the comparison period holds no post in scope (or no post at all): every share
+    there is an empty 0, so no trend is new and no partner shifted against it."""
+    return any(i.get("which") == "comparison" and i.get("kind") in ("empty", "none_in_scope") for i in issues)
+
+
 def _partial(which: str, p: Period, span: dict[str, tuple[str, str]]) -> list[dict]:
     """`span`: month -> (first, last) day with posts in it."""
     inside = sorted(m for m in span if p.start[:7] <= m <= p.last.isoformat()[:7])

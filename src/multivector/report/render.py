@@ -17,6 +17,7 @@ import math
 import re
 from typing import Any
 
+from multivector.analyze.coverage import nothing_to_compare
 from multivector.report import labels
 from multivector.report.labels import t
 
@@ -254,10 +255,7 @@ def _period_view(report: dict, lang: str) -> dict:
     prev = report.get("period_prev") if isinstance(report.get("period_prev"), dict) else None
     # A comparison period with no post in scope (or none at all) gives every share 0 there: no
     # trend is "new" and no partner "shifted" against it, and the note does not say so.
-    issues = (report.get("coverage") or {}).get("issues") or []
-    baseline = not any(
-        i.get("which") == "comparison" and i.get("kind") in ("empty", "none_in_scope") for i in issues
-    )
+    baseline = not nothing_to_compare((report.get("coverage") or {}).get("issues") or [])
     if period is None or period.get("kind") == "year":
         return {"cur": year if year is not None else "", "prev": int(year) - 1 if year is not None else "",
                 "is_year": True, "unit": (period or {}).get("unit") or "month", "baseline": baseline}  # fmt: skip
