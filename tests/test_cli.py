@@ -139,6 +139,30 @@ def test_search_json_and_malformed_query(tmp_path):
     assert r.returncode == 2 and "unbalanced quote" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_search_about_keeps_the_posts_about_an_actor_not_those_naming_it_in_passing(tmp_path):
+    (tmp_path / "visits.txt").write_text(
+        "Президент Франции Эммануэль Макрон прибыл в Астану с официальным визитом. Токаев и Макрон "
+        "обсудили поставки урана, авиасообщение и логистику в обход России. Стороны подписали "
+        "соглашения о сотрудничестве в энергетике.\n---\n"
+        "Президент России Владимир Путин прибыл в Астану с государственным визитом. Путин и Токаев "
+        "подписали соглашения о строительстве ТЭЦ, о газоснабжении и о сотрудничестве в атомной "
+        "энергетике.\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "v.db")
+    assert (
+        multivector("--db", db, "ingest", str(tmp_path / "visits.txt"), "--channel", "notes").returncode == 0
+    )
+
+    def found(*options: str) -> list[str]:
+        r = multivector("--db", db, "search", "визит", "--actor", "RU", "--json", *options)
+        assert r.returncode == 0, r.stderr
+        return sorted(hit["text"].split()[1] for hit in json.loads(r.stdout))
+
+    assert found() == ["России", "Франции"]  # both name Russia
+    assert found("--about") == ["России"]  # only Putin's visit is about it
+
+
 def test_news_set_ingests_with_no_options_and_finds_duplicates(tmp_path):
     raw = corpus("tg_news_ru_nktkln", "raw")
     db = str(tmp_path / "news.db")

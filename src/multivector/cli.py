@@ -310,6 +310,12 @@ def search(
         list[str] | None, typer.Option(help="Only posts mentioning this actor id (repeatable).")
     ] = None,
     theme: Annotated[list[str] | None, typer.Option(help="Only posts on this theme id (repeatable).")] = None,
+    about: Annotated[
+        bool,
+        typer.Option(
+            "--about", help="--actor and --theme match only posts about them, not a mention in passing."
+        ),
+    ] = False,
     lang: Annotated[
         list[str] | None, typer.Option(help="Only posts in this language: ru, kk, en ...")
     ] = None,
@@ -346,7 +352,7 @@ def search(
     with _open() as store:
         if voice:
             filters.channels = _voice_channels(store, voice, filters.channels)
-        rows = store.search(query, limit, filters) if filters.channels or not voice else []
+        rows = store.search(query, limit, filters, about=about) if filters.channels or not voice else []
         ids = [r["id"] for r in rows]
         actors, themes = store.actors_of(ids), store.themes_of(ids)
     results = [

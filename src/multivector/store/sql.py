@@ -1335,13 +1335,14 @@ class SqlStore:
             raise QueryError(f"cannot search for {query!r}: {e}") from None
 
     def search(
-        self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0
-    ) -> list[dict]:
+        self, query: str, limit: int = 20, filters: SearchFilters | None = None, offset: int = 0,
+        about: bool = False,
+    ) -> list[dict]:  # fmt: skip
         """Posts matching a lemma-aware query, best first, with optional filters (an actor or
-        theme filter matches any mention). Each hit: {id, channel, date, lang, text, dup_root,
-        url, score}; a higher score is a better match. Ranked as a dashboard page is: in the
-        index alone, then only the page's posts are read."""
-        where, args = self._dashboard_filters(filters, "show", False)
+        theme filter matches any mention; with `about`, only posts that are about it). Each hit:
+        {id, channel, date, lang, text, dup_root, url, score}; a higher score is a better match.
+        Ranked as a dashboard page is: in the index alone, then only the page's posts are read."""
+        where, args = self._dashboard_filters(filters, "show", about)
         with self._query_errors(query):
             fts = self._compile_query(query)
             # A list reaching past the window ranks as far as it reaches (a script asking for
