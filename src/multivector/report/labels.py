@@ -929,8 +929,8 @@ def coverage_warnings(issues: list[dict], lang: str) -> list[str]:
 def _channels_warning(group: list[dict], lang: str) -> str:
     texts = COVERAGE_TEXT[lang]
     largest = sorted(group, key=lambda i: (-int(i.get("posts") or 0), str(i.get("channel"))))
-    named = [f"«{i['channel']}» ({i.get('date', '')})" if lang != "en" else f"“{i['channel']}” ({i.get('date', '')})"
-             for i in largest[:CHANNELS_NAMED]]  # fmt: skip
+    left, right = ("“", "”") if lang == "en" else ("«", "»")
+    named = [f"{left}{i['channel']}{right} ({i.get('date', '')})" for i in largest[:CHANNELS_NAMED]]
     if len(group) > CHANNELS_NAMED:
         named.append(texts["more"].format(n=len(group) - CHANNELS_NAMED))
     key = "channels_start" if group[0]["kind"] == "channel_starts" else "channels_stop"

@@ -276,7 +276,7 @@ def tp(key: str, lang: str, pv: dict) -> str:
 
 
 def _share_change(share: Any, prev: Any, pv: dict, lang: str) -> str:
-    key = "share_change" if pv.get("baseline", True) else "share_alone"
+    key = "share_change" if pv["baseline"] else "share_alone"
     return tp(key, lang, pv).format(
         prev=fmt_pct(prev, lang), cur=fmt_pct(share, lang), prev_year=pv["prev"], year=pv["cur"]
     )
@@ -298,7 +298,7 @@ def _trend_view(trend: dict, pv: dict, lang: str, vector_colors: dict[str, str],
     share, prev = trend.get("share"), trend.get("share_prev")
     diff = None if share is None or prev is None else float(share) - float(prev)
     # The multiplier is taken from the two shares themselves, so it cannot disagree with them.
-    if not pv.get("baseline", True):
+    if not pv["baseline"]:
         diff, growth_text = None, ""
     elif share is not None and prev is not None and float(prev) > 0:
         growth_text = t("growth", lang).format(g=fmt_ratio(float(share) / float(prev), lang))
