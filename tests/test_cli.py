@@ -139,6 +139,15 @@ def test_search_json_and_malformed_query(tmp_path):
     assert r.returncode == 2 and "unbalanced quote" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_counts_of_one_are_singular(tmp_path):
+    (tmp_path / "one.txt").write_text("Один пост о погоде в Алматы.\n", encoding="utf-8")
+    db = str(tmp_path / "one.db")
+    r = multivector("--db", db, "ingest", str(tmp_path / "one.txt"), "--no-annotate")
+    assert r.returncode == 0 and "1 file, 1 post read" in r.stderr and "0 service messages" in r.stderr
+    stats = multivector("--db", db, "stats").stdout
+    assert "1 post in 1 channel," in stats and "0 bodies pasted twice" in stats
+
+
 def test_search_about_keeps_the_posts_about_an_actor_not_those_naming_it_in_passing(tmp_path):
     (tmp_path / "visits.txt").write_text(
         "Президент Франции Эммануэль Макрон прибыл в Астану с официальным визитом. Токаев и Макрон "

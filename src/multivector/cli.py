@@ -184,8 +184,9 @@ def run_ingest(store: Store, paths: list[Path], options) -> int:
             raise typer.Exit(130) from None
         bar.update(task, completed=report.files)
     err.print(
-        f"{report.files} files, {report.read} posts read: {report.new} new, {report.updated} updated, "
-        f"{report.unchanged} unchanged; {report.service} service messages skipped; {len(report.problems)} problems",
+        f"{_n(report.files, 'file')}, {_n(report.read, 'post')} read: {report.new} new, {report.updated} updated, "
+        f"{report.unchanged} unchanged; {_n(report.service, 'service message')} skipped; "
+        f"{_n(len(report.problems), 'problem')}",
         markup=False,
     )
     return 2 if report.problems else 0
@@ -413,14 +414,22 @@ def _stats(store: Store, profile: str = "kz") -> dict:
     return s
 
 
+def _n(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 post', '3 posts', '1 body' / '2 bodies' (with `plural`)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def print_stats(s: dict) -> None:
     out.print(
-        f"[bold]{s['posts']}[/] posts in {s['channels']} channels, {s['first_date'] or '—'} .. {s['last_date'] or '—'}; "
+        f"[bold]{s['posts']}[/] {'post' if s['posts'] == 1 else 'posts'} in {_n(s['channels'], 'channel')}, "
+        f"{s['first_date'] or '—'} .. {s['last_date'] or '—'}; "
         f"{s['undated']} undated, {s['empty_text']} without text (media only)"
     )
     out.print(
-        f"duplicates: {s['duplicates']} posts in {s['duplicate_groups']} groups (largest {s['largest_group']}); "
-        f"{s['forwards']} forwards; {s['repeated_bodies']} bodies pasted twice; {s['service_messages']} service messages skipped"
+        f"duplicates: {_n(s['duplicates'], 'post')} in {_n(s['duplicate_groups'], 'group')} "
+        f"(largest {s['largest_group']}); {_n(s['forwards'], 'forward')}; "
+        f"{_n(s['repeated_bodies'], 'body', 'bodies')} pasted twice; "
+        f"{_n(s['service_messages'], 'service message')} skipped"
     )
     if s["annotated"]:
         out.print(f"annotated: {s['annotated']}; in scope {s['in_scope']}, off-topic {s['off_topic']}")
