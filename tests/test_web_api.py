@@ -303,3 +303,30 @@ def test_relevance_pages_go_as_deep_as_what_was_ranked(sample_db):  # noqa: F811
         assert (ranked["total"], ranked["ranked"], ranked["pages"]) == (whole["total"], 12, 3)
     finally:
         site.close()
+
+
+def test_pages_show_no_earlier_share_against_a_year_with_nothing_in_scope(tmp_path):
+    """2023 holds only off-topic posts: the overview and the trends page show "–" for its shares
+    and shifts instead of 0.0% and a jump to this year's whole share."""
+    from datetime import date
+
+    from multivector.store.sqlite import Store
+    from test_analyze_corpus import Corpus
+
+    db = tmp_path / "it_then_policy.db"
+    with Store.open(db) as store:
+        c = Corpus(store)
+        for m in range(1, 13):
+            c.add("it", date(2023, m, 5), in_scope=False)
+            for d in (3, 10, 17, 24):
+                c.add("alpha", date(2024, m, d), themes={"trade_investment": "товарооборот"}, actors=["CN"])
+        c.flush()
+    server = start_server(db)
+    try:
+        server.wait_warm()
+        for path in ("/trends/2024", "/"):
+            status, _, body = server.get(path)
+            page = body.decode()
+            assert status == 200 and "– → " in page and "0.0% → " not in page, path
+    finally:
+        stop_server(server)

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from multivector import __version__
+from multivector.analyze.coverage import nothing_to_compare
 from multivector.web import api, pages
 from multivector.web.cache import Computing
 from multivector.web.security import CSRF_COOKIE, Guard, same_origin, security_headers
@@ -56,6 +57,8 @@ def _templates() -> jinja2.Environment:
     env.filters["safe_url"] = _safe_url
     env.filters["day"] = lambda d: (d or "")[:10] or "undated"
     env.globals["version"] = __version__
+    # A report against a period with nothing in scope shows "–" for that period's shares.
+    env.globals["nothing_to_compare"] = nothing_to_compare
     return env
 
 
