@@ -169,6 +169,7 @@ def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db, monk
     md = render_markdown(report, "en")
     assert "new this year" not in md and "largest shift" not in md
     assert "2023: no post in scope to compare with" in md
+    assert re.search(r"\| — \| [\d.]+% \| — \|", md)  # the partners' balance: no 2023 share, no shift
     ru = render_markdown(report, "ru")
     assert "новая тема года" not in ru and "за 2023 нет постов по теме для сравнения" in ru
     import io
@@ -180,7 +181,7 @@ def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db, monk
     screen = io.StringIO()
     monkeypatch.setattr(cli, "out", Console(file=screen, width=100))
     cli.print_trends(report)
-    assert "– → " in screen.getvalue() and "0.0% → " not in screen.getvalue()
+    assert "— → " in screen.getvalue() and "0.0% → " not in screen.getvalue()
 
 
 def test_many_channels_that_start_mid_year_make_one_warning(db):

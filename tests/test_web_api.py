@@ -327,6 +327,6 @@ def test_pages_show_no_earlier_share_against_a_year_with_nothing_in_scope(tmp_pa
         for path in ("/trends/2024", "/"):
             status, _, body = server.get(path)
             page = body.decode()
-            assert status == 200 and "– → " in page and "0.0% → " not in page, path
+            assert status == 200 and "— → " in page and "0.0% → " not in page, path
     finally:
         stop_server(server)

@@ -803,7 +803,7 @@ def print_trends(result: dict, _year: int | None = None) -> None:
             label,
             f"{tr['score']:.3f}",
             str(tr["posts"]),
-            f"{'–' if no_baseline else _pct(tr['share_prev'])} → {_pct(tr['share'])}",
+            f"{'—' if no_baseline else _pct(tr['share_prev'])} → {_pct(tr['share'])}",
             str(tr["sources"]),
             f"{tr['months']}/{tr['months_total']}",
         )

@@ -396,13 +396,13 @@ def _balance_view(
     prev_year = pv["prev"]
     rows = []
     for p in partners:
-        shift = _shift(p)
+        shift = _shift(p) if pv["baseline"] else None
         rows.append(
             {
                 "vector": str(p.get("vector") or ""),
                 "name": _partner_name(p, lang, names),
                 "share": fmt_pct(p.get("share"), lang),
-                "share_prev": fmt_pct(p.get("share_prev"), lang),
+                "share_prev": fmt_pct(p.get("share_prev") if pv["baseline"] else None, lang),
                 "shift": fmt_pp(shift, lang),
                 "direction": "" if shift is None or abs(shift) < 0.0005 else ("up" if shift > 0 else "down"),
                 "color": vector_colors.get(str(p.get("vector") or "")) or OTHER_COLOR,
