@@ -190,6 +190,16 @@ def monthly(
             corpus.add(channels[(month + i) % len(channels)], date(year, month, day), **kw)
 
 
+def off_topic_year_then_policy(corpus: Corpus, theme: str = "trade") -> None:
+    """A year of off-topic posts (2023: an IT channel), then a year of posts on `theme` about
+    China (2024): a comparison period with posts but none in scope."""
+    for month in range(1, 13):
+        corpus.add("it", date(2023, month, 5), in_scope=False)
+        for day in (3, 10, 17, 24):
+            corpus.add("alpha", date(2024, month, day), themes={theme: "товарооборот"}, actors=["CN"])
+    corpus.flush()
+
+
 # ---- tests of the helper itself ------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from multivector.model import InputError
 from multivector.report.build import ReportOptions, build_balance, build_events, build_report, build_trends
 from multivector.report.render import render_markdown
 from multivector.store.sqlite import Store
-from test_analyze_corpus import Corpus, lexicon, monthly
+from test_analyze_corpus import Corpus, lexicon, monthly, off_topic_year_then_policy
 
 CHANNELS = ["alpha", "beta", "gamma"]
 NO_TOPICS = ReportOptions(topics=False)
@@ -158,12 +158,7 @@ def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db, monk
     """Every share of the comparison period is 0 when none of its posts is in scope: the note
     then calls no trend "new this year" and names no partner's shift, in any language."""
     with Store.open(db) as store:
-        c = Corpus(store)
-        for m in range(1, 13):
-            c.add("it", date(2023, m, 5), in_scope=False)
-            for d in (3, 10, 17, 24):
-                c.add("alpha", date(2024, m, d), themes={"trade": "товарооборот"}, actors=["CN"])
-        c.flush()
+        off_topic_year_then_policy(Corpus(store))
         report = build_report(store, lexicon(), 2024, events=0, options=NO_TOPICS)
     assert report["trends"] and report["trends"][0]["share_prev"] == 0
     md = render_markdown(report, "en")

@@ -308,19 +308,12 @@ def test_relevance_pages_go_as_deep_as_what_was_ranked(sample_db):  # noqa: F811
 def test_pages_show_no_earlier_share_against_a_year_with_nothing_in_scope(tmp_path):
     """2023 holds only off-topic posts: the overview and the trends page show "–" for its shares
     and shifts instead of 0.0% and a jump to this year's whole share."""
-    from datetime import date
-
     from multivector.store.sqlite import Store
-    from test_analyze_corpus import Corpus
+    from test_analyze_corpus import Corpus, off_topic_year_then_policy
 
     db = tmp_path / "it_then_policy.db"
     with Store.open(db) as store:
-        c = Corpus(store)
-        for m in range(1, 13):
-            c.add("it", date(2023, m, 5), in_scope=False)
-            for d in (3, 10, 17, 24):
-                c.add("alpha", date(2024, m, d), themes={"trade_investment": "товарооборот"}, actors=["CN"])
-        c.flush()
+        off_topic_year_then_policy(Corpus(store), "trade_investment")
     server = start_server(db)
     try:
         server.wait_warm()
