@@ -306,7 +306,7 @@ def test_relevance_pages_go_as_deep_as_what_was_ranked(sample_db):  # noqa: F811
 
 
 def test_pages_show_no_earlier_share_against_a_year_with_nothing_in_scope(tmp_path):
-    """2023 holds only off-topic posts: the overview and the trends page show "–" for its shares
+    """2023 holds only off-topic posts: the overview and the trends page show "—" for its shares
     and shifts instead of 0.0% and a jump to this year's whole share."""
     from multivector.store.sqlite import Store
     from test_analyze_corpus import Corpus, off_topic_year_then_policy
