@@ -423,6 +423,24 @@ def test_ner_runs_on_russian_only(ner_ann):
         ("Беларусьте", "беларусь"),
         ("Беларуське", "беларусь"),
         ("автомобильдер", "автомобиль"),
+        # Roots that end as "my" or "your" would: the bare root and its forms share one stem.
+        ("келісім", "келісім"),
+        ("келісімнің", "келісім"),
+        ("ұйым", "ұйым"),
+        ("ұйымы", "ұйым"),
+        ("теңізде", "теңіз"),
+        ("еліміздің", "ел"),  # "our" is still cut
+        ("кеден", "кеден"),  # not ке + -ден
+        # Plural endings agree with the sound before them: доллар is no дол + -лар.
+        ("доллар", "доллар"),
+        ("долларлар", "доллар"),
+        ("таулар", "тау"),
+        # A final у takes a consonant's endings; a loanword's final д or б a voiceless one's.
+        ("Мәскеудің", "мәскеу"),
+        ("кездесуді", "кездесу"),
+        ("Самарқандта", "самарқанд"),
+        ("Ашхабадтың", "ашхабад"),
+        ("талибтер", "талиб"),
     ],
 )
 def test_kazakh_stems(word, stem):
@@ -452,6 +470,8 @@ def test_kazakh_endings_of_aliases_are_covered():
         ("Нарынның әкімі Нарын облысында кездесу өткізді.", ["KG"]),
         # ... and a Kazakh word drops the Russian spelling's last vowel (Эмираты).
         ("Эмираттық инвесторлар келді.", ["AE"]),
+        # A city whose name ends in a voiced consonant, with a voiceless ending.
+        ("Самарқандта саммит өтті, Ашхабадтағы кездесу кейінге қалды.", ["TM", "UZ"]),
     ],
 )
 def test_kazakh_stem_cut_out_of_a_name_counts_only_for_that_name(ann, text, expected):
