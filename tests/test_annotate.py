@@ -489,6 +489,20 @@ def test_two_letter_abbreviations_count_in_capitals_with_or_without_an_ending(an
     assert actors(ann, text, "en") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An abbreviation in lower case is a word: the replication lag is no Arab League (ЛАГ).
+        ("Алерты на лаг репликации; лаги выросли. А воз и ныне там.", []),
+        ("Саммит ЛАГ в Эр-Рияде; делегация ВОЗ.", ["LAS", "SA", "WHO"]),
+        # ... and keeps its capitals before a Russian case ending.
+        ("Пробка на МКАДе.", ["RU"]),
+    ],
+)
+def test_russian_abbreviations_count_in_capitals(ann, text, expected):
+    assert actors(ann, text, "ru") == expected
+
+
 def test_eval_set_is_where_the_scorer_expects_it():
     data = Path(__file__).resolve().parent / "data" / "eval"
     if not data.is_dir():

@@ -69,10 +69,19 @@ class Slot:
             if self.case == ANY_CASE:
                 return True
             if self.case == UPPER:  # the word before its ending: АҚШ-тың, EU's
-                head = _ENDING_MARK.split(surface, 1)[0]
-                return head.isupper() and len(head) > 1
+                return _capitals(_ENDING_MARK.split(surface, 1)[0])
             return surface[:1].isupper()
         return False
+
+
+def _capitals(word: str) -> bool:
+    """An abbreviation as written: in capitals, or in capitals with a Russian case ending of
+    at most three lower-case letters (МКАДе, МИДом); «лаги» and «воз» are words."""
+    k = 0
+    while k < len(word) and (word[k].isupper() or word[k].isdigit()):  # C5, G7
+        k += 1
+    head = word[:k]
+    return k > 1 and head.isupper() and (k == len(word) or (len(word) - k <= 3 and word[k:].islower()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,8 +452,11 @@ def _alias_slots(
             if not w.isupper():
                 forms = ru_name_forms(w) if person else _ru_lexeme(w)
                 lemmas.update(lemma(f, table_lang) for f in forms)
-            if case == ANY_CASE and (person or _common_word(w)) and mode != "exclude":
-                case = _case_of(w)  # a name that is also a word keeps its capital (Песков/песок)
+            # A name that is also a word keeps its capital (Песков/песок), and an abbreviation
+            # its capitals: «лаг репликации» is no ЛАГ, the Arab League.
+            abbreviation = len(w) > 1 and w.isupper()
+            if case == ANY_CASE and (person or abbreviation or _common_word(w)) and mode != "exclude":
+                case = _case_of(w)
         slots.append(Slot(lemmas=frozenset(lemmas), case=case, connector=connector, cut=cut, head=head))
         # A foreign alias keeps the key of the same words written in Kazakh: the table then
         # holds one of them, the Kazakh one when both are listed (see build_actor_index).
