@@ -472,6 +472,9 @@ def test_kazakh_endings_of_aliases_are_covered():
         ("Эмираттық инвесторлар келді.", ["AE"]),
         # A city whose name ends in a voiced consonant, with a voiceless ending.
         ("Самарқандта саммит өтті, Ашхабадтағы кездесу кейінге қалды.", ["TM", "UZ"]),
+        # астана is any capital city in Kazakh; Астана is Kazakhstan's.
+        ("Түркия астанасы Анкарада кездесу өтті.", ["TR"]),
+        ("Астанада кездесу өтті, Астананың әкімі келді.", ["KZ"]),
     ],
 )
 def test_kazakh_stem_cut_out_of_a_name_counts_only_for_that_name(ann, text, expected):
@@ -483,9 +486,12 @@ def test_kazakh_stem_cut_out_of_a_name_counts_only_for_that_name(ann, text, expe
     [
         ("Stack: AWS (eu-central-1, Frankfurt region), Docker, Kubernetes.", []),
         ("The EU's envoy and the UN's agency; UK-Kazakh trade.", ["EU", "GB", "KZ", "UN"]),
+        # A longer one needs its capital at least: the pace of talks, a compiler.
+        ("The pace of the talks slowed; built with gcc 14.", []),
+        ("PACE and the GCC met; Nato and Opec too.", ["COE", "GCC", "NATO", "OPEC"]),
     ],
 )
-def test_two_letter_abbreviations_count_in_capitals_with_or_without_an_ending(ann, text, expected):
+def test_latin_abbreviations_count_in_capitals(ann, text, expected):
     assert actors(ann, text, "en") == expected
 
 

@@ -433,10 +433,11 @@ def _alias_slots(
         base = lemma(w, table_lang)
         lemmas = {base}
         case = _case_of(w) if mode in ("cased", "weak") else ANY_CASE
-        if case == ANY_CASE and len(w) <= 2 and w.isascii() and w.isupper() and mode != "exclude":
-            # A two-letter abbreviation in lower case is another word or a code (eu-central-1,
-            # a .uk address): EU and UK count as written.
-            case = _case_of(w)
+        if case == ANY_CASE and len(w) > 1 and w.isascii() and w.isupper() and mode != "exclude":
+            # An abbreviation in lower case is another word or a code: a two-letter one counts as
+            # written (eu-central-1, a .uk address), a longer one with its capital at least
+            # (the pace of talks is no PACE; Nato and Opec are house styles).
+            case = _case_of(w) if len(w) <= 2 else TITLE
         cut: frozenset[str] = frozenset()
         head = ""
         if reads_as_kazakh(w, table_lang):
