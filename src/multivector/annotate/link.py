@@ -443,7 +443,9 @@ def _alias_slots(
         if reads_as_kazakh(w, table_lang):
             if n == len(words) - 1:  # Kazakh endings go on the last word of a phrase
                 lemmas.update(lemma(f, table_lang) for f in kk_forms(w))
-            if (person or foreign) and mode != "exclude":
+            # A stem of one or two letters is some other word's too (үнді -> үн, "voice").
+            short = len(base) < 3 < len(w)
+            if (person or foreign or short) and mode != "exclude":
                 # The Kazakh stemmer reads a Russian spelling as if it were Kazakh: what it cuts
                 # off (Нарын -> нар, a Kazakh word) is no form of the name.
                 head, cut = _kk_cut_stems(w, lemmas, foreign and not person)
