@@ -431,6 +431,7 @@ def test_ner_runs_on_russian_only(ner_ann):
         ("теңізде", "теңіз"),
         ("еліміздің", "ел"),  # "our" is still cut
         ("кеден", "кеден"),  # not ке + -ден
+        ("Өскемен", "өскемен"),  # not өске + -мен («өскені», that it grew)
         # Plural endings agree with the sound before them: доллар is no дол + -лар.
         ("доллар", "доллар"),
         ("долларлар", "доллар"),
