@@ -514,6 +514,19 @@ def test_russian_abbreviations_count_in_capitals(ann, text, expected):
     assert actors(ann, text, "ru") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Names that pymorphy3 reads first as a form of a common noun: Семей ("of families"),
+        # Львов ("of lions"). Their own forms count, not the noun's.
+        ("Семья Льва Толстого; Львы в зоопарке.", []),
+        ("Во Львове и из Львова; в Семей приехали гости.", ["KZ", "UA"]),
+    ],
+)
+def test_names_that_read_as_forms_of_common_nouns(ann, text, expected):
+    assert actors(ann, text, "ru") == expected
+
+
 def test_eval_set_is_where_the_scorer_expects_it():
     data = Path(__file__).resolve().parent / "data" / "eval"
     if not data.is_dir():

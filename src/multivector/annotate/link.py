@@ -385,6 +385,26 @@ def _ru_lexeme(word: str) -> list[str]:
 
 
 @lru_cache(maxsize=20_000)
+def _ru_own_forms(word: str) -> tuple[str, ...] | None:
+    """The written forms of a capitalised Russian name that pymorphy3 reads first as an inflected
+    form of another, common noun (Львов: "of lions", Семей: "of families"), None for any other
+    word. The forms are those of its place or name reading when pymorphy3 has one (Львова,
+    Львове ...), else those of the common noun that begin as the name does (Акорда: Акорды,
+    Акорде; Семей: not Семья)."""
+    from multivector.annotate.tokens import _morph
+
+    low = word.lower()
+    parses = _morph().parse(low)
+    top = parses[0] if parses else None
+    if top is None or top.tag.POS != "NOUN" or _PROPER & set(top.tag.grammemes) or top.normal_form == low:
+        return None
+    readings = [p for p in parses if _PROPER & set(p.tag.grammemes) and p.normal_form == low]
+    reading = next((p for p in readings if "Geox" in p.tag.grammemes), readings[0] if readings else top)
+    forms = {f.word for f in reading.lexeme if f.word.startswith(low[:-1])} | {low}
+    return tuple(sorted(f[:1].upper() + f[1:] for f in forms))
+
+
+@lru_cache(maxsize=20_000)
 def _common_word(word: str) -> bool:
     """True when pymorphy3 reads a capitalised Russian name first as an ordinary word
     (Песков -> песок, Токаев -> токай, Кремль -> кремль, Шеврон -> шеврон): such an alias word
@@ -452,6 +472,14 @@ def _alias_slots(
                 if person and case == ANY_CASE:
                     case = _case_of(w)  # a person's name is written with its capital, as in Russian
         elif _CYRILLIC.search(w) and w[:1].isupper():
+            single = len(words) == 1 and not person and not w.isupper() and mode != "exclude"
+            own = _ru_own_forms(w) if single else None
+            if own is not None:
+                # pymorphy3 reads the name first as a form of another word (Львов -> лев, Семей ->
+                # семья): the name's own written forms count, not every form of that word.
+                slots.append(Slot(surfaces=frozenset(own), connector=connector))
+                key.append(("S", own, connector))
+                continue
             if not w.isupper():
                 forms = ru_name_forms(w) if person else _ru_lexeme(w)
                 lemmas.update(lemma(f, table_lang) for f in forms)
