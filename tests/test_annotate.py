@@ -508,22 +508,13 @@ def test_latin_abbreviations_count_in_capitals(ann, text, expected):
         ("Саммит ЛАГ в Эр-Рияде; делегация ВОЗ.", ["LAS", "SA", "WHO"]),
         # ... and keeps its capitals before a Russian case ending.
         ("Пробка на МКАДе.", ["RU"]),
-    ],
-)
-def test_russian_abbreviations_count_in_capitals(ann, text, expected):
-    assert actors(ann, text, "ru") == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # Names that pymorphy3 reads first as a form of a common noun: Семей ("of families"),
         # Львов ("of lions"). Their own forms count, not the noun's.
         ("Семья Льва Толстого; Львы в зоопарке.", []),
         ("Во Львове и из Львова; в Семей приехали гости.", ["KZ", "UA"]),
     ],
 )
-def test_names_that_read_as_forms_of_common_nouns(ann, text, expected):
+def test_russian_abbreviations_and_names_count_as_written(ann, text, expected):
     assert actors(ann, text, "ru") == expected
 
 
