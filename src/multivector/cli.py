@@ -421,7 +421,7 @@ def _n(count: int, noun: str, plural: str | None = None) -> str:
 
 def print_stats(s: dict) -> None:
     out.print(
-        f"[bold]{s['posts']}[/] {'post' if s['posts'] == 1 else 'posts'} in {_n(s['channels'], 'channel')}, "
+        f"[bold]{_n(s['posts'], 'post')}[/] in {_n(s['channels'], 'channel')}, "
         f"{s['first_date'] or '—'} .. {s['last_date'] or '—'}; "
         f"{s['undated']} undated, {s['empty_text']} without text (media only)"
     )

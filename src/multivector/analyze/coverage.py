@@ -96,7 +96,7 @@ def coverage(
         issues += _channels(chans, total, first_date, last_date, slack_days(period), opt)
     n_cur, n_prev = len(cur), (len(before) if before is not None else 0)
     for which, p, n in (("period", period, n_cur), ("comparison", prev, n_prev)):
-        collected = sum(v for m, v in per_month.items() if p.start[:7] <= m <= p.last.isoformat()[:7])
+        collected = sum(v for m, v in per_month.items() if _in_period(m, p))
         if collected and not n:
             issues.append({"kind": "none_in_scope", "which": which, "label": p.label, "posts": collected})
     if 0 < n_cur < opt.min_posts:
@@ -134,9 +134,14 @@ def nothing_to_compare(issues: Iterable[dict]) -> bool:
     return any(i.get("which") == "comparison" and i.get("kind") in ("empty", "none_in_scope") for i in issues)
 
 
+def _in_period(month: str, p: Period) -> bool:
+    """Whether a month ("2024-03") lies within the period's months."""
+    return p.start[:7] <= month <= p.last.isoformat()[:7]
+
+
 def _partial(which: str, p: Period, span: dict[str, tuple[str, str]]) -> list[dict]:
     """`span`: month -> (first, last) day with posts in it."""
-    inside = sorted(m for m in span if p.start[:7] <= m <= p.last.isoformat()[:7])
+    inside = sorted(m for m in span if _in_period(m, p))
     if not inside:
         return [{"kind": "empty", "which": which, "label": p.label}]
     first, last = span[inside[0]][0], span[inside[-1]][1]
