@@ -155,12 +155,18 @@ def test_a_channel_that_starts_mid_year_warns(db):
 
 
 def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db, monkeypatch):
-    """Every share of the comparison period is 0 when none of its posts is in scope: the note
-    then calls no trend "new this year" and names no partner's shift, in any language."""
+    """No share of the comparison period exists when none of its posts is in scope: the JSON
+    says null (not 0), the note calls no trend "new this year" and names no partner's shift, in
+    any language, and the terminal shows "—" for the earlier shares and the shifts."""
     with Store.open(db) as store:
         off_topic_year_then_policy(Corpus(store))
         report = build_report(store, lexicon(), 2024, events=0, options=NO_TOPICS)
-    assert report["trends"] and report["trends"][0]["share_prev"] == 0
+    assert report["trends"] and all(
+        tr["share_prev"] is None and tr["growth"] is None for tr in report["trends"]
+    )
+    partners = report["balance"]["partners"]
+    assert partners and all(p["share_prev"] is None and p["shift"] is None for p in partners)
+    assert partners[0]["share"] > 0 and report["balance"]["entropy_prev"] is None
     md = render_markdown(report, "en")
     assert "new this year" not in md and "largest shift" not in md
     assert "2023: no post in scope to compare with" in md
@@ -177,6 +183,15 @@ def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db, monk
     monkeypatch.setattr(cli, "out", Console(file=screen, width=100))
     cli.print_trends(report)
     assert "— → " in screen.getvalue() and "0.0% → " not in screen.getvalue()
+    from typer.testing import CliRunner
+
+    screen.seek(0)
+    screen.truncate()  # the table goes to the console set above
+    CliRunner().invoke(cli.app, ["--db", str(db), "balance", "--year", "2024"], catch_exceptions=False)
+    shown = screen.getvalue()
+    (row,) = [line for line in shown.splitlines() if line.startswith("│ china ")]
+    assert [cell.strip() for cell in row.split("│")[2:5]] == ["—", "100.0%", "—"], shown
+    assert "-0.000" not in shown and "— → 0.000" in shown, shown  # one vector takes all: entropy 0
 
 
 def test_many_channels_that_start_mid_year_make_one_warning(db):

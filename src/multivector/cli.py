@@ -779,15 +779,11 @@ COMPONENT_HEADS = {
 def print_trends(result: dict, _year: int | None = None) -> None:
     """The trends of a report (or of `build_trends`) as Rich tables: the ranking, why each trend
     scored as it did, and its key terms. Figures never wrap: the words take what width is left."""
-    from multivector.analyze.coverage import nothing_to_compare
-
     y, y0 = _labels(result)
     if not result["trends"]:
         err.print(f"no trends for {y}: no in-scope posts with themes in that period", markup=False)
         return
     unit = (result.get("period") or {}).get("unit") or "month"
-    # Against a comparison period with nothing in scope every earlier share is an empty 0%.
-    no_baseline = nothing_to_compare((result.get("coverage") or {}).get("issues") or [])
     table = Table(title=f"Key trends of {y} ({result['country']}), against {y0}")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("trend (partners)")
@@ -803,7 +799,7 @@ def print_trends(result: dict, _year: int | None = None) -> None:
             label,
             f"{tr['score']:.3f}",
             str(tr["posts"]),
-            f"{'—' if no_baseline else _pct(tr['share_prev'])} → {_pct(tr['share'])}",
+            f"{_pct(tr['share_prev'])} → {_pct(tr['share'])}",
             str(tr["sources"]),
             f"{tr['months']}/{tr['months_total']}",
         )
@@ -934,13 +930,13 @@ def balance(
                          ("shift", "right"), (f"posts {y}", "right")):  # fmt: skip
         table.add_column(col, justify=justify)
     for p in result["partners"]:
-        shift = p["shift"]
-        color = "green" if shift > 0.005 else ("red" if shift < -0.005 else "dim")
+        shift = p["shift"]  # None: the comparison period holds no partner vote
+        color = "dim" if shift is None or abs(shift) <= 0.005 else ("green" if shift > 0 else "red")
         table.add_row(
             p["vector"],
             _pct(p["share_prev"]),
             _pct(p["share"]),
-            f"[{color}]{100 * shift:+.1f} pp[/]",
+            f"[{color}]{'—' if shift is None else f'{100 * shift:+.1f} pp'}[/]",
             str(p["posts"]),
         )
     out.print(table)

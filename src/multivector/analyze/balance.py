@@ -9,7 +9,8 @@ The spread of the shares is summarised by the normalised Shannon entropy
 `H = -sum(s * ln s) / ln K` (1 when attention is spread evenly over the K vectors of the
 profile, 0 when one vector takes everything) and the Herfindahl-Hirschman index
 `HHI = sum(s^2)` (1/K when even, 1 when one vector takes everything). The year-on-year
-`shift` of a vector is its share this year minus its share the year before.
+`shift` of a vector is its share this year minus its share the year before; both are null
+when the year before holds no vote (nothing to compare with is not a share of 0).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def normalised_entropy(shares: Sequence[float], k: int | None = None) -> float:
     if k <= 1:
         return 0.0
     h = -sum(s * math.log(s) for s in shares if s > 0)
-    return h / math.log(k)
+    return h / math.log(k) if h > 0 else 0.0  # one share of 1 gives -0.0, printed "-0.000"
 
 
 def hhi(shares: Sequence[float]) -> float:
@@ -59,25 +60,26 @@ def balance(
         prev_counts = np.zeros(len(vectors))
         before = np.zeros(len(vectors))
     r = lambda x: round(float(x), digits)  # noqa: E731
+    compared = before.sum() > 0
     partners = [
         {
             "vector": v,
             "share": r(year[j]),
-            "share_prev": r(before[j]),
-            "shift": r(year[j] - before[j]),
+            "share_prev": r(before[j]) if compared else None,
+            "shift": r(year[j] - before[j]) if compared else None,
             "posts": int(year_counts[j]),
             "posts_prev": int(prev_counts[j]),
         }
         for j, v in enumerate(vectors)
     ]
-    partners.sort(key=lambda p: (-p["share"], -p["share_prev"], p["vector"]))
+    partners.sort(key=lambda p: (-p["share"], -(p["share_prev"] or 0.0), p["vector"]))
     per_period = series.normalised()
     return {
         "partners": partners,
         "entropy": r(normalised_entropy(year, k)),
         "hhi": r(hhi(year)),
-        "entropy_prev": r(normalised_entropy(before, k)) if before.sum() > 0 else None,
-        "hhi_prev": r(hhi(before)) if before.sum() > 0 else None,
+        "entropy_prev": r(normalised_entropy(before, k)) if compared else None,
+        "hhi_prev": r(hhi(before)) if compared else None,
         "vectors_in_profile": k,
         "periods": series.periods,
         "series": {v: [r(x) for x in per_period[:, j]] for j, v in enumerate(vectors)},

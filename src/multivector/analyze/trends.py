@@ -217,7 +217,7 @@ class Scored:
     posts: int
     posts_prev: int
     share: float
-    share_prev: float
+    share_prev: float | None  # None: the year before holds no content post
     growth: float | None
     log_odds: float
     z: float
@@ -292,7 +292,7 @@ def score_candidates(
         m = c.members
         y = len(m)
         share = y / n if n else 0.0
-        share_prev = c.posts_prev / n_prev if n_prev else 0.0
+        share_prev = c.posts_prev / n_prev if n_prev else None
         delta, z = log_odds(y, n, c.posts_prev, n_prev, options.prior)
         mi = month_index[m]
         monthly = np.bincount(mi[mi >= 0], minlength=n_months)
@@ -318,7 +318,7 @@ def score_candidates(
         out.append(
             Scored(
                 key=c.key, kind=c.kind, members=m, posts=y, posts_prev=c.posts_prev, share=share,
-                share_prev=share_prev, growth=(share / share_prev - 1) if share_prev > 0 else None,
+                share_prev=share_prev, growth=(share / share_prev - 1) if share_prev else None,
                 log_odds=delta, z=z, channels=channels, languages=len(langs), months=present,
                 months_total=months_with_data, monthly=monthly,
                 components={  # in the order of DEFAULT_WEIGHTS, which is how reports list them

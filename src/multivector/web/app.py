@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from multivector import __version__
-from multivector.analyze.coverage import nothing_to_compare
 from multivector.web import api, pages
 from multivector.web.cache import Computing
 from multivector.web.security import CSRF_COOKIE, Guard, same_origin, security_headers
@@ -58,7 +57,6 @@ def _templates() -> jinja2.Environment:
     env.filters["day"] = lambda d: (d or "")[:10] or "undated"
     env.globals["version"] = __version__
     # A report against a period with nothing in scope shows "–" for that period's shares.
-    env.globals["nothing_to_compare"] = nothing_to_compare
     return env
 
 
