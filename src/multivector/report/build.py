@@ -34,9 +34,9 @@ It returns a dict that is the JSON contract of DESIGN.md plus extras:
 Floats are rounded to 4 decimals and every list has a fixed order (ties broken by id), so the
 same database gives byte-identical JSON. `growth` is share / share_prev - 1 (null when the
 theme was absent the year before). `share_prev` and a partner's `shift` are null when the
-year before holds nothing to compare with (no content post; for partners, no partner vote). `bursts` and `domestic` are the candidates set aside
-from the trends (one burst: an event; too few posts about a foreign actor: a domestic
-subject). See analyze/trends.py, events.py, balance.py, topics.py and
+year before holds nothing to compare with (no content post; for partners, no partner vote).
+`bursts` and `domestic` are the candidates set aside from the trends (one burst: an event;
+too few posts about a foreign actor: a domestic subject). See analyze/trends.py, events.py, balance.py, topics.py and
 evidence.py for the methods; their options are echoed in `parameters`.
 """
 

@@ -56,7 +56,6 @@ def _templates() -> jinja2.Environment:
     env.filters["safe_url"] = _safe_url
     env.filters["day"] = lambda d: (d or "")[:10] or "undated"
     env.globals["version"] = __version__
-    # A report against a period with nothing in scope shows "–" for that period's shares.
     return env
 
 
