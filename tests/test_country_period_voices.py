@@ -194,6 +194,24 @@ def test_a_note_against_a_period_with_nothing_in_scope_claims_no_change(db, monk
     assert "-0.000" not in shown and "— → 0.000" in shown, shown  # one vector takes all: entropy 0
 
 
+def test_no_partner_shift_against_a_year_with_posts_in_scope_but_no_partner(db):
+    """The year before holds in-scope posts, so its theme shares are real, but none names a
+    partner: the partners' earlier shares are null and the note names no shift, where it used to
+    report the whole of this year's share as a shift from 0."""
+    with Store.open(db) as store:
+        c = Corpus(store)
+        for month in range(1, 13):
+            c.add("alpha", date(2023, month, 5), themes={"trade": "товарооборот"})
+            for day in (3, 17):
+                c.add("alpha", date(2024, month, day), themes={"trade": "товарооборот"}, actors=["CN"])
+        c.flush()
+        report = build_report(store, lexicon(), 2024, events=0, options=NO_TOPICS)
+    assert report["trends"][0]["share_prev"] == 1.0  # the theme was there: a share to compare with
+    assert all(p["share_prev"] is None and p["shift"] is None for p in report["balance"]["partners"])
+    md = render_markdown(report, "en")
+    assert "largest shift" not in md and re.search(r"\| — \| [\d.]+% \| — \|", md)
+
+
 def test_many_channels_that_start_mid_year_make_one_warning(db):
     """A folder of channels collected at different times: each start stays an issue, and the
     warnings name them in one sentence, the largest first, instead of one line each."""

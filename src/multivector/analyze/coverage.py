@@ -128,12 +128,6 @@ def coverage(
     }
 
 
-def nothing_to_compare(issues: Iterable[dict]) -> bool:
-    """True when the comparison period holds no post in scope (or no post at all): every share
-    there is an empty 0, so no trend is new and no partner shifted against it."""
-    return any(i.get("which") == "comparison" and i.get("kind") in ("empty", "none_in_scope") for i in issues)
-
-
 def _in_period(month: str, p: Period) -> bool:
     """Whether a month ("2024-03") lies within the period's months."""
     return p.start[:7] <= month <= p.last.isoformat()[:7]

@@ -36,8 +36,8 @@ same database gives byte-identical JSON. `growth` is share / share_prev - 1 (nul
 theme was absent the year before). `share_prev` and a partner's `shift` are null when the
 year before holds nothing to compare with (no content post; for partners, no partner vote).
 `bursts` and `domestic` are the candidates set aside from the trends (one burst: an event;
-too few posts about a foreign actor: a domestic subject). See analyze/trends.py, events.py, balance.py, topics.py and
-evidence.py for the methods; their options are echoed in `parameters`.
+too few posts about a foreign actor: a domestic subject). See analyze/trends.py, events.py,
+balance.py, topics.py and evidence.py for the methods; their options are echoed in `parameters`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ import math
 import re
 from typing import Any
 
-from multivector.analyze.coverage import nothing_to_compare
 from multivector.report import labels
 from multivector.report.labels import t
 
@@ -253,18 +252,14 @@ def _period_view(report: dict, lang: str) -> dict:
     year = report.get("year")
     period = report.get("period") if isinstance(report.get("period"), dict) else None
     prev = report.get("period_prev") if isinstance(report.get("period_prev"), dict) else None
-    # A comparison period with no post in scope (or none at all) gives every share 0 there: no
-    # trend is "new" and no partner "shifted" against it, and the note does not say so.
-    baseline = not nothing_to_compare((report.get("coverage") or {}).get("issues") or [])
     if period is None or period.get("kind") == "year":
         return {"cur": year if year is not None else "", "prev": int(year) - 1 if year is not None else "",
-                "is_year": True, "unit": (period or {}).get("unit") or "month", "baseline": baseline}  # fmt: skip
+                "is_year": True, "unit": (period or {}).get("unit") or "month"}  # fmt: skip
     return {
         "cur": labels.period_name(period, lang, fmt_range) or period.get("label") or "",
         "prev": labels.period_name(prev, lang, fmt_range) or (prev or {}).get("label") or "",
         "is_year": False,
         "unit": period.get("unit") or "month",
-        "baseline": baseline,
     }
 
 
@@ -276,7 +271,8 @@ def tp(key: str, lang: str, pv: dict) -> str:
 
 
 def _share_change(share: Any, prev: Any, pv: dict, lang: str) -> str:
-    key = "share_change" if pv["baseline"] else "share_alone"
+    # A share of the period before is null when that period holds nothing to compare with.
+    key = "share_change" if prev is not None else "share_alone"
     return tp(key, lang, pv).format(
         prev=fmt_pct(prev, lang), cur=fmt_pct(share, lang), prev_year=pv["prev"], year=pv["cur"]
     )
@@ -298,11 +294,11 @@ def _trend_view(trend: dict, pv: dict, lang: str, vector_colors: dict[str, str],
     share, prev = trend.get("share"), trend.get("share_prev")
     diff = None if share is None or prev is None else float(share) - float(prev)
     # The multiplier is taken from the two shares themselves, so it cannot disagree with them.
-    if not pv["baseline"]:
-        diff, growth_text = None, ""
-    elif share is not None and prev is not None and float(prev) > 0:
+    if prev is None:  # nothing to compare with: no growth, and no theme is "new"
+        growth_text = ""
+    elif share is not None and float(prev) > 0:
         growth_text = t("growth", lang).format(g=fmt_ratio(float(share) / float(prev), lang))
-    elif share and not prev:
+    elif share:
         growth_text = tp("new", lang, pv)
     elif trend.get("growth") is not None:
         growth_text = t("growth", lang).format(g=fmt_ratio(trend["growth"], lang))
@@ -396,13 +392,13 @@ def _balance_view(
     prev_year = pv["prev"]
     rows = []
     for p in partners:
-        shift = _shift(p) if pv["baseline"] else None
+        shift = _shift(p)
         rows.append(
             {
                 "vector": str(p.get("vector") or ""),
                 "name": _partner_name(p, lang, names),
                 "share": fmt_pct(p.get("share"), lang),
-                "share_prev": fmt_pct(p.get("share_prev") if pv["baseline"] else None, lang),
+                "share_prev": fmt_pct(p.get("share_prev"), lang),
                 "shift": fmt_pp(shift, lang),
                 "direction": "" if shift is None or abs(shift) < 0.0005 else ("up" if shift > 0 else "down"),
                 "color": vector_colors.get(str(p.get("vector") or "")) or OTHER_COLOR,
@@ -452,9 +448,9 @@ def _summary(report: dict, lang: str) -> str:
     items = []
     for trend in (report.get("trends") or [])[:3]:
         share, prev = trend.get("share"), trend.get("share_prev")
-        if not pv["baseline"]:
+        if prev is None:
             change = ""
-        elif not prev:
+        elif not float(prev):
             change = tp("summary_trend_new", lang, pv)
         elif share is not None and abs(float(share) - float(prev)) < 0.0005:
             change = tp("summary_trend_flat", lang, pv).format(prev_year=prev_year)
@@ -489,8 +485,6 @@ def _summary(report: dict, lang: str) -> str:
             )
         )
     balance = report.get("balance") or {}
-    if not pv["baseline"]:
-        return " ".join(sentences)  # shifts and spread against an empty period are no change
     partners = [p for p in balance.get("partners") or [] if _shift(p) is not None]
     if partners:
         biggest = max(partners, key=lambda p: (abs(_shift(p) or 0), str(p.get("vector"))))
