@@ -171,13 +171,22 @@ def _adjective(w: str) -> str:
     return rest if rest is not None and len(rest) >= 3 else w
 
 
+# Every ending, longest first: the tail after a hyphen is read as a chain of them.
+_ENDINGS = tuple(
+    sorted(
+        dict.fromkeys(_CASE + _CASE_AFTER_POSSESSIVE + _POSSESSIVE + _PLURAL + _ADJECTIVE),
+        key=len,
+        reverse=True,
+    )
+)
+
+
 def is_suffix_chain(s: str) -> bool:
     """True when s is nothing but Kazakh endings (the tail of 'АҚШ-тың', 'ЕО-мен')."""
-    every = _CASE + _CASE_AFTER_POSSESSIVE + _POSSESSIVE + _PLURAL + _ADJECTIVE
     for _ in range(4):
         if not s:
             return True
-        for suf in sorted(every, key=len, reverse=True):
+        for suf in _ENDINGS:
             if s.endswith(suf):
                 s = s[: -len(suf)]
                 break
