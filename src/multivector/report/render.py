@@ -298,10 +298,8 @@ def _trend_view(trend: dict, pv: dict, lang: str, vector_colors: dict[str, str],
         growth_text = ""
     elif share is not None and float(prev) > 0:
         growth_text = t("growth", lang).format(g=fmt_ratio(float(share) / float(prev), lang))
-    elif share:
+    elif share:  # a share of 0 the period before
         growth_text = tp("new", lang, pv)
-    elif trend.get("growth") is not None:
-        growth_text = t("growth", lang).format(g=fmt_ratio(trend["growth"], lang))
     else:
         growth_text = ""
     partners = []
