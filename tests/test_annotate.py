@@ -159,6 +159,15 @@ def test_format_name_hides_its_partner_but_not_other_mentions(ann):
         # Another first name before a surname: a relative or a namesake, not the listed person.
         ("Иван Бортников возглавил банк; Ахмату Кадырову поставили памятник.", "ru", []),
         ("Даниил Медведев выиграл турнир, Дмитрий Медведев промолчал.", "ru", ["medvedev"]),
+        # In Latin letters: any other capitalised word; a rank, a date or another spelling of the
+        # person's own first name keeps the person.
+        ("Daniil Medvedev won; Russia's Daniil Medvedev and Hunter Biden lost.", "en", ["RU"]),
+        # At a sentence's start the word must read as a first name (Daniil above, not Remember).
+        (
+            "Dmitri Medvedev, then President Biden; on Monday Lavrov spoke. Remember Putin's words.",
+            "en",
+            ["biden", "lavrov", "medvedev", "putin"],
+        ),
         ("Сердцу милей дом, милые дети. Дуда играет.", "ru", []),  # «милей» (dearer), a bagpipe
         ("Elephant tusks are ivory.", "en", []),
         ("Польша и Дуда; Милей в Аргентине.", "ru", ["AR", "PL", "duda", "milei"]),

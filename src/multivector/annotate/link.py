@@ -29,7 +29,14 @@ from functools import lru_cache
 from typing import Any
 
 from multivector.annotate.stopwords import is_stop
-from multivector.annotate.tokens import WORD_RE, lemma, lemma_cache, ru_given_name, ru_known_word
+from multivector.annotate.tokens import (
+    WORD_RE,
+    latin_given_name,
+    lemma,
+    lemma_cache,
+    ru_given_name,
+    ru_known_word,
+)
 from multivector.knowledge.loader import Actor, Knowledge, Term
 from multivector.model import InputError, Mention
 
@@ -612,18 +619,60 @@ def _given_names(actor: Actor) -> frozenset[str]:
     return frozenset(words)
 
 
-def _someone_else(s: Stream, i: int, given: frozenset[str]) -> bool:
+# Capitalised English words that stand before a surname without being a first name: ranks and
+# offices (President Tokayev, Chancellor Scholz, Mr Blinken), and the calendar (Monday Lavrov said).
+NOT_FIRST_NAMES = frozenset(
+    """president presidents prime premier minister ministers chairman chairwoman chair secretary
+    general chancellor vice deputy acting former foreign defence defense senator governor mayor
+    ambassador envoy special commissioner speaker spokesman spokeswoman spokesperson leader
+    supreme chief director head commander marshal admiral colonel captain patriarch pope
+    ayatollah king queen prince princess crown emir sheikh sultan emperor lord sir dame mister
+    madam professor congressman congresswoman representative akim hokim comrade tsar
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december""".split()
+)
+_LATIN_WORD = re.compile(r"[A-Z][a-z]{2,}")
+_SENTENCE_OPENS = re.compile(r"[.!?;:…\n\r\"'«“„(\[—–-]")  # what may come before a sentence's first word
+
+
+def _someone_else(s: Stream, i: int, given: frozenset[str], vocab: frozenset[str] | set[str]) -> bool:
     """A person's surname, named alone, right after another first name: a namesake or a relative
     (Иван Бортников, the director's son; Ахмат Кадыров, the father; Даниил Медведев). Russian
-    first names of pymorphy3's dictionary only; a short form of the person's own (Тони for
-    Энтони) is the person."""
+    first names of pymorphy3's dictionary; in Latin letters, any capitalised word that is none of
+    the person's own first names, no rank, office or date (`NOT_FIRST_NAMES`) and no name the
+    tables know (Kremlin, Russian). A short form of the person's own (Тони for Энтони) is the
+    person."""
     if i == 0 or s.gap(i) != " " or not s.surfaces[i - 1][:1].isupper():
         return False
     before = s.surfaces[i - 2] if i > 1 and s.gap(i - 1) == " " else ""
+    if _LATIN_WORD.fullmatch(s.surfaces[i - 1]) and s.surfaces[i].isascii():
+        return _latin_namesake(s, i, given, vocab, before)
     if before.istitle() and (not ru_known_word(before) or ru_given_name(before)):
         return False  # the end of another full name (Эмомали Рахмон Путинге ...)
     first = ru_given_name(s.surfaces[i - 1])
     return first is not None and not any(g.endswith(first) for g in given)
+
+
+def _latin_namesake(
+    s: Stream, i: int, given: frozenset[str], vocab: frozenset[str] | set[str], before: str
+) -> bool:
+    word, lem = s.surfaces[i - 1], s.lemmas[i - 1]
+    if is_stop(lem) or lem in NOT_FIRST_NAMES or lem in vocab:
+        return False
+    # Inside a run of capitalised words (a headline in title case, a longer name) the word is not
+    # read as a first name; a possessive or a function word before it does not make such a run
+    # (Russia's Daniil Medvedev, and Daniil Medvedev).
+    if before.istitle() and not is_stop(before.lower()) and not before.endswith(("'s", "’s")):
+        return False
+    # Transliterations of the person's own first name differ in their ending (Dmitry, Dmitri;
+    # Sergey, Sergei): the first three letters decide, or the Russian name they spell.
+    own = {part for g in given for part in g.split("-")}
+    name = latin_given_name(word)
+    if name in own or any(part[:3] == word[:3].lower() for part in own):
+        return False
+    # A sentence's first word is capitalised anyway (Remember Putin's ..., Meanwhile Lavrov ...):
+    # there it must read as a first name.
+    return name is not None or not (i == 1 or _SENTENCE_OPENS.search(s.gap(i - 1)))
 
 
 def link(s: Stream, index: PhraseIndex) -> list[Mention]:
@@ -665,7 +714,7 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
             ):
                 next_free = end
                 continue
-            if given is not None and end == i + 1 and _someone_else(s, i, given):
+            if given is not None and end == i + 1 and _someone_else(s, i, given, index.vocab):
                 next_free = end
                 continue
             mention = Mention(start, stop, text[start:stop], actor_id, kind)

@@ -115,6 +115,46 @@ def ru_given_name(word: str) -> str | None:
     return parse.normal_form.replace("ё", "е") if "Name" in parse.tag else None
 
 
+# Latin spellings of Russian sounds, longest first; the ends of names apart (Dmitry -> Дмитрий,
+# Sergei -> Сергей, Maria -> Мария).
+_LATIN_ENDS = (("iy", "ий"), ("yi", "ый"), ("ei", "ей"), ("ey", "ей"), ("ai", "ай"), ("ay", "ай"),
+               ("oi", "ой"), ("oy", "ой"), ("ia", "ия"), ("y", "ий"), ("i", "ий"))  # fmt: skip
+_LATIN_SOUNDS = re.compile(r"shch|sch|zh|kh|ts|ch|sh|yu|ya|yo|ye|[a-z]")
+_CYRILLIC_OF = {
+    "shch": "щ", "sch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш", "yu": "ю",
+    "ya": "я", "yo": "ё", "ye": "е", "a": "а", "b": "б", "c": "к", "d": "д", "e": "е", "f": "ф",
+    "g": "г", "h": "х", "i": "и", "j": "дж", "k": "к", "l": "л", "m": "м", "n": "н", "o": "о",
+    "p": "п", "q": "к", "r": "р", "s": "с", "t": "т", "u": "у", "v": "в", "w": "в", "x": "кс",
+    "y": "ы", "z": "з",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=5_000)
+def latin_given_name(word: str) -> str | None:
+    """A first name in Latin letters that reads as a Russian one (Daniil, Dmitri, Yevgeny, Eric),
+    in its Russian normal form; None for any other word (Remember, Meanwhile). The English
+    spelling is turned back into Cyrillic the way names are transliterated, and pymorphy3's
+    dictionary decides (`ru_given_name`)."""
+    w = word.lower()
+    if not w.isascii() or not w.isalpha() or len(w) < 3:
+        return None
+    end = ""
+    for latin, cyrillic in _LATIN_ENDS:
+        # A vowel before a final -y or -i is part of the ending pairs above (Sergei, Nikolai).
+        if w.endswith(latin) and len(w) > len(latin) + 1 and (len(latin) > 1 or w[-2] not in "aeiouy"):
+            w, end = w[: -len(latin)], cyrillic
+            break
+    body = "".join(_CYRILLIC_OF[m] for m in _LATIN_SOUNDS.findall(w)) + end
+    spellings = [body, body + "ь"]
+    if body.startswith("е"):
+        spellings += ["э" + body[1:]]  # Eric -> Эрик, Eduard -> Эдуард
+    for spelling in spellings:
+        found = ru_given_name(spelling)
+        if found:
+            return found
+    return None
+
+
 @lru_cache(maxsize=200_000)
 def en_stem(word: str) -> str:
     """Light English stemming: possessives and plurals only ('sanctions' -> 'sanction')."""
