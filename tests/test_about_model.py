@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import re
 from collections import Counter
 from importlib import resources
 
@@ -335,3 +336,27 @@ def test_word_vector_weights_count_for_posts_of_their_language_only():
     assert (
         without.decide(Observation({}, {}, {}, {}, frozenset({word}), [], "ru")).scope_score == scores["kk"]
     )
+
+
+def test_training_report_counts_a_subject_never_linked_as_a_miss(capsys):
+    # The actor rows only hold actors the gazetteer found; the post-level line must also count
+    # the labelled subjects it never found, and a person as their state.
+    train = _train_module()
+    items = [
+        {"source": "news", "about": ["RU", "UA"]},  # UA never linked
+        {"source": "written", "about": ["KZ"]},
+    ]
+    states = {"putin": {"RU"}, "US": {"US"}, "KZ": {"KZ"}}
+    train.report_subjects(
+        items, [0, 0, 1], ["putin", "US", "KZ"], np.array([True, True, True]), lambda a: states[a]
+    )
+    counts = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"subjects\s+(.+?)\s+P .*?\((.*)\)", capsys.readouterr().out)
+    }
+    assert counts == {
+        "all": "tp 2, fp 1, fn 1",
+        "target style": "tp 1, fp 0, fn 0",
+        "news": "tp 1, fp 1, fn 1",
+        "written": "tp 1, fp 0, fn 0",
+    }

@@ -678,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         # per-theme cuts only count the themes found for the scope model.
         t_cut = theme_threshold
         report("actor about", ya, actor_oof, actor_threshold, np.array(a_src))
+        report_subjects(items, a_post, a_ids, actor_oof >= actor_threshold, project)
         report("themes", yt, theme_oof, t_cut, t_src)
         report("scope", ys, scope_oof, scope_threshold, np.array(s_src))
         t_langs = np.array([items[n]["lang"] or "" for n in t_post])
@@ -729,6 +730,40 @@ def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> Non
         print(
             f"cross-validated {name:<12} {group:<13} P {prec:.3f} R {rec:.3f} F1 {f1:.3f}  (tp {tp}, fp {fp}, fn {fn})"
         )
+
+
+def report_subjects(
+    items: list[dict], a_post: list[int], a_ids: list[str], about: np.ndarray, project
+) -> None:
+    """Cross-validated subjects post by post, at the labellers' level (a person as their state),
+    the way `bench/eval_about.py` scores: a labelled subject the gazetteer never found is a miss
+    too. The actor rows above cannot see those, so a linking change is judged on this line."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for n, actor_id, yes in zip(a_post, a_ids, about, strict=True):
+        if yes:
+            found[n] |= project(actor_id)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for n, d in enumerate(items):
+        if d.get("about") is not None:
+            groups["all"].append(n)
+            if d["source"] in TARGET_STYLE:
+                groups["target style"].append(n)
+            groups[d["source"]].append(n)
+    for group in ["all", "target style", *sorted(k for k in groups if k not in ("all", "target style"))]:
+        tp = fp = fn = 0
+        for n in groups.get(group, []):
+            gold = set(items[n]["about"])
+            if items[n]["source"] == "corrections":
+                gold = {x for a in gold for x in project(a)}
+            tp += len(gold & found[n])
+            fp += len(found[n] - gold)
+            fn += len(gold - found[n])
+        if tp + fp + fn:
+            prec, rec = tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0
+            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+            print(
+                f"cross-validated {'subjects':<12} {group:<13} P {prec:.3f} R {rec:.3f} F1 {f1:.3f}  (tp {tp}, fp {fp}, fn {fn})"
+            )
 
 
 def report_by_language(
