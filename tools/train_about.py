@@ -9,6 +9,8 @@ compare the "target style" rows (written and dev posts outside the batch):
 `--report --leave-out 'ru_sixth.jsonl' ...` is the model before it, `--report --apart '*_sixth.jsonl'`
 the model with it, the batch weighed like any written post but reported on its own row. A batch
 of real news labels is judged the same way (`--apart 'train_more_[cd].jsonl'`: the "news" rows).
+A change of the gazetteer is judged on the "subjects" rows: post by post, they also count the
+labelled subjects it never linked, which the "actor about" rows (one per linked actor) cannot see.
 
 Analysts' corrections teach the model too: `--corrections my.db --out MYDIR/models/about.json.gz`
 writes a model that `--knowledge MYDIR` then uses instead of the built-in one (and `multivector
@@ -724,12 +726,16 @@ def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> Non
         if tp + fp + fn == 0 or any(np.array_equal(rows, other) for other in shown):
             continue  # nothing to count, or the same posts as a row above ("all" = "target style")
         shown.append(rows)
-        prec = tp / (tp + fp) if tp + fp else 1.0
-        rec = tp / (tp + fn) if tp + fn else 1.0
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        print(
-            f"cross-validated {name:<12} {group:<13} P {prec:.3f} R {rec:.3f} F1 {f1:.3f}  (tp {tp}, fp {fp}, fn {fn})"
-        )
+        _print_row(name, group, tp, fp, fn)
+
+
+def _print_row(name: str, group: str, tp: int, fp: int, fn: int) -> None:
+    prec = tp / (tp + fp) if tp + fp else 1.0
+    rec = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    print(
+        f"cross-validated {name:<12} {group:<13} P {prec:.3f} R {rec:.3f} F1 {f1:.3f}  (tp {tp}, fp {fp}, fn {fn})"
+    )
 
 
 def report_subjects(
@@ -759,11 +765,7 @@ def report_subjects(
             fp += len(found[n] - gold)
             fn += len(gold - found[n])
         if tp + fp + fn:
-            prec, rec = tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0
-            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-            print(
-                f"cross-validated {'subjects':<12} {group:<13} P {prec:.3f} R {rec:.3f} F1 {f1:.3f}  (tp {tp}, fp {fp}, fn {fn})"
-            )
+            _print_row("subjects", group, tp, fp, fn)
 
 
 def report_by_language(
