@@ -62,6 +62,15 @@ def themes(ann, text, lang="ru"):
         ("В Нарыне прошёл форум.", ["KG"]),
         # leaders and officials the news names by surname alone
         ("Нетаньяху встретился с Кулебой; Набиуллина подняла ставку.", ["kuleba", "nabiullina", "netanyahu"]),
+        # Russia's bodies and state corporations; one named in quotes is still itself («Роскосмос»),
+        # as a country's name in quotes is not («Астана» the club); «ГД» only in capitals.
+        ("Комитет ГД одобрил закон.", ["RU"]),
+        ("ФСБ задержала агентов СБУ.", ["RU", "UA"]),
+        (
+            "Индонезия договорилась с «Роскосмосом»; санкции против Газпромбанка.",
+            ["GAZPROMBANK", "ID", "ROSCOSMOS"],
+        ),
+        ("Взрыв в Грозном; грозный окрик.", ["RU"]),
     ],
 )
 def test_russian(ann, text, expected):
