@@ -171,6 +171,7 @@ def test_format_name_hides_its_partner_but_not_other_mentions(ann):
         # In Latin letters: any other capitalised word; a rank, a date or another spelling of the
         # person's own first name keeps the person.
         ("Daniil Medvedev won; Russia's Daniil Medvedev and Hunter Biden lost.", "en", ["RU"]),
+        ("Astana and Jomart Tokayev.", "en", ["KZ", "tokayev"]),  # a word of his own names
         # At a sentence's start the word must read as a first name (Daniil above, not Remember).
         (
             "Dmitri Medvedev, then President Biden; on Monday Lavrov spoke. Remember Putin's words.",

@@ -473,9 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     for n, (d, o) in enumerate(zip(items, obs, strict=True)):
         if d.get("about") is None:
             continue
-        gold = set(d["about"])
-        if d["source"] == "corrections":  # the tool's own ids: people and companies as their state
-            gold = {x for a in gold for x in project(a)}
+        gold = gold_subjects(d, project)
         for actor_id, feats in sorted(o.actor_feats.items()):
             a_rows.append(feats)
             a_y.append(1 if project(actor_id) & gold else 0)
@@ -738,6 +736,13 @@ def _print_row(name: str, group: str, tp: int, fp: int, fn: int) -> None:
     )
 
 
+def gold_subjects(item: dict, project) -> set[str]:
+    """A post's labelled subjects at the labellers' level: corrections carry the tool's own ids,
+    whose people and companies stand for their state."""
+    gold = set(item["about"])
+    return {x for a in gold for x in project(a)} if item["source"] == "corrections" else gold
+
+
 def report_subjects(
     items: list[dict], a_post: list[int], a_ids: list[str], about: np.ndarray, project
 ) -> None:
@@ -758,9 +763,7 @@ def report_subjects(
     for group in ["all", "target style", *sorted(k for k in groups if k not in ("all", "target style"))]:
         tp = fp = fn = 0
         for n in groups.get(group, []):
-            gold = set(items[n]["about"])
-            if items[n]["source"] == "corrections":
-                gold = {x for a in gold for x in project(a)}
+            gold = gold_subjects(items[n], project)
             tp += len(gold & found[n])
             fp += len(found[n] - gold)
             fn += len(gold - found[n])

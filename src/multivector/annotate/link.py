@@ -664,11 +664,11 @@ def _latin_namesake(
     # (Russia's Daniil Medvedev, and Daniil Medvedev).
     if before.istitle() and not is_stop(before.lower()) and not before.endswith(("'s", "’s")):
         return False
-    # Transliterations of the person's own first name differ in their ending (Dmitry, Dmitri;
-    # Sergey, Sergei): the first three letters decide, or the Russian name they spell.
-    own = {part for g in given for part in g.split("-")}
+    # The person's own first names are words of the tables (`vocab` above, Jomart of Kassym-Jomart);
+    # other spellings of them differ in their ending (Dmitri for Dmitry, Sergei for Sergey): the
+    # first three letters decide, or the Russian name they spell.
     name = latin_given_name(word)
-    if name in own or any(part[:3] == word[:3].lower() for part in own):
+    if name in given or any(g[:3] == word[:3].lower() for g in given):
         return False
     # A sentence's first word is capitalised anyway (Remember Putin's ..., Meanwhile Lavrov ...):
     # there it must read as a first name.
