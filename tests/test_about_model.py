@@ -360,3 +360,64 @@ def test_training_report_counts_a_subject_never_linked_as_a_miss(capsys):
         "news": "tp 1, fp 1, fn 1",
         "written": "tp 1, fp 0, fn 0",
     }
+
+
+def test_a_theme_labelled_more_often_in_training_than_in_the_dev_halves_is_expected_less_often():
+    # Batches written to teach one theme make it commoner in training than in what users read;
+    # the dev halves (random samples of written posts) give the share to expect.
+    train = _train_module()
+    n = 400
+    theme = np.array(["trade", "war"] * n)
+    src = np.array(["written"] * (n * 3 // 2) + ["dev"] * (n // 4) + ["dev2"] * (n // 4))
+    rng = np.random.default_rng(5)
+    y = np.zeros(2 * n, dtype=int)
+    for k in range(2 * n):
+        share = (0.5 if src[k] == "written" else 0.1) if theme[k] == "trade" else 0.2
+        y[k] = rng.random() < share
+    in_scope = np.ones(2 * n, dtype=bool)
+    offsets = train.prior_offsets(y, theme, src, in_scope, train.PRIOR_SOURCES)
+    assert offsets["trade"] < -0.5  # half of training, a tenth of dev: expected less
+    assert abs(offsets["war"]) < 0.35  # the same share everywhere: about no shift
+    # Out-of-scope rows (every theme 0) say nothing about a theme's share.
+    out = np.concatenate([in_scope, np.zeros(200, dtype=bool)])
+    more = train.prior_offsets(
+        np.concatenate([y, np.zeros(200, dtype=int)]),
+        np.concatenate([theme, np.array(["trade"] * 200)]),
+        np.concatenate([src, np.array(["dev"] * 200)]),
+        out,
+        train.PRIOR_SOURCES,
+    )
+    assert more == offsets
+    # A dev half's own rows are shifted by what the other half says, not by their own labels.
+    p = np.full(2 * n, 0.5)
+    shifted = train.shifted_scores(p, y, theme, src, in_scope)
+    only_dev2 = train.prior_offsets(y, theme, src, in_scope, ("dev2",))
+    k = int(np.flatnonzero((src == "dev") & (theme == "trade"))[0])
+    assert shifted[k] == pytest.approx(1 / (1 + np.exp(-only_dev2["trade"])))
+    k = int(np.flatnonzero((src == "written") & (theme == "trade"))[0])
+    assert shifted[k] == pytest.approx(1 / (1 + np.exp(-offsets["trade"])))
+
+
+def test_the_shipped_model_expects_each_theme_as_often_as_the_dev_halves_label_it():
+    # The shipped biases carry the shift: a theme the training posts label clearly more often
+    # than the dev halves do is pulled down, one they label clearly less often is pushed up.
+    train = _train_module()
+    res = resources.files("multivector.annotate").joinpath("models", "about.json.gz")
+    with res.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        shift = json.load(fh)["theme"]["prior_shift"]
+    shares: dict[str, dict[str, list[int]]] = {"train": {}, "dev": {}}
+    for d in train.load_training():
+        if d["source"] not in train.PRIOR_FROM or d["in_scope"] is False:
+            continue
+        for part in ("train", "dev") if d["source"] in train.PRIOR_SOURCES else ("train",):
+            for t in shift:
+                k, n = shares[part].setdefault(t, [0, 0])
+                shares[part][t] = [k + (t in d["themes"]), n + 1]
+    checked = 0
+    for t, v in shift.items():
+        (k, n), (kd, nd) = shares["train"][t], shares["dev"][t]
+        gap = kd / nd - k / n
+        if abs(gap) > 0.03:
+            assert (v < 0) == (gap < 0), t
+            checked += 1
+    assert checked >= 5
