@@ -40,7 +40,7 @@ model is linear, so the weight it gives the vectors is folded into one figure pe
 stored beside the learned word weights (`scope.vector_lemmas`): a word no training post held
 still weighs as its neighbours do, and the annotator needs no vectors at run time.
 
-The held-out sets (`tests/data/about/test`, `test2`, `test3`, `tests/data/news_labels/eval*.jsonl`,
+The held-out sets (`tests/data/about/test`, `test2`, `test3`, `test4`, `tests/data/news_labels/eval*.jsonl`,
 `tests/data/kaznerd_labels/eval.jsonl`) are never read.
 
 Every model is a logistic regression (liblinear, deterministic); C and the decision thresholds
