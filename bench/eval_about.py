@@ -24,9 +24,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from labelled import MissingCorpus, load_kaznerd, load_news, load_written
-
-REGION = "CENTRAL_ASIA"
+from labelled import MissingCorpus, labelled_level, load_kaznerd, load_news, load_written
 
 
 class Score:
@@ -63,24 +61,8 @@ LOW_CELL = 0.70
 
 
 def project(ids, knowledge) -> set[str]:
-    """Tool ids at the labellers' level: people and companies as their country, formats as
-    their partners and the region."""
-    out: set[str] = set()
-    for x in ids:
-        actor = knowledge.actors.get(x)
-        if actor is None:
-            out.add(x)
-        elif getattr(actor, "represents", None):
-            out.add(actor.represents)
-        elif actor.kind in ("person", "company"):
-            if actor.country:
-                out.add(actor.country)
-        elif actor.kind == "format":
-            out.update(actor.partners)
-            out.add(REGION)
-        else:
-            out.add(x)
-    return out
+    """Tool ids at the labellers' level (`labelled.labelled_level`)."""
+    return {x for actor_id in ids for x in labelled_level(actor_id, knowledge)}
 
 
 def score(items: list[dict], predictions: list[dict], by: str = "lang") -> dict:

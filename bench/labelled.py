@@ -23,6 +23,26 @@ DATA = ROOT / "tests" / "data"
 DEV_FOLDERS = ("dev", "dev2")
 
 
+# The labels name the region as a whole by this id (tests/data/about/GUIDE.md): a summit format
+# ("Central Asia + Japan") stands for its partner and the region.
+REGION = "CENTRAL_ASIA"
+
+
+def labelled_level(actor_id: str, knowledge) -> set[str]:
+    """A tool id at the labellers' level: a person or company as their country, an official as
+    the body they speak for, a format as its partners and the region."""
+    actor = knowledge.actors.get(actor_id)
+    if actor is None:
+        return {actor_id}
+    if actor.represents:
+        return {actor.represents}
+    if actor.kind in ("person", "company"):
+        return {actor.country} if actor.country else set()
+    if actor.kind == "format":
+        return {*actor.partners, REGION}
+    return {actor_id}
+
+
 class MissingCorpus(Exception):
     pass
 

@@ -358,8 +358,7 @@ def test_training_report_counts_a_subject_never_linked_as_a_miss(capsys):
         "all": "tp 2, fp 1, fn 1",
         "target style": "tp 1, fp 0, fn 0",
         "news": "tp 1, fp 1, fn 1",
-        "written": "tp 1, fp 0, fn 0",
-    }
+    }  # "written" holds the same posts as "target style": one row, as for the actor rows
 
 
 def test_a_theme_labelled_more_often_in_training_than_in_the_dev_halves_is_expected_less_often():
@@ -390,7 +389,7 @@ def test_a_theme_labelled_more_often_in_training_than_in_the_dev_halves_is_expec
     assert more == offsets
     # A dev half's own rows are shifted by what the other half says, not by their own labels.
     p = np.full(2 * n, 0.5)
-    shifted = train.shifted_scores(p, y, theme, src, in_scope)
+    shifted = train.shifted_scores(p, y, theme, src, in_scope, offsets)
     only_dev2 = train.prior_offsets(y, theme, src, in_scope, ("dev2",))
     k = int(np.flatnonzero((src == "dev") & (theme == "trade"))[0])
     assert shifted[k] == pytest.approx(1 / (1 + np.exp(-only_dev2["trade"])))

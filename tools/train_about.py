@@ -77,6 +77,7 @@ from labelled import (  # noqa: E402
     MissingCorpus,
     kaznerd_sentences,
     labelled_keys,
+    labelled_level,
     load_kaznerd,
     load_news,
     load_written,
@@ -125,7 +126,6 @@ PLATEAU = 0.001  # thresholds whose F1 (or balance) is this close to the best ar
 # themes F1 0.861, 0.860, 0.863, 0.864, 0.865; real news 0.728, 0.721, 0.733, 0.736, 0.735):
 # 2.0, as good as 3.0 with a smaller change. The exported word weights are scaled by it.
 THEME_WORD_SCALE = 2.0
-REGION = "CENTRAL_ASIA"
 # Theme priors. Several written batches were asked for to teach one theme (the eleventh: trade
 # and investment, labelled on 57% of its in-scope posts), so the training posts hold some themes
 # far more often than the posts users read do (trade_investment: 24% of in-scope written posts,
@@ -439,22 +439,17 @@ def prior_offsets(
 
 
 def shifted_scores(
-    p: np.ndarray, y: np.ndarray, theme: np.ndarray, src: np.ndarray, in_scope: np.ndarray
-) -> np.ndarray:
-    """Out-of-fold theme scores with the prior shift. The rows of a reference source are shifted
-    by the offsets the other reference sources give (cross-fitting: a dev half is not scored with
-    a prior read from its own labels); every other row by the offsets of all of them."""
-    offsets = {None: prior_offsets(y, theme, src, in_scope, PRIOR_SOURCES)}
-    for s in PRIOR_SOURCES:
-        others = tuple(x for x in PRIOR_SOURCES if x != s)
-        offsets[s] = prior_offsets(y, theme, src, in_scope, others) if others else {}
-    shift = np.array(
-        [
-            offsets[s if s in offsets else None].get(t, 0.0)
-            for s, t in zip(src.tolist(), theme.tolist(), strict=True)
-        ]
-    )
-    return 1.0 / (1.0 + np.exp(-(_logit(p) + shift)))
+    p: np.ndarray, y: np.ndarray, theme: np.ndarray, src: np.ndarray, in_scope: np.ndarray,
+    shift: dict[str, float],
+) -> np.ndarray:  # fmt: skip
+    """Out-of-fold theme scores moved by `shift` (`prior_offsets` of every reference source).
+    The rows of a reference source are moved by what the other reference sources alone give
+    (cross-fitting: a dev half is not scored with a prior read from its own labels)."""
+    own = {
+        s: prior_offsets(y, theme, src, in_scope, [x for x in PRIOR_SOURCES if x != s]) for s in PRIOR_SOURCES
+    }
+    moves = [own.get(s, shift).get(t, 0.0) for s, t in zip(src.tolist(), theme.tolist(), strict=True)]
+    return 1.0 / (1.0 + np.exp(-(_logit(p) + np.array(moves))))
 
 
 def weights(model: LogisticRegression, vocab: Vocab, min_abs: float = 0.0) -> dict[str, float]:
@@ -515,16 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     obs = [v[2] for v in views]
 
     def project(actor_id: str) -> set[str]:
-        a = knowledge.actors.get(actor_id)
-        if a is None:
-            return {actor_id}
-        if a.represents:
-            return {a.represents}
-        if a.kind in ("person", "company"):
-            return {a.country} if a.country else set()
-        if a.kind == "format":
-            return {*a.partners, REGION}
-        return {actor_id}
+        return labelled_level(actor_id, knowledge)
 
     # 1. Actor salience: one row per (post, mentioned actor), labelled by the post's subjects.
     a_rows, a_y, a_src, a_post, a_ids = [], [], [], [], []
@@ -594,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     prior_shift = prior_offsets(yt, post_theme, t_src, t_in_scope, PRIOR_SOURCES)
     # The out-of-fold scores get the same shift, so the cuts below and the scope model see what
     # the shipped biases give; a dev half's own rows get the shift its other half gives.
-    theme_oof = shifted_scores(theme_oof, yt, post_theme, t_src, t_in_scope)
+    theme_oof = shifted_scores(theme_oof, yt, post_theme, t_src, t_in_scope, prior_shift)
     theme_threshold = sampled_threshold(yt, theme_oof, t_src)
     # Themes differ in how sure their evidence is: each with enough examples gets its own cut,
     # for the scope model's count of themes found. A post's themes take the one threshold:
@@ -782,16 +768,28 @@ def report(name: str, y: np.ndarray, p: np.ndarray, cut, src: np.ndarray) -> Non
     """Cross-validated precision and recall, overall and per kind of training post: the
     figures to choose a model by (the held-out sets stay unread)."""
     pred = p >= cut
-    groups = {"all": np.ones(len(y), bool), "target style": np.isin(src, TARGET_STYLE)}
-    for source in sorted(set(src)):
+    _print_groups(
+        name,
+        src,
+        (pred & (y == 1)).astype(int),
+        (pred & (y == 0)).astype(int),
+        (~pred & (y == 1)).astype(int),
+    )
+
+
+def _print_groups(name: str, src: np.ndarray, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> None:
+    """One row of summed counts (per row of `src`) for all rows, the target style and each
+    source; a group with nothing to count, or the same rows as one above, is left out."""
+    groups = {"all": np.ones(len(src), bool), "target style": np.isin(src, TARGET_STYLE)}
+    for source in sorted(set(src.tolist())):
         groups[source] = src == source
     shown: list[np.ndarray] = []
     for group, rows in groups.items():
-        tp, fp, fn = _counts(pred, y, rows)
-        if tp + fp + fn == 0 or any(np.array_equal(rows, other) for other in shown):
+        counts = int(tp[rows].sum()), int(fp[rows].sum()), int(fn[rows].sum())
+        if sum(counts) == 0 or any(np.array_equal(rows, other) for other in shown):
             continue  # nothing to count, or the same posts as a row above ("all" = "target style")
         shown.append(rows)
-        _print_row(name, group, tp, fp, fn)
+        _print_row(name, group, *counts)
 
 
 def _print_row(name: str, group: str, tp: int, fp: int, fn: int) -> None:
@@ -820,22 +818,15 @@ def report_subjects(
     for n, actor_id, yes in zip(a_post, a_ids, about, strict=True):
         if yes:
             found[n] |= project(actor_id)
-    groups: dict[str, list[int]] = defaultdict(list)
-    for n, d in enumerate(items):
-        if d.get("about") is not None:
-            groups["all"].append(n)
-            if d["source"] in TARGET_STYLE:
-                groups["target style"].append(n)
-            groups[d["source"]].append(n)
-    for group in ["all", "target style", *sorted(k for k in groups if k not in ("all", "target style"))]:
-        tp = fp = fn = 0
-        for n in groups.get(group, []):
-            gold = gold_subjects(items[n], project)
-            tp += len(gold & found[n])
-            fp += len(found[n] - gold)
-            fn += len(gold - found[n])
-        if tp + fp + fn:
-            _print_row("subjects", group, tp, fp, fn)
+    posts = [n for n, d in enumerate(items) if d.get("about") is not None]
+    golds = [gold_subjects(items[n], project) for n in posts]
+    _print_groups(
+        "subjects",
+        np.array([items[n]["source"] for n in posts]),
+        np.array([len(g & found[n]) for n, g in zip(posts, golds, strict=True)]),
+        np.array([len(found[n] - g) for n, g in zip(posts, golds, strict=True)]),
+        np.array([len(g - found[n]) for n, g in zip(posts, golds, strict=True)]),
+    )
 
 
 def report_by_language(
