@@ -702,7 +702,9 @@ def _write_out(path: Path, text: str) -> None:
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
+    from multivector.report.render import fmt_pct
+
+    return fmt_pct(x, "en")
 
 
 YearOpt = Annotated[

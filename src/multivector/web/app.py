@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from multivector import __version__
+from multivector.report.render import fmt_pct, fmt_pp
 from multivector.web import api, pages
 from multivector.web.cache import Computing
 from multivector.web.security import CSRF_COOKIE, Guard, same_origin, security_headers
@@ -49,25 +50,15 @@ def _templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pct"] = _pct
-    env.filters["pp"] = _pp
+    # The dashboard speaks English; numbers are written as the English report writes them.
+    env.filters["pct"] = lambda x: fmt_pct(x, "en")
+    env.filters["pp"] = lambda x: fmt_pp(x, "en")
     env.filters["num"] = lambda n: "—" if n is None else f"{n:,}"
     env.filters["path"] = pages.path_quote
     env.filters["safe_url"] = _safe_url
     env.filters["day"] = lambda d: (d or "")[:10] or "undated"
     env.globals["version"] = __version__
     return env
-
-
-def _pct(x, digits: int = 1) -> str:
-    return "—" if x is None else f"{100 * float(x):.{digits}f}%"
-
-
-def _pp(x) -> str:
-    if x is None:
-        return "—"
-    v = 100 * float(x)
-    return f"{'+' if v > 0 else '−' if v < 0 else '±'}{abs(v):.1f} pp"
 
 
 def _safe_url(url: str | None) -> str | None:
