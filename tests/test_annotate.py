@@ -187,6 +187,16 @@ def test_homonyms_and_names_that_are_not_actors(ann, text, lang, expected):
     assert actors(ann, text, lang) == expected
 
 
+def test_a_users_title_word_keeps_the_person_before_whom_it_stands(ann, tmp_path):
+    # Any capitalised Latin word before a surname reads as another first name unless cues.yaml
+    # lists it as a title: a rank the built-in list lacks hides the person until a user adds it.
+    text = "On the eve of the talks Commodore Tokayev met Ambassador Lavrov."
+    assert actors(ann, text, "en") == ["lavrov"]
+    (tmp_path / "cues.yaml").write_text("title:\n  en: [Commodore]\n", encoding="utf-8")
+    mine = Annotator(load_knowledge([tmp_path]), profile="kz", ner=False)
+    assert actors(mine, text, "en") == ["lavrov", "tokayev"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Spans
 

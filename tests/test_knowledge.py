@@ -363,6 +363,21 @@ def test_theme_errors(tmp_path, text, expected):
     assert expected in error_of(tmp_path, "themes.yaml", text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("passing:\n  en: [x]\nsorts: [y]\n", "cues: unknown key 'sorts'"),
+        (
+            "title:\n  en: [Mr, 'Prime Minister']\n",
+            "cues.yaml: line 2: cues: title: 'Prime Minister' must be one word",
+        ),
+        ("title:\n  en: ['gen*']\n", "line 2: cues: title: 'gen*' must be one word of letters"),
+    ],
+)
+def test_cue_errors(tmp_path, text, expected):
+    assert expected in error_of(tmp_path, "cues.yaml", text)
+
+
 def test_profile_errors(tmp_path):
     msg = error_of(tmp_path, "profiles/uz.yaml", "focus: UZ\nvectors:\n  china: [CN, NOPE]\n")
     assert "line 3: profile 'uz': 'NOPE' is not a known actor" in msg

@@ -73,8 +73,8 @@ _FIRST_PERSON = frozenset(
 
 def build_cue_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
     index = PhraseIndex()
-    for kind, terms in knowledge.cues.items():
-        for term in terms:
+    for kind in ("passing", "relation"):  # the kinds that say how an actor is mentioned
+        for term in knowledge.cues.get(kind, []):
             if not (term.lang == "any" or term.lang == lang or lang is None):
                 continue
             _, alts = parse_pattern(term.text)

@@ -183,6 +183,7 @@ class PhraseIndex:
         self.by_surface: dict[str, list[Phrase]] = defaultdict(list)
         self.by_prefix: dict[str, list[Phrase]] = defaultdict(list)  # keyed by the prefix's first 3 letters
         self.vocab: set[str] = set()  # every whole lemma any slot accepts
+        self.titles: frozenset[str] = frozenset()  # actor tables: lemmas of cues.yaml's `title`
         self._starting: dict[tuple[str, str], tuple[Phrase, ...]] = {}
 
     def add(self, phrase: Phrase) -> None:
@@ -545,6 +546,9 @@ def build_actor_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
     index = PhraseIndex()
     for phrase in phrases.values():
         index.add(phrase)
+    # Words before a surname that are no first name; only Latin letters are read there, and
+    # their lemmas do not depend on the post's language.
+    index.titles = frozenset(lemma(t.text, None) for t in knowledge.cues.get("title", []))
     return index.freeze()
 
 
@@ -619,45 +623,31 @@ def _given_names(actor: Actor) -> frozenset[str]:
     return frozenset(words)
 
 
-# Capitalised English words that stand before a surname without being a first name: ranks and
-# offices (President Tokayev, Chancellor Scholz, Mr Blinken), and the calendar (Monday Lavrov said).
-NOT_FIRST_NAMES = frozenset(
-    """president presidents prime premier minister ministers chairman chairwoman chair secretary
-    general chancellor vice deputy acting former foreign defence defense senator governor mayor
-    ambassador envoy special commissioner speaker spokesman spokeswoman spokesperson leader
-    supreme chief director head commander marshal admiral colonel captain patriarch pope
-    ayatollah king queen prince princess crown emir sheikh sultan emperor lord sir dame mister
-    madam professor congressman congresswoman representative akim hokim comrade tsar
-    monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december""".split()
-)
 _LATIN_WORD = re.compile(r"[A-Z][a-z]{2,}")
 _SENTENCE_OPENS = re.compile(r"[.!?;:…\n\r\"'«“„(\[—–-]")  # what may come before a sentence's first word
 
 
-def _someone_else(s: Stream, i: int, given: frozenset[str], vocab: frozenset[str] | set[str]) -> bool:
+def _someone_else(s: Stream, i: int, given: frozenset[str], index: PhraseIndex) -> bool:
     """A person's surname, named alone, right after another first name: a namesake or a relative
     (Иван Бортников, the director's son; Ахмат Кадыров, the father; Даниил Медведев). Russian
     first names of pymorphy3's dictionary; in Latin letters, any capitalised word that is none of
-    the person's own first names, no rank, office or date (`NOT_FIRST_NAMES`) and no name the
+    the person's own first names, no rank, office or date (cues.yaml's `title`) and no name the
     tables know (Kremlin, Russian). A short form of the person's own (Тони for Энтони) is the
     person."""
     if i == 0 or s.gap(i) != " " or not s.surfaces[i - 1][:1].isupper():
         return False
     before = s.surfaces[i - 2] if i > 1 and s.gap(i - 1) == " " else ""
     if _LATIN_WORD.fullmatch(s.surfaces[i - 1]) and s.surfaces[i].isascii():
-        return _latin_namesake(s, i, given, vocab, before)
+        return _latin_namesake(s, i, given, index, before)
     if before.istitle() and (not ru_known_word(before) or ru_given_name(before)):
         return False  # the end of another full name (Эмомали Рахмон Путинге ...)
     first = ru_given_name(s.surfaces[i - 1])
     return first is not None and not any(g.endswith(first) for g in given)
 
 
-def _latin_namesake(
-    s: Stream, i: int, given: frozenset[str], vocab: frozenset[str] | set[str], before: str
-) -> bool:
+def _latin_namesake(s: Stream, i: int, given: frozenset[str], index: PhraseIndex, before: str) -> bool:
     word, lem = s.surfaces[i - 1], s.lemmas[i - 1]
-    if is_stop(lem) or lem in NOT_FIRST_NAMES or lem in vocab:
+    if is_stop(lem) or lem in index.titles or lem in index.vocab:
         return False
     # Inside a run of capitalised words (a headline in title case, a longer name) the word is not
     # read as a first name; a possessive or a function word before it does not make such a run
@@ -714,7 +704,7 @@ def link(s: Stream, index: PhraseIndex) -> list[Mention]:
             ):
                 next_free = end
                 continue
-            if given is not None and end == i + 1 and _someone_else(s, i, given, index.vocab):
+            if given is not None and end == i + 1 and _someone_else(s, i, given, index):
                 next_free = end
                 continue
             mention = Mention(start, stop, text[start:stop], actor_id, kind)

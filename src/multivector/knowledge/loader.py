@@ -72,7 +72,9 @@ REGION_KEYS = {"label", "members", "note", "replace"}
 # editing them does not make `annotate` redo every post.
 ANALYSIS_ONLY = ("regions.yaml", "channels.yaml")
 TERM_LISTS = ("aliases", "places", "cased", "exact", "weak", "exclude")
-CUE_KINDS = ("passing", "relation")  # cues.yaml: how an actor is mentioned (annotate/about.py)
+# cues.yaml: how an actor is mentioned (passing, relation: annotate/about.py) and the words before
+# a name that are not a first name (title: annotate/link.py).
+CUE_KINDS = ("passing", "relation", "title")
 
 # Ids follow DESIGN.md: ISO alpha-2 countries, upper-case acronyms and slugs for organisations,
 # companies and formats, lower-case slugs for people, snake_case themes and vectors.
@@ -968,6 +970,8 @@ def _read_cues(f: _File, data: Any) -> dict[str, list[Term]]:
     for kind in data:
         terms = _terms(f, data, kind, f"cues: {kind}")
         for t in terms:
+            if kind == "title" and not t.text.isalpha():
+                raise InputError(f"{t.where}: cues: title: '{t.text}' must be one word of letters")
             try:
                 parse_pattern(t.text)
             except ValueError as e:
