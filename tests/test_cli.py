@@ -266,3 +266,62 @@ def test_python_dash_m_runs_the_same_command():
         [sys.executable, "-m", "multivector", "--help"], capture_output=True, text=True, timeout=120
     )
     assert r.returncode == 0 and "ingest" in r.stdout and "Usage:" in r.stdout, r.stderr[-2000:]
+
+
+def test_explain_shows_why_a_stored_post_and_a_pasted_text_are_tagged(tmp_path):
+    (tmp_path / "visit.txt").write_text(
+        "Президент России Владимир Путин прибыл в Астану с государственным визитом. Путин и Токаев "
+        "подписали соглашения о строительстве ТЭЦ и о сотрудничестве в атомной энергетике, "
+        "а также обсудили логистику в обход Китая.\n",
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "e.db")
+    assert (
+        multivector("--db", db, "ingest", str(tmp_path / "visit.txt"), "--channel", "notes").returncode == 0
+    )
+    (post,) = json.loads(multivector("--db", db, "search", "визит", "--json").stdout)
+
+    r = multivector("--db", db, "explain", post["id"], "--json")
+    assert r.returncode == 0, r.stderr
+    found = json.loads(r.stdout)
+    assert found["id"] == post["id"] and found["in_scope"] is True
+    assert found["scope_reason"].startswith("in scope (")
+    # Subjects first, each with the words that name it; China, named in passing, comes after them.
+    about = [a["actor"] for a in found["actors"] if a["about"]]
+    assert {"putin", "tokayev"} <= set(about) and "CN" not in about
+    assert [a["about"] for a in found["actors"]] == sorted(
+        (a["about"] for a in found["actors"]), reverse=True
+    )
+    named = {a["actor"]: a["named_as"] for a in found["actors"]}
+    assert named["putin"] == ["Владимир Путин", "Путин"] and named["CN"] == ["Китая"]
+    nuclear = next(t for t in found["themes"] if t["theme"] == "nuclear_energy")
+    assert nuclear["about"] and nuclear["evidence"]
+
+    # A correction is applied to the stored tags and listed with them.
+    fix = multivector("--db", db, "corrections", "add", post["id"], "actor", "add", "CN", "--note", "transit")
+    assert fix.returncode == 0, fix.stderr
+    r = multivector("--db", db, "explain", post["id"])
+    assert r.returncode == 0, r.stderr
+    assert post["id"] in r.stdout and "Владимир Путин" in r.stdout
+    assert "correction 1: add actor CN (transit)" in r.stdout
+    assert next(a for a in json.loads(multivector("--db", db, "explain", post["id"], "--json").stdout)["actors"]
+                if a["actor"] == "CN")["about"]  # fmt: skip
+
+    # Any text, from standard input, tagged now as ingest would tag it.
+    exe = Path(sys.executable).parent / "multivector"
+    pasted = subprocess.run(
+        [str(exe), "explain", "--text", "-", "--json"], input=post["text"], capture_output=True, text=True
+    )
+    assert pasted.returncode == 0, pasted.stderr
+    fresh = json.loads(pasted.stdout)
+    assert fresh["id"] is None and fresh["lang"] == "ru"
+    assert [a["actor"] for a in fresh["actors"] if a["about"]] == about  # the machine's tags, no correction
+
+    for args, message in [
+        ((), "give a post id or --text"),
+        (("x", "--text", "y"), "not both"),
+        (("nosuch",), "no post 'nosuch'"),
+        (("--text", "  "), "the text is empty"),
+    ]:
+        r = multivector("--db", db, "explain", *args)
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

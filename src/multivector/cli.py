@@ -93,7 +93,7 @@ def main_options(
         list[Path] | None,
         typer.Option(
             "--knowledge",
-            help="A folder of your own actors.yaml/themes.yaml/profiles, merged over the built-in ones.",
+            help="A folder of your own actors.yaml/themes.yaml/cues.yaml/profiles, merged over the built-in ones.",
         ),
     ] = None,
     version: Annotated[
@@ -383,11 +383,97 @@ def search(
         dup = " (copy)" if r["duplicate_of"] else ""
         table.add_row(
             (r["date"] or "—")[:10],
-            r["channel"] + dup,
+            Text(r["channel"] + dup) + Text("\n" + r["id"], style="dim"),
             r["lang"] or "",
             _snippet(row["text"], r["lang"], query),
         )
     out.print(table)
+
+
+@app.command()
+def explain(
+    post_id: Annotated[
+        str | None, typer.Argument(help="A stored post's id (search shows it under the channel).")
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text", help="Explain this text instead, as ingest would tag it ('-': standard input)."
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="With --text: its language, ru, kk, en ... (default: detected).")
+    ] = None,
+    profile: Annotated[str, typer.Option(help="With --text: the country profile to tag with.")] = "kz",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
+) -> None:
+    """Why a post is tagged as it is: its scope with the reason, each actor's salience and
+    spelling, each theme's score and the words that carried it.
+
+    A stored post shows its tags as stored, corrections included; --text tags any text now."""
+    from multivector.explain import explain_detail, explain_text
+
+    if (post_id is None) == (text is None):
+        raise InputError(
+            "explain: give a post id or --text, not both" if post_id else "explain: give a post id or --text"
+        )
+    if text is not None:
+        if lang is not None and not lang.isalpha():
+            raise InputError(f"--lang {lang!r}: expected a language code such as ru, kk or en")
+        found = explain_text(sys.stdin.read() if text == "-" else text, lang, _knowledge(), profile)
+    else:
+        with _open() as store:
+            detail = store.post_detail(post_id)
+        if detail is None:
+            raise InputError(
+                f"{store.location}: no post {post_id!r} (search shows post ids under the channel)"
+            )
+        found = explain_detail(detail, _knowledge())
+    if as_json:
+        out.print_json(json.dumps(found, ensure_ascii=False))
+        return
+    print_explanation(found)
+
+
+def print_explanation(found: dict) -> None:
+    head = [
+        found["id"] or "text",
+        found["channel"],
+        (found["date"] or "")[:10],
+        found["lang"],
+        found["genre"],
+    ]
+    out.print(" · ".join(str(x) for x in head if x), markup=False, highlight=False)
+    if found["scope_reason"]:
+        out.print(found["scope_reason"], markup=False, highlight=False)
+    else:
+        scope = {True: "in scope", False: "out of scope", None: "not annotated"}[found["in_scope"]]
+        out.print(scope, markup=False)
+    snippet = " ".join(found["text"].split())
+    out.print(Text(snippet[:300] + ("…" if len(snippet) > 300 else ""), style="dim"))
+    actors = Table(title="Actors: subjects first, by salience")
+    for col in ("actor", "name", "about", "salience", "named as"):
+        actors.add_column(col, overflow="fold")
+    for a in found["actors"]:
+        sal = "—" if a["salience"] is None else f"{a['salience']:.2f}"
+        actors.add_row(a["actor"], a["name"], "yes" if a["about"] else "no", sal, ", ".join(a["named_as"]))
+    themes = Table(title="Themes: subjects first, by score")
+    for col in ("theme", "name", "about", "score", "words that carried it"):
+        themes.add_column(col, overflow="fold")
+    for t in found["themes"]:
+        score = "—" if t["score"] is None else f"{t['score']:.2f}"
+        themes.add_row(t["theme"], t["name"], "yes" if t["about"] else "no", score, ", ".join(t["evidence"]))
+    for table, rows in ((actors, found["actors"]), (themes, found["themes"])):
+        if rows:
+            out.print(table)
+        else:
+            out.print(f"{table.title.split(':')[0]}: none found", markup=False)
+    for c in found["corrections"]:
+        out.print(
+            f"correction {c['id']}: {c['action']} {c['field']} {c['value']}"
+            + (f" ({c['note']})" if c.get("note") else ""),
+            markup=False,
+        )
 
 
 @app.command()
