@@ -451,29 +451,28 @@ def print_explanation(found: dict) -> None:
         out.print(scope, markup=False)
     snippet = " ".join(found["text"].split())
     out.print(Text(snippet[:300] + ("…" if len(snippet) > 300 else ""), style="dim"))
-    actors = Table(title="Actors: subjects first, by salience")
-    for col in ("actor", "name", "about", "salience", "named as"):
-        actors.add_column(col, overflow="fold")
-    for a in found["actors"]:
-        sal = "—" if a["salience"] is None else f"{a['salience']:.2f}"
-        actors.add_row(a["actor"], a["name"], "yes" if a["about"] else "no", sal, ", ".join(a["named_as"]))
-    themes = Table(title="Themes: subjects first, by score")
-    for col in ("theme", "name", "about", "score", "words that carried it"):
-        themes.add_column(col, overflow="fold")
-    for t in found["themes"]:
-        score = "—" if t["score"] is None else f"{t['score']:.2f}"
-        themes.add_row(t["theme"], t["name"], "yes" if t["about"] else "no", score, ", ".join(t["evidence"]))
-    for table, rows in ((actors, found["actors"]), (themes, found["themes"])):
-        if rows:
-            out.print(table)
-        else:
-            out.print(f"{table.title.split(':')[0]}: none found", markup=False)
+    _print_tags("Actors", found["actors"], "actor", "salience", "named_as", "named as")
+    _print_tags("Themes", found["themes"], "theme", "score", "evidence", "words that carried it")
     for c in found["corrections"]:
         out.print(
             f"correction {c['id']}: {c['action']} {c['field']} {c['value']}"
             + (f" ({c['note']})" if c.get("note") else ""),
             markup=False,
         )
+
+
+def _print_tags(title: str, rows: list[dict], key: str, weight: str, words: str, words_header: str) -> None:
+    """One table of an explanation: the tags, subjects first, with their weight and words."""
+    if not rows:
+        out.print(f"{title}: none found", markup=False)
+        return
+    table = Table(title=f"{title}: what the post is about first, by {weight}")
+    for col in (key, "name", "about", weight, words_header):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        w = "—" if r[weight] is None else f"{r[weight]:.2f}"
+        table.add_row(r[key], r["name"], "yes" if r["about"] else "no", w, ", ".join(r[words]))
+    out.print(table)
 
 
 @app.command()
