@@ -15,7 +15,7 @@ MAX_WORDS = 5  # spellings of an actor, or evidence words of a theme, shown for 
 
 
 def _unique(texts: list[str], limit: int = MAX_WORDS) -> list[str]:
-    """The first `limit` distinct spellings, case apart, in text order."""
+    """The first `limit` distinct spellings (ignoring case and spacing), in text order."""
     seen: dict[str, str] = {}
     for t in texts:
         seen.setdefault(" ".join(t.split()).casefold(), " ".join(t.split()))
