@@ -30,6 +30,14 @@ def write_table(path: Path, n: int) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def ingest_notes(path: Path) -> str:
+    """Ingest a file of pasted posts as channel "notes" into a new database beside it."""
+    db = str(path.with_suffix(".db"))
+    r = multivector("--db", db, "ingest", str(path), "--channel", "notes")
+    assert r.returncode == 0, r.stderr
+    return db
+
+
 def test_good_and_bad_files_in_one_folder(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -158,10 +166,7 @@ def test_search_about_keeps_the_posts_about_an_actor_not_those_naming_it_in_pass
         "энергетике.\n",
         encoding="utf-8",
     )
-    db = str(tmp_path / "v.db")
-    assert (
-        multivector("--db", db, "ingest", str(tmp_path / "visits.txt"), "--channel", "notes").returncode == 0
-    )
+    db = ingest_notes(tmp_path / "visits.txt")
 
     def found(*options: str) -> list[str]:
         r = multivector("--db", db, "search", "визит", "--actor", "RU", "--json", *options)
@@ -275,10 +280,7 @@ def test_explain_shows_why_a_stored_post_and_a_pasted_text_are_tagged(tmp_path):
         "а также обсудили логистику в обход Китая.\n",
         encoding="utf-8",
     )
-    db = str(tmp_path / "e.db")
-    assert (
-        multivector("--db", db, "ingest", str(tmp_path / "visit.txt"), "--channel", "notes").returncode == 0
-    )
+    db = ingest_notes(tmp_path / "visit.txt")
     (post,) = json.loads(multivector("--db", db, "search", "визит", "--json").stdout)
 
     r = multivector("--db", db, "explain", post["id"], "--json")

@@ -401,9 +401,6 @@ def explain(
             "--text", help="Explain this text instead, as ingest would tag it ('-': standard input)."
         ),
     ] = None,
-    lang: Annotated[
-        str | None, typer.Option(help="With --text: its language, ru, kk, en ... (default: detected).")
-    ] = None,
     profile: Annotated[str, typer.Option(help="With --text: the country profile to tag with.")] = "kz",
     as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts.")] = False,
 ) -> None:
@@ -412,15 +409,15 @@ def explain(
 
     A stored post shows its tags as stored, corrections included; --text tags any text now."""
     from multivector.explain import explain_detail, explain_text
+    from multivector.pipeline import AnnotateOptions
 
     if (post_id is None) == (text is None):
         raise InputError(
             "explain: give a post id or --text, not both" if post_id else "explain: give a post id or --text"
         )
     if text is not None:
-        if lang is not None and not lang.isalpha():
-            raise InputError(f"--lang {lang!r}: expected a language code such as ru, kk or en")
-        found = explain_text(sys.stdin.read() if text == "-" else text, lang, _knowledge(), profile)
+        options = AnnotateOptions(ner=False, knowledge_dirs=State.knowledge, profile=profile)
+        found = explain_text(sys.stdin.read() if text == "-" else text, options)
     else:
         with _open() as store:
             detail = store.post_detail(post_id)

@@ -6,10 +6,13 @@ analyst's corrections) and for any text (annotated now, as `ingest` would).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multivector.knowledge.loader import Knowledge
-from multivector.model import Annotation, InputError
+from multivector.model import Annotation, InputError, Post
+
+if TYPE_CHECKING:
+    from multivector.preparer import AnnotateOptions
 
 MAX_WORDS = 5  # spellings of an actor, or evidence words of a theme, shown for each
 
@@ -18,7 +21,8 @@ def _unique(texts: list[str], limit: int = MAX_WORDS) -> list[str]:
     """The first `limit` distinct spellings (ignoring case and spacing), in text order."""
     seen: dict[str, str] = {}
     for t in texts:
-        seen.setdefault(" ".join(t.split()).casefold(), " ".join(t.split()))
+        spelled = " ".join(t.split())
+        seen.setdefault(spelled.casefold(), spelled)
     return list(seen.values())[:limit]
 
 
@@ -99,18 +103,16 @@ def annotation_detail(text: str, lang: str | None, annotation: Annotation) -> di
     }
 
 
-def explain_text(text: str, lang: str | None, knowledge: Knowledge, profile: str = "kz") -> dict[str, Any]:
-    """Annotate `text` as `ingest` would (the same cleaning, language guess and model, without
-    NER) and explain the result."""
-    from multivector.annotate.annotator import Annotator
-    from multivector.prepare.language import detect_many
-    from multivector.prepare.normalize import cut_repeated_body, normalize
-    from multivector.preparer import MAX_ANALYSED_CHARS
+def explain_text(text: str, options: AnnotateOptions) -> dict[str, Any]:
+    """Prepare `text` with ingest's own `Preparer` (its cleaning, language guess, knowledge and
+    model) and explain what it found."""
+    from multivector.preparer import Preparer
 
-    cleaned, _ = cut_repeated_body(normalize(text))
-    if not cleaned.strip():
+    preparer = Preparer(options)
+    assert preparer.annotator is not None  # explain always annotates
+    (prepared,) = preparer.prepare([(Post(source="text", channel="", message_id="1", text=text), "")])
+    post = prepared.post
+    if not post.text.strip():
         raise InputError("--text: the text is empty")
-    lang = lang or detect_many([cleaned])[0]
-    annotator = Annotator(knowledge, profile=profile, ner=False)
-    annotation = annotator.annotate(cleaned[:MAX_ANALYSED_CHARS], lang)
-    return explain_detail(annotation_detail(cleaned, lang, annotation), knowledge)
+    detail = annotation_detail(post.text, post.lang, prepared.annotation)
+    return explain_detail(detail, preparer.annotator.knowledge)

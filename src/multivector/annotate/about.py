@@ -42,7 +42,7 @@ import numpy as np
 from multivector.annotate.link import PhraseIndex, Stream
 from multivector.annotate.stopwords import content_words, is_stop
 from multivector.annotate.themes import STRONG, WEAK, PatternPhrase, ThemeEvidence, pattern_slot
-from multivector.knowledge.loader import Knowledge
+from multivector.knowledge.loader import MENTION_CUES, Knowledge
 from multivector.knowledge.patterns import parse_pattern
 from multivector.model import InputError, Mention
 
@@ -73,7 +73,7 @@ _FIRST_PERSON = frozenset(
 
 def build_cue_index(knowledge: Knowledge, lang: str | None) -> PhraseIndex:
     index = PhraseIndex()
-    for kind in ("passing", "relation"):  # the kinds that say how an actor is mentioned
+    for kind in MENTION_CUES:
         for term in knowledge.cues.get(kind, []):
             if not (term.lang == "any" or term.lang == lang or lang is None):
                 continue

@@ -72,9 +72,10 @@ REGION_KEYS = {"label", "members", "note", "replace"}
 # editing them does not make `annotate` redo every post.
 ANALYSIS_ONLY = ("regions.yaml", "channels.yaml")
 TERM_LISTS = ("aliases", "places", "cased", "exact", "weak", "exclude")
-# cues.yaml: how an actor is mentioned (passing, relation: annotate/about.py) and the words before
-# a name that are not a first name (title: annotate/link.py).
-CUE_KINDS = ("passing", "relation", "title")
+# cues.yaml: how an actor is mentioned (annotate/about.py) and the words before a name that are
+# not a first name (`title`: annotate/link.py).
+MENTION_CUES = ("passing", "relation")
+CUE_KINDS = (*MENTION_CUES, "title")
 
 # Ids follow DESIGN.md: ISO alpha-2 countries, upper-case acronyms and slugs for organisations,
 # companies and formats, lower-case slugs for people, snake_case themes and vectors.
